@@ -1,0 +1,440 @@
+import Foundation
+
+/// `corev1.Taint`.
+public struct Taint: Codable, Hashable, Sendable {
+    public var key: String
+    public var value: String?
+    public var effect: String
+    public var timeAdded: Timestamp?
+    public init(key: String, value: String? = nil, effect: String, timeAdded: Timestamp? = nil) {
+        self.key = key
+        self.value = value
+        self.effect = effect
+        self.timeAdded = timeAdded
+    }
+    public static let noSchedule = "NoSchedule"
+    public static let noExecute = "NoExecute"
+    public static let preferNoSchedule = "PreferNoSchedule"
+}
+
+/// `corev1.Toleration`.
+public struct Toleration: Codable, Hashable, Sendable {
+    public var key: String?
+    public var `operator`: String?
+    public var value: String?
+    public var effect: String?
+    public var tolerationSeconds: Int64?
+    public init(key: String? = nil, operator op: String? = nil, value: String? = nil, effect: String? = nil, tolerationSeconds: Int64? = nil) {
+        self.key = key
+        self.operator = op
+        self.value = value
+        self.effect = effect
+        self.tolerationSeconds = tolerationSeconds
+    }
+
+    /// `v1helper.TolerationsTolerateTaint` for one toleration.
+    public func tolerates(_ taint: Taint) -> Bool {
+        if let e = effect, !e.isEmpty, e != taint.effect { return false }
+        if let k = key, !k.isEmpty, k != taint.key { return false }
+        switch self.operator ?? "" {
+        case "Exists": return true
+        case "", "Equal": return (value ?? "") == (taint.value ?? "")
+        default: return false
+        }
+    }
+}
+
+/// `corev1.NodeSelectorRequirement`.
+public struct NodeSelectorRequirement: Codable, Hashable, Sendable {
+    public var key: String
+    public var `operator`: String
+    public var values: [String]?
+    public init(key: String, operator op: String, values: [String]? = nil) {
+        self.key = key
+        self.operator = op
+        self.values = values
+    }
+}
+
+/// `corev1.NodeSelectorTerm`.
+public struct NodeSelectorTerm: Codable, Hashable, Sendable {
+    public var matchExpressions: [NodeSelectorRequirement]?
+    public var matchFields: [NodeSelectorRequirement]?
+    public init(matchExpressions: [NodeSelectorRequirement]? = nil, matchFields: [NodeSelectorRequirement]? = nil) {
+        self.matchExpressions = matchExpressions
+        self.matchFields = matchFields
+    }
+}
+
+public struct NodeSelector: Codable, Hashable, Sendable {
+    public var nodeSelectorTerms: [NodeSelectorTerm]
+    public init(nodeSelectorTerms: [NodeSelectorTerm]) { self.nodeSelectorTerms = nodeSelectorTerms }
+}
+
+public struct PreferredSchedulingTerm: Codable, Hashable, Sendable {
+    public var weight: Int32
+    public var preference: NodeSelectorTerm
+}
+
+public struct NodeAffinity: Codable, Hashable, Sendable {
+    public var requiredDuringSchedulingIgnoredDuringExecution: NodeSelector?
+    public var preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm]?
+    public init(required: NodeSelector? = nil) { self.requiredDuringSchedulingIgnoredDuringExecution = required }
+}
+
+/// `corev1.Affinity`; pod (anti-)affinity is kept as written (not evaluated).
+public struct Affinity: Codable, Hashable, Sendable {
+    public var nodeAffinity: NodeAffinity?
+    public var podAffinity: JSONValue?
+    public var podAntiAffinity: JSONValue?
+    public init(nodeAffinity: NodeAffinity? = nil) { self.nodeAffinity = nodeAffinity }
+}
+
+public struct EnvVar: Codable, Hashable, Sendable {
+    public var name: String
+    public var value: String?
+    public var valueFrom: JSONValue?
+    public init(name: String, value: String? = nil) {
+        self.name = name
+        self.value = value
+    }
+}
+
+public struct VolumeMount: Codable, Hashable, Sendable {
+    public var name: String
+    public var mountPath: String
+    public var readOnly: Bool?
+    public var subPath: String?
+}
+
+public struct ResourceRequirements: Codable, Hashable, Sendable {
+    public var requests: ResourceList?
+    public var limits: ResourceList?
+    public init(requests: ResourceList? = nil, limits: ResourceList? = nil) {
+        self.requests = requests
+        self.limits = limits
+    }
+}
+
+/// `corev1.Container` (the fields the engine reads; others are kept through unknown fields).
+public struct Container: Codable, Hashable, Sendable {
+    public var name: String
+    public var image: String?
+    public var imagePullPolicy: String?
+    public var command: [String]?
+    public var args: [String]?
+    public var env: [EnvVar]?
+    public var resources: ResourceRequirements?
+    public var volumeMounts: [VolumeMount]?
+    public var terminationMessagePath: String?
+    public var terminationMessagePolicy: String?
+    public var restartPolicy: String?  // sidecar init containers
+    public init(name: String, image: String? = nil, imagePullPolicy: String? = nil) {
+        self.name = name
+        self.image = image
+        self.imagePullPolicy = imagePullPolicy
+    }
+}
+
+public struct Volume: Codable, Hashable, Sendable {
+    public var name: String
+    public var hostPath: HostPathVolumeSource?
+    public var emptyDir: JSONValue?
+    public var configMap: JSONValue?
+    public var secret: JSONValue?
+    public struct HostPathVolumeSource: Codable, Hashable, Sendable {
+        public var path: String
+        public var type: String?
+    }
+}
+
+/// `corev1.PodSpec`.
+public struct PodSpec: Codable, Hashable, Sendable {
+    public var containers: [Container]
+    public var initContainers: [Container]?
+    public var volumes: [Volume]?
+    public var restartPolicy: String?
+    public var terminationGracePeriodSeconds: Int64?
+    public var activeDeadlineSeconds: Int64?
+    public var dnsPolicy: String?
+    public var nodeSelector: [String: String]?
+    public var serviceAccountName: String?
+    public var nodeName: String?
+    public var hostNetwork: Bool?
+    public var hostPID: Bool?
+    public var securityContext: JSONValue?
+    public var affinity: Affinity?
+    public var schedulerName: String?
+    public var tolerations: [Toleration]?
+    public var priorityClassName: String?
+    public var priority: Int32?
+    public var overhead: ResourceList?
+
+    public init(containers: [Container] = [], restartPolicy: String? = nil) {
+        self.containers = containers
+        self.restartPolicy = restartPolicy
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        containers = try c.decodeIfPresent([Container].self, forKey: .containers) ?? []
+        initContainers = try c.decodeIfPresent([Container].self, forKey: .initContainers)
+        volumes = try c.decodeIfPresent([Volume].self, forKey: .volumes)
+        restartPolicy = try c.decodeIfPresent(String.self, forKey: .restartPolicy)
+        terminationGracePeriodSeconds = try c.decodeIfPresent(Int64.self, forKey: .terminationGracePeriodSeconds)
+        activeDeadlineSeconds = try c.decodeIfPresent(Int64.self, forKey: .activeDeadlineSeconds)
+        dnsPolicy = try c.decodeIfPresent(String.self, forKey: .dnsPolicy)
+        nodeSelector = try c.decodeIfPresent([String: String].self, forKey: .nodeSelector)
+        serviceAccountName = try c.decodeIfPresent(String.self, forKey: .serviceAccountName)
+        nodeName = try c.decodeIfPresent(String.self, forKey: .nodeName)
+        hostNetwork = try c.decodeIfPresent(Bool.self, forKey: .hostNetwork)
+        hostPID = try c.decodeIfPresent(Bool.self, forKey: .hostPID)
+        securityContext = try c.decodeIfPresent(JSONValue.self, forKey: .securityContext)
+        affinity = try c.decodeIfPresent(Affinity.self, forKey: .affinity)
+        schedulerName = try c.decodeIfPresent(String.self, forKey: .schedulerName)
+        tolerations = try c.decodeIfPresent([Toleration].self, forKey: .tolerations)
+        priorityClassName = try c.decodeIfPresent(String.self, forKey: .priorityClassName)
+        priority = try c.decodeIfPresent(Int32.self, forKey: .priority)
+        overhead = try c.decodeIfPresent(ResourceList.self, forKey: .overhead)
+    }
+}
+
+public struct PodTemplateSpec: Codable, Hashable, Sendable {
+    public var metadata: ObjectMeta?
+    public var spec: PodSpec
+    public init(metadata: ObjectMeta? = nil, spec: PodSpec) {
+        self.metadata = metadata
+        self.spec = spec
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        metadata = try c.decodeIfPresent(ObjectMeta.self, forKey: .metadata)
+        spec = try c.decodeIfPresent(PodSpec.self, forKey: .spec) ?? PodSpec()
+    }
+}
+
+public struct ContainerState: Codable, Hashable, Sendable {
+    public struct Waiting: Codable, Hashable, Sendable {
+        public var reason: String?
+        public var message: String?
+        public init(reason: String? = nil, message: String? = nil) {
+            self.reason = reason
+            self.message = message
+        }
+    }
+    public struct Running: Codable, Hashable, Sendable {
+        public var startedAt: Timestamp?
+        public init(startedAt: Timestamp? = nil) { self.startedAt = startedAt }
+    }
+    public struct Terminated: Codable, Hashable, Sendable {
+        public var exitCode: Int32
+        public var reason: String?
+        public var message: String?
+        public var startedAt: Timestamp?
+        public var finishedAt: Timestamp?
+        public init(exitCode: Int32, reason: String? = nil, startedAt: Timestamp? = nil, finishedAt: Timestamp? = nil) {
+            self.exitCode = exitCode
+            self.reason = reason
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+        }
+    }
+    public var waiting: Waiting?
+    public var running: Running?
+    public var terminated: Terminated?
+    public init(waiting: Waiting? = nil, running: Running? = nil, terminated: Terminated? = nil) {
+        self.waiting = waiting
+        self.running = running
+        self.terminated = terminated
+    }
+}
+
+public struct ContainerStatus: Codable, Hashable, Sendable {
+    public var name: String
+    public var image: String?
+    public var ready: Bool?
+    public var started: Bool?
+    public var restartCount: Int32
+    public var state: ContainerState?
+    public var lastState: ContainerState?
+    public init(name: String, image: String? = nil, restartCount: Int32 = 0, state: ContainerState? = nil) {
+        self.name = name
+        self.image = image
+        self.restartCount = restartCount
+        self.state = state
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+        image = try c.decodeIfPresent(String.self, forKey: .image)
+        ready = try c.decodeIfPresent(Bool.self, forKey: .ready)
+        started = try c.decodeIfPresent(Bool.self, forKey: .started)
+        restartCount = try c.decodeIfPresent(Int32.self, forKey: .restartCount) ?? 0
+        state = try c.decodeIfPresent(ContainerState.self, forKey: .state)
+        lastState = try c.decodeIfPresent(ContainerState.self, forKey: .lastState)
+    }
+}
+
+/// A status condition of a pod or node.
+public struct Condition: Codable, Hashable, Sendable {
+    public var type: String
+    public var status: String
+    public var lastHeartbeatTime: Timestamp?
+    public var lastProbeTime: Timestamp?
+    public var lastTransitionTime: Timestamp?
+    public var reason: String?
+    public var message: String?
+    public init(type: String, status: String, lastTransitionTime: Timestamp? = nil, reason: String? = nil, message: String? = nil) {
+        self.type = type
+        self.status = status
+        self.lastTransitionTime = lastTransitionTime
+        self.reason = reason
+        self.message = message
+    }
+}
+
+public enum PodPhase {
+    public static let pending = "Pending"
+    public static let running = "Running"
+    public static let succeeded = "Succeeded"
+    public static let failed = "Failed"
+    public static let unknown = "Unknown"
+}
+
+public struct PodStatus: Codable, Hashable, Sendable {
+    public var phase: String?
+    public var conditions: [Condition]?
+    public var message: String?
+    public var reason: String?
+    public var hostIP: String?
+    public var startTime: Timestamp?
+    public var initContainerStatuses: [ContainerStatus]?
+    public var containerStatuses: [ContainerStatus]?
+    public init(phase: String? = nil) { self.phase = phase }
+}
+
+/// `corev1.Pod`.
+public struct Pod: KubeObject, Hashable {
+    public static let kind = "Pod"
+    public static let defaultAPIVersion = "v1"
+    public var apiVersion: String?
+    public var kind: String?
+    public var metadata: ObjectMeta
+    public var spec: PodSpec
+    public var status: PodStatus?
+    public var unknownFields: JSONValue?
+
+    public init(metadata: ObjectMeta, spec: PodSpec, status: PodStatus? = nil) {
+        self.apiVersion = Self.defaultAPIVersion
+        self.kind = Self.kind
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
+
+    public var phase: String { status?.phase ?? PodPhase.pending }
+    /// Succeeded or Failed.
+    public var isTerminal: Bool { let p = phase; return p == PodPhase.succeeded || p == PodPhase.failed }
+    /// `IsPodActive`: not terminal and not being deleted.
+    public var isActive: Bool { !isTerminal && metadata.deletionTimestamp == nil }
+    /// Sum of restartCount over init and regular container statuses.
+    public var totalRestarts: Int {
+        var n = 0
+        for s in status?.initContainerStatuses ?? [] { n += Int(s.restartCount) }
+        for s in status?.containerStatuses ?? [] { n += Int(s.restartCount) }
+        return n
+    }
+}
+
+public struct NodeSpec: Codable, Hashable, Sendable {
+    public var unschedulable: Bool?
+    public var taints: [Taint]?
+    public var podCIDR: String?
+    public var providerID: String?
+    public init(unschedulable: Bool? = nil, taints: [Taint]? = nil) {
+        self.unschedulable = unschedulable
+        self.taints = taints
+    }
+}
+
+public struct ContainerImage: Codable, Hashable, Sendable {
+    public var names: [String]?
+    public var sizeBytes: Int64?
+    public init(names: [String], sizeBytes: Int64) {
+        self.names = names
+        self.sizeBytes = sizeBytes
+    }
+}
+
+public struct NodeStatus: Codable, Hashable, Sendable {
+    public var capacity: ResourceList?
+    public var allocatable: ResourceList?
+    public var conditions: [Condition]?
+    public var images: [ContainerImage]?
+    public var phase: String?
+    public init(capacity: ResourceList? = nil, allocatable: ResourceList? = nil, conditions: [Condition]? = nil) {
+        self.capacity = capacity
+        self.allocatable = allocatable
+        self.conditions = conditions
+    }
+}
+
+/// `corev1.Node` (cluster-scoped).
+public struct Node: KubeObject, Hashable {
+    public static let kind = "Node"
+    public static let defaultAPIVersion = "v1"
+    public static var namespaced: Bool { false }
+    public var apiVersion: String?
+    public var kind: String?
+    public var metadata: ObjectMeta
+    public var spec: NodeSpec?
+    public var status: NodeStatus?
+    public var unknownFields: JSONValue?
+
+    public init(metadata: ObjectMeta, spec: NodeSpec? = nil, status: NodeStatus? = nil) {
+        self.apiVersion = Self.defaultAPIVersion
+        self.kind = Self.kind
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
+
+    public var taints: [Taint] { spec?.taints ?? [] }
+    public var unschedulable: Bool { spec?.unschedulable ?? false }
+    public var labels: [String: String] { metadata.labels ?? [:] }
+    public func condition(_ type: String) -> Condition? { status?.conditions?.first(where: { $0.type == type }) }
+}
+
+/// `corev1.Event` (no aggregation: every record is its own event).
+public struct Event: KubeObject, Hashable {
+    public static let kind = "Event"
+    public static let defaultAPIVersion = "v1"
+    public var apiVersion: String?
+    public var kind: String?
+    public var metadata: ObjectMeta
+    public var involvedObject: ObjectReference
+    public var reason: String
+    public var message: String
+    public var type: String
+    public var source: Source?
+    public var firstTimestamp: Timestamp?
+    public var lastTimestamp: Timestamp?
+    public var count: Int32?
+    public var unknownFields: JSONValue?
+    public struct Source: Codable, Hashable, Sendable {
+        public var component: String?
+    }
+    public init(metadata: ObjectMeta, involvedObject: ObjectReference, reason: String, message: String, type: String, component: String, time: Timestamp) {
+        self.apiVersion = Self.defaultAPIVersion
+        self.kind = Self.kind
+        self.metadata = metadata
+        self.involvedObject = involvedObject
+        self.reason = reason
+        self.message = message
+        self.type = type
+        self.source = Source(component: component)
+        self.firstTimestamp = time
+        self.lastTimestamp = time
+        self.count = 1
+    }
+}

@@ -1,0 +1,489 @@
+import Foundation
+
+/// Settings of the BroadcastJob controller (kruise-manager flags).
+public struct BroadcastJobControllerOptions: Sendable {
+    /// `--assign-bcj-pods-by-scheduler`: pods carry a required `metadata.name` node-affinity term
+    /// and the scheduler binds them; when false, pods are created with `spec.nodeName`.
+    public var assignPodsByScheduler: Bool = true
+    public init(assignPodsByScheduler: Bool = true) { self.assignPodsByScheduler = assignPodsByScheduler }
+}
+
+/// OpenKruise's BroadcastJob controller (`pkg/controller/broadcastjob`), step for step as
+/// shared/reference/broadcastjob.md section 3 describes, with this project's Decisions D-B1..D-B8.
+///
+/// One pod per node that fits the template; completion when every desired node's pod has ended;
+/// parallelism with slow-start batches; active deadline; TTL; paused; failure policies.
+public final class BroadcastJobController: Reconciler {
+    public let name = "broadcastjob-controller"
+
+    public static let labelJobName = "broadcastjob-name"
+    public static let labelControllerUID = "broadcastjob-controller-uid"
+    /// Annotation in which Pause (D-B4) records how many failed pods it has already acted on.
+    public static let annotationPausedFailures = "broadcastjob.kruise.io/pause-acknowledged-failures"
+
+    let client: Client
+    let cache: InformerCache
+    let clock: Clock
+    let recorder: EventRecorder
+    public let expectations: ScaleExpectations
+    public let queue: WorkQueue
+    public var options: BroadcastJobControllerOptions
+
+    public init(client: Client, cache: InformerCache, clock: Clock, recorder: EventRecorder, queue: WorkQueue,
+                expectationTimeout: Double = 300, options: BroadcastJobControllerOptions = .init()) {
+        self.client = client
+        self.cache = cache
+        self.clock = clock
+        self.recorder = recorder
+        self.queue = queue
+        self.options = options
+        self.expectations = ScaleExpectations(clock: clock, timeout: expectationTimeout)
+        registerHandlers()
+    }
+
+    // MARK: - Event handlers (broadcastjob_event_handler.go)
+
+    private func registerHandlers() {
+        cache.broadcastJobs.addHandler { [unowned self] _, _, job in queue.add(job.key) }
+        cache.pods.addHandler { [unowned self] type, old, pod in
+            switch type {
+            case .added:
+                if pod.metadata.deletionTimestamp != nil {
+                    podDeleted(pod)
+                } else if let owner = Self.jobOwner(pod) {
+                    expectations.observe("\(pod.namespace)/\(owner)", .create, pod.spec.assignedNode)
+                    queue.add("\(pod.namespace)/\(owner)")
+                }
+            case .modified:
+                if let o = old, let owner = Self.jobOwner(o) { queue.add("\(o.namespace)/\(owner)") }
+                if let owner = Self.jobOwner(pod) { queue.add("\(pod.namespace)/\(owner)") }
+            case .deleted:
+                podDeleted(pod)
+            }
+        }
+        cache.nodes.addHandler { [unowned self] type, old, node in
+            switch type {
+            case .added:
+                for job in cache.broadcastJobs.list() where mockPodFits(job, node) {
+                    queue.add(job.key)
+                }
+            case .modified:
+                guard let old, !Self.nodeUpdateIgnorable(old, node) else { return }
+                for job in cache.broadcastJobs.list() where mockPodFits(job, old) != mockPodFits(job, node) {
+                    queue.add(job.key)
+                }
+            case .deleted:
+                // D-B7: node deletion enqueues the jobs that had a pod on that node.
+                var keys = Set<String>()
+                for pod in cache.pods.list(index: InformerCache.byAssignedNode, value: node.name) {
+                    if let owner = Self.jobOwner(pod) { keys.insert("\(pod.namespace)/\(owner)") }
+                }
+                for k in keys.sorted() { queue.add(k) }
+            }
+        }
+    }
+
+    private func podDeleted(_ pod: Pod) {
+        guard let owner = Self.jobOwner(pod) else { return }
+        let key = "\(pod.namespace)/\(owner)"
+        expectations.observe(key, .delete, pod.spec.assignedNode)
+        queue.add(key)
+    }
+
+    /// The name of the BroadcastJob controlling this pod (kind BroadcastJob, group apps.kruise.io), if any.
+    static func jobOwner(_ pod: Pod) -> String? {
+        guard let ref = pod.metadata.controllerRef, ref.kind == BroadcastJob.kind, ref.group == KruiseAPI.group else { return nil }
+        return ref.name
+    }
+
+    /// The node update is ignored when the set of True conditions is unchanged and nothing else
+    /// but resourceVersion and conditions differs.
+    static func nodeUpdateIgnorable(_ old: Node, _ new: Node) -> Bool {
+        func trueConditions(_ n: Node) -> [String] {
+            (n.status?.conditions ?? []).filter { $0.status == "True" }.map(\.type).sorted()
+        }
+        guard trueConditions(old) == trueConditions(new) else { return false }
+        var a = old
+        var b = new
+        a.metadata.resourceVersion = nil
+        b.metadata.resourceVersion = nil
+        a.status?.conditions = nil
+        b.status?.conditions = nil
+        return a == b
+    }
+
+    /// Whether the job's mock pod (template spec bound to `node`) fits the node.
+    func mockPodFits(_ job: BroadcastJob, _ node: Node) -> Bool {
+        Self.mockPodFitFailure(job.spec.template.spec, node) == nil
+    }
+
+    static func mockPodFitFailure(_ template: PodSpec, _ node: Node) -> FitFailure? {
+        var spec = template
+        spec.nodeName = node.name
+        return NodeFitness.check(spec, node: node)
+    }
+
+    // MARK: - Reconcile (broadcastjob_controller.go)
+
+    public func reconcile(_ key: String) throws -> ReconcileResult {
+        let now = clock.now
+        // 1. Get the job.
+        guard var job = cache.broadcastJobs.get(key) else {
+            expectations.delete(key)
+            return .done
+        }
+        // 2. Expectations gate (D-B6: they expire and the reconcile proceeds).
+        switch expectations.check(key) {
+        case .satisfied, .expired: break
+        case .unsatisfied(let retryAfter): return ReconcileResult(requeueAfter: retryAfter)
+        }
+        // 3. Labels on the template (in memory).
+        var templateLabels = job.spec.template.metadata?.labels ?? [:]
+        templateLabels[Self.labelJobName] = job.name
+        templateLabels[Self.labelControllerUID] = job.uid
+        if job.spec.template.metadata == nil { job.spec.template.metadata = ObjectMeta() }
+        job.spec.template.metadata!.labels = templateLabels
+
+        // 4. A finished job is only TTL-deleted.
+        if job.isFinished {
+            if let ttl = job.spec.completionPolicy?.ttlSecondsAfterFinished, let done = job.status?.completionTime {
+                let elapsed = now.seconds(since: done)
+                if elapsed >= Double(ttl) {
+                    do {
+                        try client.delete(BroadcastJob.self, namespace: job.namespace, name: job.name, uid: job.uid)
+                    } catch {
+                        // upstream only logs a delete error
+                    }
+                    return .done
+                }
+                return ReconcileResult(requeueAfter: Double(ttl) - elapsed)
+            }
+            return .done
+        }
+
+        var status = job.status ?? BroadcastJobStatus()
+        let policyType = job.completionPolicyType
+        // 5. Start time; D-B2: the deadline wake-up is re-armed on every reconcile.
+        var requeueAfter: Double = 0
+        if status.startTime == nil { status.startTime = now }
+        if policyType != "Never", let ads = job.spec.completionPolicy?.activeDeadlineSeconds {
+            requeueAfter = status.startTime!.adding(seconds: Double(ads)).seconds(since: now)
+        }
+        // 6. Phase.
+        if (status.phase ?? "").isEmpty { status.phase = BroadcastJobPhase.running }
+
+        // 7. Pods owned by this job (controller ownerRef kind + UID, and the job's labels).
+        let pods = cache.pods.list(index: InformerCache.byControllerUID, value: job.uid).filter { p in
+            guard let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind, ref.uid == job.uid else { return false }
+            let l = p.metadata.labels ?? [:]
+            return l[Self.labelJobName] == job.name && l[Self.labelControllerUID] == job.uid
+        }
+        // 8. Node -> pod map; the later pod in list order wins.
+        var nodeToPod: [String: Pod] = [:]
+        nodeToPod.reserveCapacity(pods.count)
+        for pod in pods {
+            let node = pod.spec.assignedNode
+            if nodeToPod[node] != nil {
+                recorder.warning(job, "DuplicatePodCreatedOnSameNode", "Duplicated pod \(pod.name) found on same node \(node)")
+            }
+            nodeToPod[node] = pod
+        }
+        // 10. Classify.
+        let restartLimit = Int(job.spec.failurePolicy?.restartLimit ?? 0)
+        var active = 0, failed = 0, succeeded = 0
+        var activePods: [Pod] = []
+        var nonTerminalPods: [Pod] = []
+        for pod in pods {
+            switch pod.phase {
+            case PodPhase.succeeded: succeeded += 1
+            case PodPhase.failed: failed += 1
+            default:
+                guard pod.metadata.deletionTimestamp == nil else { continue }
+                nonTerminalPods.append(pod)
+                if Self.isPodFailed(pod, restartLimit: restartLimit) {
+                    failed += 1
+                } else {
+                    active += 1
+                    activePods.append(pod)
+                }
+            }
+        }
+        // 9 + 11. Nodes to run on.
+        var desiredNodes: [(node: String, pod: Pod?)] = []
+        var restNodesToRunPod: [Node] = []
+        var podsToDelete: [Pod] = []
+        let template = job.spec.template.spec
+        for node in cache.nodes.list() {
+            if let pod = nodeToPod[node.name] {
+                let fits = NodeFitness.check(pod.spec, node: node) == nil
+                // D-B5: only a pod that is still running is removed from a node that stopped fitting.
+                if !fits && pod.metadata.deletionTimestamp == nil && !pod.isTerminal {
+                    podsToDelete.append(pod)
+                    continue
+                }
+                desiredNodes.append((node.name, pod))
+            } else if Self.mockPodFitFailure(template, node) == nil {
+                desiredNodes.append((node.name, nil))
+                restNodesToRunPod.append(node)
+            }
+        }
+        // 12. Counts.
+        status.active = Int32(active)
+        status.failed = Int32(failed)
+        status.succeeded = Int32(succeeded)
+        status.desired = Int32(desiredNodes.count)
+
+        // 13. A failed (Never) job only refreshes its counts.
+        if status.phase == BroadcastJobPhase.failed {
+            job.status = status
+            try writeStatus(job)
+            return ReconcileResult(requeueAfter: requeueAfter)
+        }
+        // 14. Paused.
+        if job.spec.paused == true && (status.phase == BroadcastJobPhase.running || status.phase == BroadcastJobPhase.paused) {
+            status.phase = BroadcastJobPhase.paused
+            job.status = status
+            try writeStatus(job)
+            return ReconcileResult(requeueAfter: requeueAfter)
+        }
+        if job.spec.paused != true && status.phase == BroadcastJobPhase.paused {
+            status.phase = BroadcastJobPhase.running
+            recorder.normal(job, "Continue", "continue to process job")
+        }
+        // 15. Failure policy.
+        var jobFailed = false
+        var failureReason = ""
+        var failureMessage = ""
+        if failed > 0 {
+            switch job.spec.failurePolicy?.type ?? "" {
+            case "Pause":
+                // D-B4: persisted, once per transition, only for failures not already acted on.
+                let acknowledged = Int(job.metadata.annotations?[Self.annotationPausedFailures] ?? "") ?? 0
+                if failed > acknowledged {
+                    return try pauseForFailure(job: job, status: status, failed: failed, requeueAfter: requeueAfter)
+                }
+            case "FailFast":
+                jobFailed = true
+                failureReason = "failed pod is found"
+                failureMessage = "failure policy is FailurePolicyTypeFailFast and failed pod is found"
+                recorder.warning(job, failureReason, "\(failureMessage): \(succeeded) pods succeeded, \(failed) pods failed")
+            default:
+                break
+            }
+        }
+        // 16. Active deadline.
+        if !jobFailed, policyType != "Never", let ads = job.spec.completionPolicy?.activeDeadlineSeconds,
+           let start = status.startTime, now.seconds(since: start) >= Double(ads) {
+            jobFailed = true
+            failureReason = "DeadlineExceeded"
+            failureMessage = "Job \(job.namespace)/\(job.name) was active longer than specified deadline"
+        }
+
+        var reconcileError: Error?
+        if jobFailed {
+            // 17 + D-B8: no pod of a failed job is left running.
+            let (deleted, err) = deletePods(job: job, pods: nonTerminalPods)
+            active -= deleted.filter { p in activePods.contains(where: { $0.uid == p.uid }) }.count
+            if let err { reconcileError = err }
+            status.phase = BroadcastJobPhase.failed
+            requeueAfter = finish(&status, type: "Failed", message: failureMessage, job: job, now: now)
+            recorder.warning(job, failureReason, "\(failureMessage): \(succeeded) pods succeeded, \(failed) pods failed")
+        } else {
+            // 18a. Pods on nodes that stopped fitting.
+            if !podsToDelete.isEmpty {
+                let (deleted, err) = deletePods(job: job, pods: podsToDelete)
+                active -= deleted.filter { p in activePods.contains(where: { $0.uid == p.uid }) }.count
+                if let err { reconcileError = err }
+            }
+            // 18b. Create the missing pods.
+            if job.metadata.deletionTimestamp == nil && !restNodesToRunPod.isEmpty {
+                do {
+                    active = try reconcilePods(job: job, restNodes: restNodesToRunPod, active: active, desired: desiredNodes.count)
+                } catch {
+                    reconcileError = error
+                }
+            }
+            // 18c. Complete?
+            if policyType != "Never" && !desiredNodes.isEmpty && desiredNodes.allSatisfy({ $0.pod.map { !$0.isActive } ?? false }) {
+                status.phase = BroadcastJobPhase.completed
+                requeueAfter = finish(&status, type: "Complete", message: "Job completed, \(succeeded) pods succeeded, \(failed) pods failed", job: job, now: now)
+                recorder.normal(job, "JobComplete", "Job \(job.namespace)/\(job.name) is completed, \(succeeded) pods succeeded, \(failed) pods failed")
+            }
+        }
+        // 19. Write the status.
+        status.active = Int32(max(active, 0))
+        status.failed = Int32(failed)
+        job.status = status
+        try writeStatus(job)
+        if let reconcileError { throw reconcileError }
+        return ReconcileResult(requeueAfter: requeueAfter)
+    }
+
+    /// `isPodFailed`: an OnFailure pod whose restarts exceed the limit.
+    static func isPodFailed(_ pod: Pod, restartLimit: Int) -> Bool {
+        pod.spec.restartPolicy == "OnFailure" && pod.totalRestarts > restartLimit
+    }
+
+    /// `finishJob`: appends the condition, sets completionTime, returns the requeue (ttl+1 s, or 0).
+    private func finish(_ status: inout BroadcastJobStatus, type: String, message: String, job: BroadcastJob, now: Timestamp) -> Double {
+        var conditions = status.conditions ?? []
+        conditions.append(JobCondition(type: type, status: "True", time: now, reason: type, message: message))
+        status.conditions = conditions
+        status.completionTime = now
+        if let ttl = job.spec.completionPolicy?.ttlSecondsAfterFinished { return Double(ttl) + 1 }
+        return 0
+    }
+
+    /// D-B4: Pause is written to the stored spec, with the number of failures it acted on.
+    private func pauseForFailure(job: BroadcastJob, status: BroadcastJobStatus, failed: Int, requeueAfter: Double) throws -> ReconcileResult {
+        func paused(_ base: BroadcastJob) -> BroadcastJob {
+            var f = base
+            f.spec.paused = true
+            var a = f.metadata.annotations ?? [:]
+            a[Self.annotationPausedFailures] = String(failed)
+            f.metadata.annotations = a
+            return f
+        }
+        // The cached object, not `job`: its template carries labels added in memory only.
+        let stored = cache.broadcastJobs.get(job.key) ?? job
+        let written = try retryOnConflict(job) { fresh throws(APIError) in
+            try client.update(paused(fresh))
+        } first: { () throws(APIError) in
+            try client.update(paused(stored))
+        }
+        recorder.warning(job, "Paused", "job is paused, due to failed pod")
+        var withStatus = written
+        withStatus.status = status
+        withStatus.status!.phase = BroadcastJobPhase.paused
+        try writeStatus(withStatus)
+        return ReconcileResult(requeueAfter: requeueAfter)
+    }
+
+    /// D-B3: a status update that conflicts is retried (re-read, re-apply) up to 5 tries.
+    private func writeStatus(_ job: BroadcastJob) throws {
+        let status = job.status
+        _ = try retryOnConflict(job) { fresh throws(APIError) in
+            var f = fresh
+            f.status = status
+            return try client.updateStatus(f)
+        } first: { () throws(APIError) in
+            try client.updateStatus(job)
+        }
+    }
+
+    private func retryOnConflict(_ job: BroadcastJob, _ reapply: (BroadcastJob) throws(APIError) -> BroadcastJob,
+                                 first: () throws(APIError) -> BroadcastJob) throws -> BroadcastJob {
+        var lastError: APIError
+        do {
+            return try first()
+        } catch {
+            lastError = error
+        }
+        var tries = 1
+        while lastError.isConflict && tries < 5 {
+            tries += 1
+            do {
+                let fresh = try client.get(BroadcastJob.self, namespace: job.namespace, name: job.name)
+                return try reapply(fresh)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    // MARK: - Pods
+
+    /// `reconcilePods`: creates pods for the first nodes without one, within parallelism, in
+    /// slow-start batches. Returns the new active count (D-B1: failed creations are not active).
+    private func reconcilePods(job: BroadcastJob, restNodes: [Node], active: Int, desired: Int) throws -> Int {
+        let parallelismValue = job.spec.parallelism ?? .int(Int32.max)
+        let parallelism: Int
+        do {
+            parallelism = try parallelismValue.scaledValue(total: desired, roundUp: true)
+        } catch {
+            throw APIError(code: 400, reason: .badRequest, message: error.description)
+        }
+        var active = active
+        if active > parallelism {
+            recorder.warning(job, "TooManyActivePods", "Number of active pods exceed parallelism limit")
+            return active
+        }
+        if active == parallelism { return active }
+        let diff = min(parallelism - active, restNodes.count)
+        let key = job.key
+        var batch = 1
+        var index = 0
+        var firstError: APIError?
+        while index < diff {
+            let end = min(index + batch, diff)
+            var batchErrors = 0
+            for node in restNodes[index..<end] {
+                expectations.expect(key, .create, node.name)
+                let pod = newPod(job: job, node: node.name)
+                do {
+                    let created = try client.create(pod)
+                    active += 1
+                    recorder.normal(job, "SuccessfulCreate", "Created pod: \(created.name)")
+                } catch {
+                    expectations.observe(key, .create, node.name)
+                    recorder.warning(job, "FailedCreate", "Error creating: \(error.message)")
+                    batchErrors += 1
+                    if firstError == nil { firstError = error }
+                }
+            }
+            index = end
+            if batchErrors > 0 { break }
+            batch = min(batch * 2, diff - index)
+            if batch == 0 { break }
+        }
+        if let firstError { throw firstError }
+        return active
+    }
+
+    /// `createPod`'s pod: template labels, annotations, finalizers; generateName `<job>-`;
+    /// the controller owner reference; bound by node affinity (scheduler mode) or nodeName.
+    func newPod(job: BroadcastJob, node: String) -> Pod {
+        let t = job.spec.template
+        var meta = ObjectMeta()
+        meta.namespace = job.namespace
+        meta.generateName = "\(job.name)-"
+        meta.labels = t.metadata?.labels
+        meta.annotations = t.metadata?.annotations
+        meta.finalizers = t.metadata?.finalizers
+        meta.ownerReferences = [job.ownerReference()]
+        var spec = t.spec
+        if options.assignPodsByScheduler {
+            var affinity = spec.affinity ?? Affinity()
+            var na = affinity.nodeAffinity ?? NodeAffinity()
+            na.requiredDuringSchedulingIgnoredDuringExecution = NodeSelector(nodeSelectorTerms: [
+                NodeSelectorTerm(matchFields: [NodeSelectorRequirement(key: "metadata.name", operator: "In", values: [node])])
+            ])
+            affinity.nodeAffinity = na
+            spec.affinity = affinity
+        } else {
+            spec.nodeName = node
+        }
+        return Pod(metadata: meta, spec: spec)
+    }
+
+    /// `deleteJobPods`; returns the pods deleted and the first error.
+    private func deletePods(job: BroadcastJob, pods: [Pod]) -> (deleted: [Pod], error: APIError?) {
+        var deleted: [Pod] = []
+        var firstError: APIError?
+        let key = job.key
+        for pod in pods {
+            let node = pod.spec.assignedNode
+            expectations.expect(key, .delete, node)
+            do {
+                try client.delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: pod.uid)
+                deleted.append(pod)
+                recorder.normal(job, "SuccessfulDelete", "Delete pod: \(pod.name)")
+            } catch {
+                expectations.observe(key, .delete, node)
+                if firstError == nil { firstError = error }
+            }
+        }
+        return (deleted, firstError)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// A Kubernetes API error: an HTTP code, a `metav1.StatusReason` and a message.
+public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Reason: String, Sendable {
+        case notFound = "NotFound"
+        case alreadyExists = "AlreadyExists"
+        case conflict = "Conflict"
+        case invalid = "Invalid"
+        case badRequest = "BadRequest"
+        case timeout = "Timeout"
+        case internalError = "InternalError"
+        case serviceUnavailable = "ServiceUnavailable"
+        case tooManyRequests = "TooManyRequests"
+        case forbidden = "Forbidden"
+    }
+    public var code: Int
+    public var reason: Reason
+    public var message: String
+    public init(code: Int, reason: Reason, message: String) {
+        self.code = code
+        self.reason = reason
+        self.message = message
+    }
+    public var description: String { message }
+
+    public static func notFound(_ resource: String, _ name: String) -> APIError {
+        APIError(code: 404, reason: .notFound, message: "\(resource) \"\(name)\" not found")
+    }
+    public static func alreadyExists(_ resource: String, _ name: String) -> APIError {
+        APIError(code: 409, reason: .alreadyExists, message: "\(resource) \"\(name)\" already exists")
+    }
+    public static func conflict(_ resource: String, _ name: String) -> APIError {
+        APIError(code: 409, reason: .conflict, message: "Operation cannot be fulfilled on \(resource) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again")
+    }
+    public static func invalid(kind: String, name: String, causes: [FieldError]) -> APIError {
+        let list = causes.map { $0.description }
+        let body = list.count == 1 ? list[0] : "[" + list.joined(separator: ", ") + "]"
+        return APIError(code: 422, reason: .invalid, message: "\(kind).\(kindGroupSuffix(kind)) \"\(name)\" is invalid: \(body)")
+    }
+    static func kindGroupSuffix(_ kind: String) -> String {
+        switch kind {
+        case "BroadcastJob", "AdvancedCronJob": return "apps.kruise.io"
+        case "Job": return "batch"
+        default: return ""
+        }
+    }
+
+    public var isNotFound: Bool { reason == .notFound }
+    public var isConflict: Bool { reason == .conflict }
+    public var isAlreadyExists: Bool { reason == .alreadyExists }
+    public var isTimeout: Bool { reason == .timeout }
+}
+
+/// A validation error at a field path (`field.Error`), rendered as Kubernetes does:
+/// `spec.template.spec.restartPolicy: Invalid value: "Always": pod restartPolicy can only be Never or OnFailure`.
+public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum ErrorType: String, Sendable {
+        case invalid = "Invalid value"
+        case required = "Required value"
+        case forbidden = "Forbidden"
+        case notSupported = "Unsupported value"
+        case duplicate = "Duplicate value"
+        case tooLong = "Too long"
+    }
+    public var type: ErrorType
+    public var field: String
+    public var badValue: String?
+    public var detail: String
+    public init(_ type: ErrorType, field: String, value: String? = nil, _ detail: String) {
+        self.type = type
+        self.field = field
+        self.badValue = value
+        self.detail = detail
+    }
+    public var description: String {
+        var s = "\(field): \(type.rawValue)"
+        if let v = badValue { s += ": \(v)" }
+        if !detail.isEmpty { s += ": \(detail)" }
+        return s
+    }
+}
+
+/// How controllers write to (and, when they must bypass their cache, read from) the API server.
+///
+/// Reads normally come from an ``InformerCache``; `get` here is a live read, used by retries.
+/// Every call may fail with an ``APIError``.
+public protocol Client: AnyObject {
+    func get<T: Resource>(_ type: T.Type, namespace: String, name: String) throws(APIError) -> T
+    /// Creates the object; the returned value carries the server-set name (from generateName), uid and resourceVersion.
+    func create<T: Resource>(_ object: T) throws(APIError) -> T
+    /// Replaces spec and metadata (not status); fails with Conflict on a stale resourceVersion.
+    func update<T: Resource>(_ object: T) throws(APIError) -> T
+    /// Replaces status only; fails with Conflict on a stale resourceVersion.
+    func updateStatus<T: Resource>(_ object: T) throws(APIError) -> T
+    /// Deletes the object (background propagation); `uid` is an optional precondition.
+    func delete<T: Resource>(_ type: T.Type, namespace: String, name: String, uid: String?) throws(APIError)
+    /// Binds a pod to a node (the `pods/binding` subresource): sets `spec.nodeName` once.
+    func bind(namespace: String, name: String, uid: String?, nodeName: String) throws(APIError)
+}
+
+extension Client {
+    /// Deletes an object of a kind known only at run time.
+    public func delete(kind: KnownKind, namespace: String, name: String, uid: String?) throws(APIError) {
+        switch kind {
+        case .node: try delete(Node.self, namespace: namespace, name: name, uid: uid)
+        case .pod: try delete(Pod.self, namespace: namespace, name: name, uid: uid)
+        case .job: try delete(Job.self, namespace: namespace, name: name, uid: uid)
+        case .broadcastJob: try delete(BroadcastJob.self, namespace: namespace, name: name, uid: uid)
+        case .advancedCronJob: try delete(AdvancedCronJob.self, namespace: namespace, name: name, uid: uid)
+        case .event: try delete(Event.self, namespace: namespace, name: name, uid: uid)
+        }
+    }
+
+    /// A live read of an object of a kind known only at run time.
+    public func getObject(kind: KnownKind, namespace: String, name: String) throws(APIError) -> APIObject {
+        switch kind {
+        case .node: return try get(Node.self, namespace: namespace, name: name).wrapped
+        case .pod: return try get(Pod.self, namespace: namespace, name: name).wrapped
+        case .job: return try get(Job.self, namespace: namespace, name: name).wrapped
+        case .broadcastJob: return try get(BroadcastJob.self, namespace: namespace, name: name).wrapped
+        case .advancedCronJob: return try get(AdvancedCronJob.self, namespace: namespace, name: name).wrapped
+        case .event: return try get(Event.self, namespace: namespace, name: name).wrapped
+        }
+    }
+}
+
+/// The time as controllers see it. The simulator injects virtual time; nothing in Engine reads the wall clock.
+public protocol Clock: AnyObject {
+    var now: Timestamp { get }
+}
+
+/// Records Kubernetes events (`record.EventRecorder`).
+public protocol EventRecorder: AnyObject {
+    func event(_ object: ObjectReference, type: String, reason: String, message: String)
+}
+
+extension EventRecorder {
+    public func normal<T: KubeObject>(_ object: T, _ reason: String, _ message: String) {
+        event(object.objectReference, type: "Normal", reason: reason, message: message)
+    }
+    public func warning<T: KubeObject>(_ object: T, _ reason: String, _ message: String) {
+        event(object.objectReference, type: "Warning", reason: reason, message: message)
+    }
+}
+
+/// What a reconcile asks of its queue: nothing (forget the key), or come back after a delay.
+/// A thrown error means a rate-limited retry, and `requeueAfter` is then ignored (as in controller-runtime).
+public struct ReconcileResult: Equatable, Sendable {
+    public var requeueAfter: Double?
+    public init(requeueAfter: Double? = nil) {
+        self.requeueAfter = (requeueAfter ?? 0) > 0 ? requeueAfter : nil
+    }
+    public static let done = ReconcileResult()
+}
+
+/// A level-based controller: `reconcile` reads the world for one key and moves it toward the spec.
+public protocol Reconciler: AnyObject {
+    /// The controller name, e.g. `broadcastjob-controller`.
+    var name: String { get }
+    func reconcile(_ key: String) throws -> ReconcileResult
+}

@@ -1,0 +1,159 @@
+import Foundation
+
+/// A watch notification.
+public enum WatchEventType: String, Sendable {
+    case added = "ADDED"
+    case modified = "MODIFIED"
+    case deleted = "DELETED"
+}
+
+/// A local cache of one kind, fed by a watch stream, with secondary indexes.
+///
+/// Reads hand out values (copy-on-write: no list is copied to answer a lookup by index).
+/// Listing order is by key, so behaviour never depends on hashing order.
+///
+/// - Complexity: `apply` is O(number of indexes); `get` O(1); `list(index:value:)` O(k log k)
+///   for k matching objects.
+public final class Informer<T: Resource> {
+    public typealias Handler = (_ type: WatchEventType, _ old: T?, _ new: T) -> Void
+    public typealias IndexFunc = (T) -> [String]
+
+    private var objects: [String: T] = [:]
+    private var indexFuncs: [String: IndexFunc] = [:]
+    private var indexes: [String: [String: Set<String>]] = [:]
+    private var handlers: [Handler] = []
+    private var sortedKeysCache: [String]?
+
+    public init() {}
+
+    public var count: Int { objects.count }
+
+    /// Adds an index; must be called before objects arrive.
+    public func addIndex(_ name: String, _ f: @escaping IndexFunc) {
+        indexFuncs[name] = f
+        var idx: [String: Set<String>] = [:]
+        for (k, o) in objects { for v in f(o) { idx[v, default: []].insert(k) } }
+        indexes[name] = idx
+    }
+
+    /// Registers an event handler (informer `AddEventHandler`).
+    public func addHandler(_ h: @escaping Handler) { handlers.append(h) }
+
+    public func get(_ key: String) -> T? { objects[key] }
+    public func get(namespace: String, name: String) -> T? {
+        objects[T.namespaced ? "\(namespace)/\(name)" : name]
+    }
+
+    /// Every object, ordered by key.
+    public func list() -> [T] {
+        sortedKeys().map { objects[$0]! }
+    }
+
+    /// Keys ordered; cached until the key set changes.
+    public func sortedKeys() -> [String] {
+        if let s = sortedKeysCache { return s }
+        let s = objects.keys.sorted()
+        sortedKeysCache = s
+        return s
+    }
+
+    /// Objects whose index `name` yields `value`, ordered by key.
+    public func list(index name: String, value: String) -> [T] {
+        guard let keys = indexes[name]?[value] else { return [] }
+        return keys.sorted().map { objects[$0]! }
+    }
+
+    /// Number of objects under an index value, without building a list.
+    public func count(index name: String, value: String) -> Int {
+        indexes[name]?[value]?.count ?? 0
+    }
+
+    /// Applies one watch event to the cache and notifies handlers.
+    public func apply(_ type: WatchEventType, _ object: T) {
+        let key = object.key
+        let old = objects[key]
+        if let old { unindex(key, old) }
+        switch type {
+        case .added, .modified:
+            if old == nil { sortedKeysCache = nil }
+            objects[key] = object
+            index(key, object)
+            let t: WatchEventType = old == nil ? .added : .modified
+            for h in handlers { h(t, old, object) }
+        case .deleted:
+            if old != nil { sortedKeysCache = nil }
+            objects.removeValue(forKey: key)
+            for h in handlers { h(.deleted, old, object) }
+        }
+    }
+
+    /// Replaces the whole content (initial list after a start or restart); handlers see adds.
+    public func replace(with list: [T]) {
+        objects.removeAll()
+        for (n, _) in indexes { indexes[n] = [:] }
+        sortedKeysCache = nil
+        for o in list { apply(.added, o) }
+    }
+
+    private func index(_ key: String, _ o: T) {
+        for (name, f) in indexFuncs {
+            for v in f(o) { indexes[name]![v, default: []].insert(key) }
+        }
+    }
+    private func unindex(_ key: String, _ o: T) {
+        for (name, f) in indexFuncs {
+            for v in f(o) {
+                indexes[name]![v]?.remove(key)
+                if indexes[name]![v]?.isEmpty == true { indexes[name]![v] = nil }
+            }
+        }
+    }
+}
+
+/// The shared informers of one controller manager: one per kind, with the indexes the controllers use.
+public final class InformerCache {
+    public static let byControllerUID = "controllerUID"
+    public static let byNode = "nodeName"
+    public static let byNamespace = "namespace"
+    public static let byControllerName = "controllerName"
+    public static let byOwnerUID = "ownerUID"
+    public static let byUID = "uid"
+    public static let byAssignedNode = "assignedNode"
+
+    public let nodes = Informer<Node>()
+    public let pods = Informer<Pod>()
+    public let jobs = Informer<Job>()
+    public let broadcastJobs = Informer<BroadcastJob>()
+    public let advancedCronJobs = Informer<AdvancedCronJob>()
+
+    public init() {
+        pods.addIndex(Self.byControllerUID) { p in p.metadata.controllerRef.map { [$0.uid] } ?? [] }
+        pods.addIndex(Self.byNode) { p in p.spec.nodeName.map { [$0] } ?? [] }
+        pods.addIndex(Self.byNamespace) { [$0.namespace] }
+        pods.addIndex(Self.byAssignedNode) { p in let n = p.spec.assignedNode; return n.isEmpty ? [] : [n] }
+        pods.addIndex(Self.byOwnerUID) { p in (p.metadata.ownerReferences ?? []).map(\.uid) }
+        jobs.addIndex(Self.byOwnerUID) { j in (j.metadata.ownerReferences ?? []).map(\.uid) }
+        broadcastJobs.addIndex(Self.byOwnerUID) { j in (j.metadata.ownerReferences ?? []).map(\.uid) }
+        jobs.addIndex(Self.byUID) { [$0.uid] }
+        broadcastJobs.addIndex(Self.byUID) { [$0.uid] }
+        advancedCronJobs.addIndex(Self.byUID) { [$0.uid] }
+        nodes.addIndex(Self.byUID) { [$0.uid] }
+        pods.addIndex(Self.byUID) { [$0.uid] }
+        jobs.addIndex(Self.byControllerUID) { j in j.metadata.controllerRef.map { [$0.uid] } ?? [] }
+        jobs.addIndex(Self.byControllerName) { j in j.metadata.controllerRef.map { ["\(j.namespace)/\($0.kind)/\($0.name)"] } ?? [] }
+        broadcastJobs.addIndex(Self.byControllerName) { j in j.metadata.controllerRef.map { ["\(j.namespace)/\($0.kind)/\($0.name)"] } ?? [] }
+        broadcastJobs.addIndex(Self.byNamespace) { [$0.namespace] }
+    }
+
+    /// Delivers a watch event of any kind to its informer.
+    public func apply(_ type: WatchEventType, _ object: APIObject) {
+        switch object {
+        case .node(let o): nodes.apply(type, o)
+        case .pod(let o): pods.apply(type, o)
+        case .job(let o): jobs.apply(type, o)
+        case .broadcastJob(let o): broadcastJobs.apply(type, o)
+        case .advancedCronJob(let o): advancedCronJobs.apply(type, o)
+        case .event: break
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import DequeModule
+import HeapModule
+
+/// A controller work queue (client-go `workqueue` semantics).
+///
+/// - A key added while queued is not queued twice (de-duplication).
+/// - A key being processed is never handed to a second worker: adds during processing mark it
+///   dirty, and it is re-queued when `done` is called.
+/// - `add(_:after:)` holds a key until its time; an earlier add for the same key wins.
+/// - `addRateLimited` applies per-key exponential back-off, 5 ms doubling to 1000 s;
+///   `forget` resets it.
+///
+/// Time comes from the injected ``Clock``; whoever runs the workers asks
+/// ``nextDelayedTime`` when to call ``promoteDelayed()``.
+public final class WorkQueue {
+    private let clock: Clock
+    private var queue = Deque<String>()
+    private var dirty = Set<String>()
+    private var processing = Set<String>()
+    private struct Waiting: Comparable {
+        var time: Timestamp
+        var seq: UInt64
+        var key: String
+        static func < (a: Waiting, b: Waiting) -> Bool { (a.time, a.seq) < (b.time, b.seq) }
+    }
+    private var waiting = Heap<Waiting>()
+    private var waitingTime: [String: Timestamp] = [:]
+    private var seq: UInt64 = 0
+    private var failures: [String: Int] = [:]
+
+    public let baseDelay: Double
+    public let maxDelay: Double
+
+    public init(clock: Clock, baseDelay: Double = 0.005, maxDelay: Double = 1000) {
+        self.clock = clock
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// Keys ready to be processed.
+    public var readyCount: Int { queue.count }
+    public var isProcessingAny: Bool { !processing.isEmpty }
+
+    public func add(_ key: String) {
+        if dirty.contains(key) { return }
+        dirty.insert(key)
+        if processing.contains(key) { return }
+        queue.append(key)
+    }
+
+    public func add(_ key: String, after seconds: Double) {
+        if seconds <= 0 { add(key); return }
+        let t = clock.now.adding(seconds: seconds)
+        if let existing = waitingTime[key], existing <= t { return }
+        waitingTime[key] = t
+        seq += 1
+        waiting.insert(Waiting(time: t, seq: seq, key: key))
+    }
+
+    /// Re-adds after the key's back-off delay and returns that delay.
+    @discardableResult
+    public func addRateLimited(_ key: String) -> Double {
+        let n = failures[key, default: 0]
+        failures[key] = n + 1
+        let delay = min(baseDelay * pow(2, Double(min(n, 60))), maxDelay)
+        add(key, after: delay)
+        return delay
+    }
+
+    public func forget(_ key: String) { failures[key] = nil }
+    public func numRequeues(_ key: String) -> Int { failures[key, default: 0] }
+
+    /// The time of the earliest held key, if any.
+    public var nextDelayedTime: Timestamp? {
+        while let top = waiting.min, waitingTime[top.key] != top.time {
+            waiting.removeMin()
+        }
+        return waiting.min?.time
+    }
+
+    /// Moves keys whose time has come into the queue.
+    public func promoteDelayed() {
+        let now = clock.now
+        while let top = waiting.min, top.time <= now {
+            waiting.removeMin()
+            guard waitingTime[top.key] == top.time else { continue }
+            waitingTime[top.key] = nil
+            add(top.key)
+        }
+    }
+
+    /// Hands out the next key, marking it processing.
+    public func get() -> String? {
+        guard let key = queue.popFirst() else { return nil }
+        processing.insert(key)
+        dirty.remove(key)
+        return key
+    }
+
+    /// Marks a key done; if it was added meanwhile it goes back in the queue.
+    public func done(_ key: String) {
+        processing.remove(key)
+        if dirty.contains(key) { queue.append(key) }
+    }
+
+    /// Drops everything (a controller restart loses its queue).
+    public func reset() {
+        queue.removeAll()
+        dirty.removeAll()
+        processing.removeAll()
+        waiting = Heap()
+        waitingTime.removeAll()
+        failures.removeAll()
+    }
+}

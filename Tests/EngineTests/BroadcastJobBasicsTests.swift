@@ -1,0 +1,38 @@
+import Testing
+@testable import Engine
+
+@Suite struct BroadcastJobBasicsTests {
+    @Test func createsOnePodPerFittingNodeAndSkipsTaintedControlPlane() throws {
+        let h = BCJHarness()
+        h.cluster.createNode("worker1")
+        h.cluster.createNode("worker2")
+        h.cluster.createNode("master", taints: [Taint(key: "node-role.kubernetes.io/control-plane", effect: Taint.noSchedule)])
+        let job = h.cluster.createJob("hello")
+        try h.reconcile("hello")
+        let pods = h.cluster.pods(of: job)
+        #expect(pods.map { $0.spec.nodeName } == ["worker1", "worker2"])
+        #expect(pods.allSatisfy { $0.metadata.generateName == "hello-" && $0.metadata.labels?["broadcastjob-name"] == "hello" })
+        let st = h.cluster.job("hello")!.status!
+        #expect(st.desired == 2)
+        #expect(st.active == 2)
+        #expect(st.phase == "running")
+        #expect(h.recorder.count("SuccessfulCreate") == 2)
+    }
+
+    @Test func completesWhenEveryDesiredNodeHasAFinishedPod() throws {
+        let h = BCJHarness()
+        h.cluster.createNode("a")
+        h.cluster.createNode("b")
+        let job = h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", ttlSecondsAfterFinished: 30))
+        try h.reconcile("j")
+        for p in h.cluster.pods(of: job) { h.cluster.setPod(p, phase: PodPhase.succeeded) }
+        let r = try h.reconcile("j")
+        let st = h.cluster.job("j")!.status!
+        #expect(st.phase == "completed")
+        #expect(st.succeeded == 2)
+        #expect(st.conditions?.last?.type == "Complete")
+        #expect(st.conditions?.last?.message == "Job completed, 2 pods succeeded, 0 pods failed")
+        #expect(r.requeueAfter == 31)
+        #expect(h.recorder.messages("JobComplete") == ["Job default/j is completed, 2 pods succeeded, 0 pods failed"])
+    }
+}
