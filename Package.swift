@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Sim", targets: ["Sim"]),
+        .executable(name: "kruise-sim", targets: ["kruise-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
@@ -22,6 +24,28 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "Sim",
+            dependencies: [
+                "Engine",
+                "CSQLite",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(
+            name: "kruise-sim",
+            dependencies: [
+                "Engine",
+                "Sim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "SimTests", dependencies: ["Sim", "Engine"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Sim", "Engine"]),
     ]
 )

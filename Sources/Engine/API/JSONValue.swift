@@ -59,7 +59,7 @@ public enum JSONValue: Hashable, Sendable {
             return "{" + o.map { "\($0.key): \($0.value.renderedQuoted)" }.joined(separator: ", ") + "}"
         }
     }
-    var renderedQuoted: String {
+    public var renderedQuoted: String {
         if case .string(let s) = self { return "\"\(s)\"" }
         return rendered
     }

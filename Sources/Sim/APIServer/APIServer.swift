@@ -1,0 +1,299 @@
+import Foundation
+import Engine
+
+/// Who made a write, for faults, charging and the trace.
+public enum Actor: String, Sendable {
+    case scenario, controllerManager = "controller-manager", scheduler, kubelet
+}
+
+/// The fake API server: a store keyed by kind and namespace/name, with resourceVersions,
+/// uid and generateName suffixes from the seeded generator, optimistic concurrency, admission
+/// from the Engine, finalizers and graceful pod deletion, status as a separate subresource,
+/// and watch fan-out to every registered watcher after its delay.
+///
+/// Writes take effect in the store when called; `at` is the instant the write is charged to
+/// (after the caller's token bucket and API latency), from which watch delivery is timed.
+public final class APIServer {
+    let kernel: Kernel
+    let rng: RandomStreams
+    public var admissionOptions = AdmissionOptions()
+    private(set) var store: [KnownKind: [String: APIObject]] = [:]
+    public private(set) var resourceVersion: Int64 = 0
+    private var watchers: [Watcher] = []
+    /// Synchronous observers of every committed change (checks, trace, digest).
+    var observers: [(_ change: Change) -> Void] = []
+    /// Decides whether a running kubelet will confirm a pod's deletion (else the pod goes at once).
+    var kubeletRunsPod: (Pod) -> Bool = { _ in false }
+
+    public struct Change {
+        public var time: Timestamp
+        public var actor: Actor
+        public var verb: String
+        public var type: WatchEventType
+        public var old: APIObject?
+        public var object: APIObject
+    }
+
+    init(kernel: Kernel, rng: RandomStreams) {
+        self.kernel = kernel
+        self.rng = rng
+    }
+
+    // MARK: Watches
+
+    /// A watch stream to one consumer. Deliveries never reorder within one watcher.
+    final class Watcher {
+        let name: String
+        let kinds: Set<KnownKind>
+        var delay: () -> Double
+        var lastDelivery: Timestamp
+        var active = true
+        let deliver: (WatchEventType, APIObject) -> Void
+        init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp, deliver: @escaping (WatchEventType, APIObject) -> Void) {
+            self.name = name
+            self.kinds = kinds
+            self.delay = delay
+            self.lastDelivery = start
+            self.deliver = deliver
+        }
+    }
+
+    func addWatcher(_ w: Watcher) { watchers.append(w) }
+    func removeWatcher(_ w: Watcher) {
+        w.active = false
+        watchers.removeAll { $0 === w }
+    }
+
+    private func publish(_ change: Change) {
+        for o in observers { o(change) }
+        for w in watchers where w.kinds.contains(change.object.kind) {
+            let t = max(w.lastDelivery, change.time.adding(seconds: w.delay()))
+            w.lastDelivery = t
+            let type = change.type
+            let obj = change.object
+            kernel.schedule(at: t) { [weak w] in
+                guard let w, w.active else { return }
+                w.deliver(type, obj)
+            }
+        }
+    }
+
+    // MARK: Reads
+
+    public func get(_ kind: KnownKind, _ namespace: String, _ name: String) -> APIObject? {
+        store[kind]?[kind.namespaced ? "\(namespace)/\(name)" : name]
+    }
+    public func get(_ kind: KnownKind, key: String) -> APIObject? { store[kind]?[key] }
+
+    /// Every object of a kind, ordered by key.
+    public func list(_ kind: KnownKind) -> [APIObject] {
+        guard let m = store[kind] else { return [] }
+        return m.keys.sorted().map { m[$0]! }
+    }
+    public func count(_ kind: KnownKind) -> Int { store[kind]?.count ?? 0 }
+    public func list<T: Resource>(_ type: T.Type) -> [T] { list(T.knownKind).compactMap(T.unwrap) }
+
+    // MARK: Writes
+
+    private static let suffixAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+
+    private func newUID() -> String {
+        rng.draw("uids") { g in
+            let a = g.next(), b = g.next()
+            let hex = String(format: "%016llx%016llx", a, b)
+            let c = Array(hex)
+            return "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))"
+        }
+    }
+
+    private func nameSuffix() -> String {
+        rng.draw("names") { g in
+            String((0..<5).map { _ in Self.suffixAlphabet[Int(g.next() % UInt64(Self.suffixAlphabet.count))] })
+        }
+    }
+
+    private func resourceName(_ kind: KnownKind) -> String {
+        switch kind {
+        case .node: return "nodes"
+        case .pod: return "pods"
+        case .job: return "jobs.batch"
+        case .broadcastJob: return "broadcastjobs.apps.kruise.io"
+        case .advancedCronJob: return "advancedcronjobs.apps.kruise.io"
+        case .event: return "events"
+        }
+    }
+
+    private func nextRV() -> String {
+        resourceVersion += 1
+        return String(resourceVersion)
+    }
+
+    /// Creates an object: generateName, uid, creationTimestamp, admission, AlreadyExists.
+    @discardableResult
+    public func create(_ object: APIObject, at time: Timestamp, actor: Actor) throws(APIError) -> APIObject {
+        var o = object
+        var meta = o.metadata
+        if o.kind.namespaced {
+            if (meta.namespace ?? "").isEmpty { meta.namespace = "default" }
+        } else {
+            meta.namespace = nil
+        }
+        if meta.uid == nil || meta.uid!.isEmpty { meta.uid = newUID() }
+        meta.creationTimestamp = time
+        meta.deletionTimestamp = nil
+        meta.resourceVersion = nil
+        meta.generation = 1
+        o.metadata = meta
+        o = try Admission.admit(o, old: nil, options: admissionOptions)
+        meta = o.metadata
+        if (meta.name ?? "").isEmpty, let g = meta.generateName, !g.isEmpty {
+            // A few retries on the (unlikely) clash, as the real server does.
+            for _ in 0..<8 {
+                let candidate = g + nameSuffix()
+                if get(o.kind, meta.namespace ?? "", candidate) == nil { meta.name = candidate; break }
+            }
+        }
+        guard let name = meta.name, !name.isEmpty else {
+            throw APIError(code: 422, reason: .invalid, message: "\(o.kind.rawValue) \"\" is invalid: metadata.name: Required value: name or generateName is required")
+        }
+        let key = o.kind.namespaced ? "\(meta.namespace!)/\(name)" : name
+        if store[o.kind]?[key] != nil { throw .alreadyExists(resourceName(o.kind), name) }
+        meta.resourceVersion = nextRV()
+        o.metadata = meta
+        store[o.kind, default: [:]][key] = o
+        publish(Change(time: time, actor: actor, verb: "create", type: .added, old: nil, object: o))
+        return o
+    }
+
+    public enum Subresource { case main, status }
+
+    /// Replaces an object's main resource (spec and metadata) or its status.
+    @discardableResult
+    public func update(_ object: APIObject, subresource: Subresource, at time: Timestamp, actor: Actor, ignoreResourceVersion: Bool = false) throws(APIError) -> APIObject {
+        let kind = object.kind
+        let key = object.key
+        let name = object.metadata.name ?? ""
+        guard let current = store[kind]?[key] else { throw .notFound(resourceName(kind), name) }
+        if !ignoreResourceVersion, let want = object.metadata.resourceVersion, !want.isEmpty, want != current.metadata.resourceVersion {
+            throw .conflict(resourceName(kind), name)
+        }
+        var next: APIObject
+        switch subresource {
+        case .status:
+            next = current.replacingStatus(from: object)
+        case .main:
+            var incoming = object.replacingStatus(from: current)
+            var m = incoming.metadata
+            let cm = current.metadata
+            m.uid = cm.uid
+            m.creationTimestamp = cm.creationTimestamp
+            m.deletionTimestamp = cm.deletionTimestamp
+            m.namespace = cm.namespace
+            m.resourceVersion = cm.resourceVersion
+            m.generation = cm.generation
+            incoming.metadata = m
+            next = try Admission.admit(incoming, old: current, options: admissionOptions).replacingStatus(from: current)
+            if !next.sameSpec(as: current) {
+                var mm = next.metadata
+                mm.generation = (cm.generation ?? 1) + 1
+                next.metadata = mm
+            }
+        }
+        if next == current { return current }  // a no-op write changes nothing and notifies no one
+        var m = next.metadata
+        m.resourceVersion = nextRV()
+        next.metadata = m
+        // Finalizers emptied on a deleting object: it goes now.
+        if m.deletionTimestamp != nil && (m.finalizers ?? []).isEmpty && !(kind == .pod && kubeletRunsPodObject(next)) {
+            store[kind]![key] = nil
+            publish(Change(time: time, actor: actor, verb: subresource == .status ? "updateStatus" : "update", type: .deleted, old: current, object: next))
+            return next
+        }
+        store[kind]![key] = next
+        publish(Change(time: time, actor: actor, verb: subresource == .status ? "updateStatus" : "update", type: .modified, old: current, object: next))
+        return next
+    }
+
+    private func kubeletRunsPodObject(_ o: APIObject) -> Bool {
+        if case .pod(let p) = o { return kubeletRunsPod(p) }
+        return false
+    }
+
+    /// Deletes an object. A pod that a running kubelet holds, or any object with finalizers,
+    /// gets a deletionTimestamp and goes later; everything else goes at once. `force` removes
+    /// a pod regardless (the kubelet's confirmation, or pod GC's force delete).
+    public func delete(_ kind: KnownKind, namespace: String, name: String, uid: String?, at time: Timestamp, actor: Actor, force: Bool = false) throws(APIError) {
+        let key = kind.namespaced ? "\(namespace)/\(name)" : name
+        guard let current = store[kind]?[key] else { throw .notFound(resourceName(kind), name) }
+        if let uid, !uid.isEmpty, current.metadata.uid != uid {
+            throw APIError(code: 409, reason: .conflict, message: "Operation cannot be fulfilled on \(resourceName(kind)) \"\(name)\": Precondition failed: UID in precondition: \(uid), UID in object meta: \(current.metadata.uid ?? "")")
+        }
+        let hasFinalizers = !(current.metadata.finalizers ?? []).isEmpty
+        let graceful: Bool = {
+            if force { return false }
+            if case .pod(let p) = current { return kubeletRunsPod(p) }
+            return false
+        }()
+        if hasFinalizers || graceful {
+            if current.metadata.deletionTimestamp != nil { return }
+            var next = current
+            var m = next.metadata
+            m.deletionTimestamp = time
+            if kind == .pod { m.deletionGracePeriodSeconds = 0 }
+            m.resourceVersion = nextRV()
+            next.metadata = m
+            store[kind]![key] = next
+            publish(Change(time: time, actor: actor, verb: "delete", type: .modified, old: current, object: next))
+            return
+        }
+        store[kind]![key] = nil
+        var gone = current
+        var m = gone.metadata
+        if m.deletionTimestamp == nil { m.deletionTimestamp = time }
+        m.resourceVersion = nextRV()
+        gone.metadata = m
+        publish(Change(time: time, actor: actor, verb: "delete", type: .deleted, old: current, object: gone))
+    }
+
+    /// The binding subresource: sets a pending pod's node once.
+    public func bind(namespace: String, name: String, uid: String?, nodeName: String, at time: Timestamp, actor: Actor) throws(APIError) {
+        guard case .pod(var pod)? = get(.pod, namespace, name) else { throw .notFound("pods", name) }
+        if let uid, !uid.isEmpty, pod.uid != uid { throw .conflict("pods", name) }
+        if let n = pod.spec.nodeName, !n.isEmpty {
+            throw APIError(code: 409, reason: .conflict, message: "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is already assigned to node \"\(n)\"")
+        }
+        if pod.metadata.deletionTimestamp != nil {
+            throw APIError(code: 409, reason: .conflict, message: "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is being deleted, cannot be assigned to a host")
+        }
+        let old = APIObject.pod(pod)
+        pod.spec.nodeName = nodeName
+        pod.metadata.resourceVersion = nextRV()
+        store[.pod]![pod.key] = .pod(pod)
+        publish(Change(time: time, actor: actor, verb: "bind", type: .modified, old: old, object: .pod(pod)))
+    }
+}
+
+extension APIObject {
+    /// `self` with the status of `other` (same kind).
+    func replacingStatus(from other: APIObject) -> APIObject {
+        switch (self, other) {
+        case (.pod(var a), .pod(let b)): a.status = b.status; return .pod(a)
+        case (.node(var a), .node(let b)): a.status = b.status; return .node(a)
+        case (.job(var a), .job(let b)): a.status = b.status; return .job(a)
+        case (.broadcastJob(var a), .broadcastJob(let b)): a.status = b.status; return .broadcastJob(a)
+        case (.advancedCronJob(var a), .advancedCronJob(let b)): a.status = b.status; return .advancedCronJob(a)
+        default: return self
+        }
+    }
+
+    func sameSpec(as other: APIObject) -> Bool {
+        switch (self, other) {
+        case (.pod(let a), .pod(let b)): return a.spec == b.spec
+        case (.node(let a), .node(let b)): return a.spec == b.spec
+        case (.job(let a), .job(let b)): return a.spec == b.spec
+        case (.broadcastJob(let a), .broadcastJob(let b)): return a.spec == b.spec
+        case (.advancedCronJob(let a), .advancedCronJob(let b)): return a.spec == b.spec
+        default: return true
+        }
+    }
+}

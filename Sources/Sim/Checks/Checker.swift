@@ -1,0 +1,350 @@
+import Foundation
+import Engine
+
+/// The result of one `expect` entry.
+public struct CheckResult: Sendable {
+    public var location: SourceLocation
+    public var time: Timestamp
+    public var subject: String
+    public var passed: Bool
+    /// One line per field: what was expected and what was found.
+    public var details: [String]
+}
+
+/// An invariant that did not hold.
+public struct Violation: Sendable {
+    public var invariant: String
+    public var time: Timestamp
+    public var message: String
+    public var objects: [String]
+}
+
+/// Watches invariants after every batch of events and evaluates expectations at their times.
+///
+/// Invariants are maintained incrementally from the API server's change feed, so a check
+/// after each batch costs what changed, not the size of the cluster.
+final class Checker {
+    unowned let sim: Simulation
+    var results: [CheckResult] = []
+    var violations: [Violation] = []
+    /// Invariants set to `violated` that were violated.
+    var demandedViolations: Set<String> = []
+    var actionErrors: [ActionError] = []
+    private var reported = Set<String>()
+
+    // onePodPerNode: owner uid → node → live pod names
+    private var livePods: [String: [String: Set<String>]] = [:]
+    private var ownerNames: [String: String] = [:]
+    private var crowded = Set<String>()  // "uid|node"
+    // deadline / ttl / restart-limit tracking
+    private var deadlineJobs = Set<String>()
+    private var ttlJobs = Set<String>()
+    private var overLimit: [String: Timestamp] = [:]  // pod key → first seen over the limit
+    private var dueExpectations: [Int64: [Expectation]] = [:]
+
+    init(sim: Simulation) { self.sim = sim }
+
+    private func active(_ name: String) -> Bool { sim.scenario.mode(of: name) != .off }
+
+    /// The reaction bound R for N writes.
+    func reactionBound(writes n: Int) -> Double {
+        1 + 2 * sim.maxWatchDelay + Double(n) / sim.settings.clientQPS
+    }
+
+    private func violate(_ invariant: String, once key: String, _ message: String, objects: [String]) {
+        guard active(invariant), !reported.contains(invariant + "|" + key) else { return }
+        reported.insert(invariant + "|" + key)
+        if sim.scenario.mode(of: invariant) == .violated {
+            demandedViolations.insert(invariant)
+            sim.tell("invariant \(invariant) violated, as the scenario demands: \(message)")
+            return
+        }
+        violations.append(Violation(invariant: invariant, time: sim.kernel.now, message: message, objects: objects))
+        sim.tell("INVARIANT \(invariant) VIOLATED: \(message)")
+    }
+
+    // MARK: Change feed
+
+    func observe(_ c: APIServer.Change) {
+        switch c.object {
+        case .pod(let p):
+            podChanged(old: c.old.flatMap(Pod.unwrap), new: p, deleted: c.type == .deleted)
+        case .broadcastJob(let j):
+            let key = j.key
+            if c.type == .deleted {
+                deadlineJobs.remove(key); ttlJobs.remove(key)
+            } else {
+                if j.spec.completionPolicy?.activeDeadlineSeconds != nil && j.completionPolicyType != "Never" { deadlineJobs.insert(key) }
+                if j.spec.completionPolicy?.ttlSecondsAfterFinished != nil { ttlJobs.insert(key) }
+            }
+            ownerNames[j.uid] = "BroadcastJob \(j.name)"
+        case .job(let j):
+            ownerNames[j.uid] = "Job \(j.name)"
+            if c.type == .added, active("cronOnTime") { checkCronChild(meta: j.metadata, kind: "Job") }
+        default:
+            break
+        }
+        if case .broadcastJob(let j) = c.object, c.type == .added, active("cronOnTime") { checkCronChild(meta: j.metadata, kind: "BroadcastJob") }
+    }
+
+    private func counted(_ p: Pod) -> (uid: String, node: String)? {
+        guard let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind || ref.kind == Job.kind,
+              let node = p.spec.nodeName, !node.isEmpty, !p.isTerminal, p.metadata.deletionTimestamp == nil else { return nil }
+        return (ref.uid, node)
+    }
+
+    private func podChanged(old: Pod?, new: Pod, deleted: Bool) {
+        if let o = old, let c = counted(o) {
+            livePods[c.uid]?[c.node]?.remove(o.name)
+        }
+        if !deleted, let c = counted(new) {
+            livePods[c.uid, default: [:]][c.node, default: []].insert(new.name)
+            if livePods[c.uid]![c.node]!.count >= 2 { crowded.insert("\(c.uid)|\(c.node)") }
+        }
+        // podsOnFitNodes: at binding (or creation with nodeName), the node must fit the job's template.
+        if !deleted, let ref = new.metadata.controllerRef, ref.kind == BroadcastJob.kind,
+           let node = new.spec.nodeName, !node.isEmpty, (old?.spec.nodeName ?? "").isEmpty, active("podsOnFitNodes") {
+            if case .broadcastJob(let job)? = sim.server.get(.broadcastJob, new.namespace, ref.name), job.uid == ref.uid {
+                let assigned = new.spec.assignedNode
+                if assigned != node {
+                    violate("podsOnFitNodes", once: new.key, "pod \(new.name) of BroadcastJob \(job.name) was meant for node \(assigned) but is bound to \(node)", objects: ["Pod/\(new.namespace)/\(new.name)", "Node/\(node)"])
+                } else if case .node(let n)? = sim.server.get(.node, "", node), var spec = Optional(job.spec.template.spec) {
+                    spec.nodeName = node
+                    if let why = NodeFitness.check(spec, node: n) {
+                        violate("podsOnFitNodes", once: new.key, "pod \(new.name) of BroadcastJob \(job.name) is bound to node \(node), which does not fit the job's template: \(why)", objects: ["Pod/\(new.namespace)/\(new.name)", "Node/\(node)"])
+                    }
+                }
+            }
+        }
+        // restartLimitHonored bookkeeping
+        if deleted || new.isTerminal || new.metadata.deletionTimestamp != nil { overLimit[new.key] = nil }
+        else if new.spec.restartPolicy == "OnFailure", let ref = new.metadata.controllerRef, ref.kind == BroadcastJob.kind,
+                case .broadcastJob(let job)? = sim.server.get(.broadcastJob, new.namespace, ref.name),
+                (job.spec.failurePolicy?.type ?? "") == "FailFast",
+                new.totalRestarts > Int(job.spec.failurePolicy?.restartLimit ?? 0), overLimit[new.key] == nil {
+            overLimit[new.key] = sim.kernel.now
+        }
+    }
+
+    private func checkCronChild(meta: ObjectMeta, kind: String) {
+        guard let ref = meta.controllerRef, ref.kind == AdvancedCronJob.kind,
+              let s = meta.annotations?["apps.kruise.io/scheduled-at"], let scheduled = Timestamp(rfc3339: s),
+              let created = meta.creationTimestamp else { return }
+        let r = reactionBound(writes: 1)
+        let late = created.seconds(since: scheduled)
+        if late > r && !sim.controllerManager.wasDown(at: scheduled) {
+            violate("cronOnTime", once: "\(meta.namespace ?? "")/\(meta.name ?? "")",
+                    "\(kind) \(meta.name ?? "") of AdvancedCronJob \(ref.name) was created at \(created), \(formatSeconds(late)) after its scheduled time \(scheduled) (bound \(formatSeconds(r)))",
+                    objects: ["AdvancedCronJob/\(meta.namespace ?? "")/\(ref.name)", "\(kind)/\(meta.namespace ?? "")/\(meta.name ?? "")"])
+        }
+    }
+
+    // MARK: After each batch
+
+    func afterBatch() {
+        let now = sim.kernel.now
+        if !crowded.isEmpty, active("onePodPerNode") {
+            for key in crowded.sorted() {
+                let parts = key.split(separator: "|").map(String.init)
+                let pods = (livePods[parts[0]]?[parts[1]] ?? []).sorted()
+                if pods.count >= 2 {
+                    violate("onePodPerNode", once: key, "\(ownerNames[parts[0]] ?? parts[0]) has \(pods.count) running pods on node \(parts[1]): \(pods.joined(separator: ", "))",
+                            objects: pods.map { "Pod/\($0)" } + ["Node/\(parts[1])"])
+                }
+            }
+        }
+        crowded.removeAll()
+        if active("deadlineHonored") {
+            for key in deadlineJobs.sorted() {
+                guard case .broadcastJob(let j)? = sim.server.get(.broadcastJob, key: key), let start = j.status?.startTime,
+                      let ads = j.spec.completionPolicy?.activeDeadlineSeconds else { continue }
+                let deadline = start.adding(seconds: Double(ads))
+                guard now > deadline.adding(seconds: reactionBound(writes: 0)) else { continue }
+                let live = (livePods[j.uid] ?? [:]).values.flatMap { $0 }.sorted()
+                if !live.isEmpty, now > deadline.adding(seconds: reactionBound(writes: live.count)) {
+                    violate("deadlineHonored", once: key, "BroadcastJob \(j.name) passed its activeDeadlineSeconds (\(ads)s from \(start)) but \(live.count) pod(s) still run: \(live.prefix(5).joined(separator: ", "))",
+                            objects: ["BroadcastJob/\(key)"] + live.prefix(5).map { "Pod/\(j.namespace)/\($0)" })
+                }
+            }
+        }
+        if active("ttlHonored") {
+            for key in ttlJobs.sorted() {
+                guard case .broadcastJob(let j)? = sim.server.get(.broadcastJob, key: key), j.isFinished, let done = j.status?.completionTime,
+                      let ttl = j.spec.completionPolicy?.ttlSecondsAfterFinished else { continue }
+                let due = done.adding(seconds: Double(ttl) + reactionBound(writes: 1))
+                if now > due {
+                    violate("ttlHonored", once: key, "BroadcastJob \(j.name) finished at \(done) with ttlSecondsAfterFinished \(ttl) but still exists at \(now)", objects: ["BroadcastJob/\(key)"])
+                }
+            }
+        }
+        if active("restartLimitHonored"), !overLimit.isEmpty {
+            for (podKey, since) in overLimit.sorted(by: { $0.key < $1.key }) {
+                guard case .pod(let p)? = sim.server.get(.pod, key: podKey), let ref = p.metadata.controllerRef else { continue }
+                let n = (livePods[ref.uid] ?? [:]).values.reduce(0) { $0 + $1.count }
+                if now > since.adding(seconds: reactionBound(writes: n)) {
+                    violate("restartLimitHonored", once: podKey, "pod \(p.name) of FailFast BroadcastJob \(ref.name) exceeded its restartLimit at \(since) (\(p.totalRestarts) restarts) and still runs at \(now)",
+                            objects: ["Pod/\(podKey)", "BroadcastJob/\(p.namespace)/\(ref.name)"])
+                }
+            }
+        }
+        if active("statusConsistent") {
+            let next = sim.kernel.nextTime
+            if next == nil || next!.seconds(since: now) >= 1 { checkStatusConsistent() }
+        }
+        if let due = dueExpectations.removeValue(forKey: now.nanos) {
+            for e in due { results.append(evaluate(e)) }
+        }
+    }
+
+    private func checkStatusConsistent() {
+        for j in sim.server.list(BroadcastJob.self) where !(j.status?.phase ?? "").isEmpty && !j.isFinished {
+            let st = j.status!
+            var active = 0, succeeded = 0, failed = 0
+            let limit = Int(j.spec.failurePolicy?.restartLimit ?? 0)
+            for p in sim.server.list(Pod.self) where p.metadata.controllerRef?.uid == j.uid && p.metadata.controllerRef?.kind == BroadcastJob.kind {
+                switch p.phase {
+                case PodPhase.succeeded: succeeded += 1
+                case PodPhase.failed: failed += 1
+                default:
+                    guard p.metadata.deletionTimestamp == nil else { continue }
+                    if p.spec.restartPolicy == "OnFailure" && p.totalRestarts > limit { failed += 1 } else { active += 1 }
+                }
+            }
+            if st.active != active || st.succeeded != succeeded || st.failed != failed {
+                violate("statusConsistent", once: "\(j.key)@\(sim.kernel.now.nanos / 1_000_000_000)",
+                        "BroadcastJob \(j.name) status says active \(st.active), succeeded \(st.succeeded), failed \(st.failed) but its pods are active \(active), succeeded \(succeeded), failed \(failed) after 1s of quiet",
+                        objects: ["BroadcastJob/\(j.key)"])
+            }
+        }
+    }
+
+    // MARK: Expectations
+
+    func scheduleExpectations() {
+        for e in sim.scenario.expectations {
+            let t = sim.scenario.start.adding(seconds: sim.scenario.offset(e.at))
+            dueExpectations[t.nanos, default: []].append(e)
+            sim.kernel.schedule(at: t) {}
+        }
+    }
+
+    func finish() {
+        // Expectations whose instant had no batch (should not happen: each schedules one).
+        for t in dueExpectations.keys.sorted() {
+            for e in dueExpectations[t]! { results.append(evaluate(e)) }
+        }
+        dueExpectations.removeAll()
+        for name in Scenario.invariantNames where sim.scenario.mode(of: name) == .violated && !demandedViolations.contains(name) {
+            violations.append(Violation(invariant: name, time: sim.kernel.now, message: "the scenario demands that \(name) is violated, but it held for the whole run", objects: []))
+        }
+    }
+
+    func evaluate(_ e: Expectation) -> CheckResult {
+        let now = sim.kernel.now
+        let server = sim.server
+        func result(_ subject: String, _ passed: Bool, _ details: [String]) -> CheckResult {
+            CheckResult(location: e.location, time: now, subject: subject, passed: passed, details: details)
+        }
+        func checkFields(_ value: JSONValue, _ fields: [(path: String, matcher: Matcher)]) -> (Bool, [String]) {
+            var ok = true
+            var lines: [String] = []
+            for (path, m) in fields {
+                let actual = (try? FieldPath.parse(path))?.evaluate(value)
+                let pass = m.matches(actual)
+                ok = ok && pass
+                lines.append("\(pass ? "ok  " : "FAIL") \(path): expected \(m), got \(actual.map { $0.renderedQuoted } ?? "(missing)")")
+            }
+            return (ok, lines)
+        }
+        switch e.subject {
+        case .object(let ref, let fields):
+            guard let obj = server.get(ref.kind, ref.namespace, ref.name), let value = try? obj.manifest() else {
+                return result("object \(ref)", false, ["FAIL \(ref) does not exist"])
+            }
+            let (ok, lines) = checkFields(value, fields)
+            return result("object \(ref)", ok, lines)
+        case .absent(let ref):
+            let exists = server.get(ref.kind, ref.namespace, ref.name) != nil
+            return result("absent \(ref)", !exists, [exists ? "FAIL \(ref) still exists" : "ok   \(ref) does not exist"])
+        case .count(let kind, let w, let m):
+            let n = server.list(kind).filter { matchesWhere($0, w) }.count
+            let pass = m.matches(.int(Int64(n)))
+            return result("count \(kind.rawValue)\(describe(w))", pass, ["\(pass ? "ok  " : "FAIL") expected \(m), got \(n)"])
+        case .node(let name, let fields):
+            guard case .node(let node)? = server.get(.node, "", name), var value = try? node.manifest() else {
+                return result("node \(name)", false, ["FAIL node \(name) does not exist"])
+            }
+            if case .object(var o) = value {
+                let k = sim.kubelets[name]
+                o["diskUsedPercent"] = .double(((k?.diskUsedPercent ?? 0) * 10).rounded() / 10)
+                o["diskUsed"] = .int(k?.diskUsed ?? 0)
+                o["imageCount"] = .int(Int64(k?.imageCount ?? 0))
+                o["ready"] = .bool(node.condition("Ready")?.status == "True")
+                o["pods"] = .int(Int64(server.list(Pod.self).filter { $0.spec.nodeName == name && !$0.isTerminal }.count))
+                value = .object(o)
+            }
+            let (ok, lines) = checkFields(value, fields)
+            return result("node \(name)", ok, lines)
+        case .events(let reason, let object, let type, let m):
+            let n = sim.events.events.filter { ev in
+                ev.reason == reason && (type == nil || ev.type == type!) &&
+                    (object == nil || (ev.kind == object!.kind.rawValue && ev.name == object!.name && (!object!.kind.namespaced || ev.namespace == object!.namespace)))
+            }.count
+            let pass = m.matches(.int(Int64(n)))
+            var subject = "events reason=\(reason)"
+            if let object { subject += " object=\(object)" }
+            if let type { subject += " type=\(type)" }
+            return result(subject, pass, ["\(pass ? "ok  " : "FAIL") expected \(m), got \(n)"])
+        }
+    }
+
+    private func describe(_ w: WhereClause) -> String {
+        var parts: [String] = []
+        if let n = w.namespace { parts.append("namespace=\(n)") }
+        for k in w.labels.keys.sorted() { parts.append("\(k)=\(w.labels[k]!)") }
+        if let n = w.node { parts.append("node=\(n)") }
+        if let p = w.phase { parts.append("phase=\(p)") }
+        if let o = w.owner { parts.append("owner=\(o)") }
+        if let p = w.namePrefix { parts.append("namePrefix=\(p)") }
+        return parts.isEmpty ? "" : " where " + parts.joined(separator: ", ")
+    }
+
+    private func matchesWhere(_ o: APIObject, _ w: WhereClause) -> Bool {
+        let m = o.metadata
+        if let ns = w.namespace, (m.namespace ?? "") != ns { return false }
+        for (k, v) in w.labels where m.labels?[k] != v { return false }
+        if let p = w.namePrefix, !(m.name ?? "").hasPrefix(p) { return false }
+        if let n = w.node {
+            guard case .pod(let p) = o, p.spec.nodeName == n else { return false }
+        }
+        if let ph = w.phase {
+            switch o {
+            case .pod(let p): if p.phase != ph { return false }
+            case .broadcastJob(let j): if (j.status?.phase ?? "") != ph { return false }
+            default: return false
+            }
+        }
+        if let owner = w.owner {
+            guard let target = sim.server.get(owner.kind, owner.namespace, owner.name), let ref = m.controllerRef,
+                  ref.uid == target.metadata.uid else { return false }
+        }
+        return true
+    }
+}
+
+/// Everything a run produced that reports need.
+public struct RunOutcome: Sendable {
+    public var scenario: Scenario
+    public var checks: [CheckResult]
+    public var violations: [Violation]
+    public var demanded: Set<String>
+    public var actionErrors: [ActionError]
+    public var digest: String
+    public var events: UInt64
+    public var writes: Int64
+    public var reconciles: Int
+    public var story: [(time: Timestamp, text: String)]
+    public var endTime: Timestamp
+
+    public var passed: Bool { checks.allSatisfy(\.passed) && violations.isEmpty && actionErrors.isEmpty }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Engine
+
+/// The simulated kruise/kube controller manager: shared informers (listed at start, then fed
+/// by a watch after `watchDelay`), the Engine's controllers, `workers` per controller, and one
+/// client with the `clientQPS`/`clientBurst` token bucket and `apiLatency`.
+/// `restart` loses queues, caches and expectations and rebuilds them from a fresh list.
+final class ControllerManager {
+    let world: Simulation
+    let client: SimClient
+    let host: ControllerHost
+    private(set) var running = false
+    private(set) var cache = InformerCache()
+    private var watcher: APIServer.Watcher?
+    /// Intervals during which the manager was down (for cronOnTime).
+    private(set) var downSince: Timestamp?
+    private(set) var downIntervals: [(Timestamp, Timestamp)] = []
+    private(set) var bcj: BroadcastJobController?
+
+    init(world: Simulation) {
+        self.world = world
+        let s = world.settings
+        client = SimClient(server: world.server, actor: .controllerManager,
+                           bucket: TokenBucket(qps: s.clientQPS, burst: s.clientBurst, start: world.kernel.now),
+                           latency: { [unowned world] in world.settings.apiLatency.draw(world.rng, "latency") },
+                           faults: { [unowned world] in world.settings.faults }, rng: world.rng)
+        host = ControllerHost(kernel: world.kernel, client: client)
+        host.onError = { [unowned world] controller, key, error in
+            world.note("\(controller) \(key): \(error)")
+        }
+    }
+
+    func start() {
+        guard !running else { return }
+        running = true
+        if let d = downSince { downIntervals.append((d, world.kernel.now)); downSince = nil }
+        let kernel = world.kernel
+        let s = world.settings
+        cache = InformerCache()
+        let recorder = SimRecorder(component: "controller-manager", log: world.events, clock: kernel.clock)
+        let bq = WorkQueue(clock: kernel.clock)
+        let b = BroadcastJobController(client: client, cache: cache, clock: kernel.clock, recorder: recorder, queue: bq,
+                                       expectationTimeout: s.expectationTimeout,
+                                       options: BroadcastJobControllerOptions(assignPodsByScheduler: s.bindPodsBy == "scheduler"))
+        bcj = b
+        host.add(b, queue: bq, workers: s.workers)
+        let gq = WorkQueue(clock: kernel.clock)
+        host.add(GarbageCollector(client: client, cache: cache, queue: gq), queue: gq, workers: max(s.workers, 20))
+        let pq = WorkQueue(clock: kernel.clock)
+        host.add(PodGarbageCollector(client: client, cache: cache, queue: pq), queue: pq, workers: 1)
+        world.extraControllers(self, cache, recorder)
+        // Initial list, then the watch.
+        let server = world.server
+        cache.nodes.replace(with: server.list(Node.self))
+        cache.pods.replace(with: server.list(Pod.self))
+        cache.jobs.replace(with: server.list(Job.self))
+        cache.broadcastJobs.replace(with: server.list(BroadcastJob.self))
+        cache.advancedCronJobs.replace(with: server.list(AdvancedCronJob.self))
+        let w = APIServer.Watcher(name: "controller-manager", kinds: [.node, .pod, .job, .broadcastJob, .advancedCronJob],
+                                  delay: { [unowned world] in world.watchDelay() }, start: kernel.now) { [unowned self] type, obj in
+            self.cache.apply(type, obj)
+        }
+        watcher = w
+        server.addWatcher(w)
+    }
+
+    func stop() {
+        guard running else { return }
+        running = false
+        downSince = world.kernel.now
+        if let w = watcher { world.server.removeWatcher(w) }
+        watcher = nil
+        host.clear()
+        bcj = nil
+    }
+
+    func restart() {
+        stop()
+        start()
+    }
+
+    func wasDown(at t: Timestamp) -> Bool {
+        if let d = downSince, t >= d { return true }
+        return downIntervals.contains { t >= $0.0 && t <= $0.1 }
+    }
+}
+
+/// The default scheduler as its own component: its own informers and client (QPS 50, burst 100,
+/// as kube-scheduler), one pod at a time. It is not affected by `restartControllers`.
+final class SchedulerComponent {
+    let cache = InformerCache()
+    let client: SimClient
+    let host: ControllerHost
+    let scheduler: DefaultScheduler
+
+    init(world: Simulation) {
+        let kernel = world.kernel
+        client = SimClient(server: world.server, actor: .scheduler, bucket: TokenBucket(qps: 50, burst: 100, start: kernel.now),
+                           latency: { [unowned world] in world.settings.apiLatency.draw(world.rng, "latency") },
+                           faults: { [unowned world] in world.settings.faults }, rng: world.rng)
+        host = ControllerHost(kernel: kernel, client: client)
+        let q = WorkQueue(clock: kernel.clock)
+        scheduler = DefaultScheduler(client: client, cache: cache, recorder: SimRecorder(component: "default-scheduler", log: world.events, clock: kernel.clock), queue: q)
+        host.add(scheduler, queue: q, workers: 1)
+        cache.nodes.replace(with: world.server.list(Node.self))
+        cache.pods.replace(with: world.server.list(Pod.self))
+        world.server.addWatcher(APIServer.Watcher(name: "scheduler", kinds: [.node, .pod], delay: { [unowned world] in world.watchDelay() },
+                                                  start: kernel.now) { [unowned self] type, obj in self.cache.apply(type, obj) })
+    }
+}

@@ -1,0 +1,398 @@
+import Foundation
+import Engine
+
+/// A virtual node's kubelet and container runtime.
+///
+/// It sees the pods bound to its node through a watch, pulls images (serialized, at the node's
+/// bandwidth, sizes added to disk), runs containers as the scenario's image table says,
+/// restarts them per restartPolicy with back-off (10 s doubling to 5 m), writes pod status and
+/// phase, confirms pod deletions, and tracks disk use: DiskPressure and the
+/// `node.kubernetes.io/disk-pressure:NoSchedule` taint below 10% free.
+///
+/// While the kubelet is down (`nodeDown`), containers keep running but nothing is written and
+/// watch events wait; `nodeUp` resynchronises from the API server.
+public final class Kubelet {
+    public let nodeName: String
+    let kernel: Kernel
+    let server: APIServer
+    let client: SimClient
+    let catalog: ImageCatalog
+    let rng: RandomStreams
+    let bandwidth: Double  // bytes per second
+    /// Called after every container exit, for the trace.
+    var log: (String) -> Void = { _ in }
+
+    public private(set) var up = true
+    public private(set) var diskCapacity: Int64
+    public private(set) var nonImageUsed: Int64
+    /// Images on the node: normalized name → size.
+    public private(set) var images: [String: Int64] = [:]
+    public private(set) var diskPressure = false
+    private var pullFreeAt: Timestamp
+    private var pods: [String: PodRuntime] = [:]
+    private var buffered: [(WatchEventType, Pod)] = []
+
+    final class ContainerRuntime {
+        let name: String
+        let image: String
+        var state: ContainerState = ContainerState(waiting: .init(reason: "ContainerCreating"))
+        var lastState: ContainerState?
+        var restartCount: Int32 = 0
+        var token: UInt64 = 0
+        var exited = false
+        var exitCode: Int32 = 0
+        var startedOnce = false
+        init(name: String, image: String) {
+            self.name = name
+            self.image = image
+        }
+        var running: Bool { state.running != nil }
+    }
+
+    final class PodRuntime {
+        var pod: Pod
+        var containers: [ContainerRuntime]
+        var phase: String = PodPhase.pending
+        var startTime: Timestamp?
+        var stopped = false
+        var statusWritePending = false
+        init(pod: Pod) {
+            self.pod = pod
+            self.containers = pod.spec.containers.map { ContainerRuntime(name: $0.name, image: $0.image ?? "") }
+        }
+        var key: String { pod.key }
+    }
+
+    init(nodeName: String, kernel: Kernel, server: APIServer, client: SimClient, catalog: ImageCatalog, rng: RandomStreams,
+         bandwidth: Double, diskCapacity: Int64, diskUsed: Int64, images: [String: Int64]) {
+        self.nodeName = nodeName
+        self.kernel = kernel
+        self.server = server
+        self.client = client
+        self.catalog = catalog
+        self.rng = rng
+        self.bandwidth = bandwidth
+        self.diskCapacity = diskCapacity
+        self.nonImageUsed = diskUsed
+        self.images = images
+        self.pullFreeAt = kernel.now
+    }
+
+    // MARK: Views
+
+    public var diskUsed: Int64 { nonImageUsed + images.values.reduce(0, +) }
+    public var diskUsedPercent: Double { diskCapacity > 0 ? Double(diskUsed) * 100 / Double(diskCapacity) : 0 }
+    public var imageCount: Int { images.count }
+    /// Pods bound here that are not terminal.
+    public var activePodCount: Int { pods.values.filter { !$0.stopped && $0.phase != PodPhase.succeeded && $0.phase != PodPhase.failed }.count }
+    func runs(_ pod: Pod) -> Bool { pods[pod.key] != nil }
+
+    // MARK: Watch
+
+    func handle(_ type: WatchEventType, _ pod: Pod) {
+        guard up else { buffered.append((type, pod)); return }
+        switch type {
+        case .added, .modified:
+            if let rt = pods[pod.key] {
+                rt.pod = pod
+                if pod.metadata.deletionTimestamp != nil { stopAndConfirm(rt) }
+            } else if pod.spec.nodeName == nodeName {
+                admit(pod)
+            }
+        case .deleted:
+            if let rt = pods.removeValue(forKey: pod.key) { stopContainers(rt) }
+        }
+    }
+
+    private func admit(_ pod: Pod) {
+        let rt = PodRuntime(pod: pod)
+        pods[pod.key] = rt
+        if pod.metadata.deletionTimestamp != nil { stopAndConfirm(rt); return }
+        // A manifest that carries status: adopt it as it is.
+        if let st = pod.status, let phase = st.phase {
+            rt.phase = phase
+            rt.startTime = st.startTime ?? kernel.now
+            for c in rt.containers {
+                if let cs = st.containerStatuses?.first(where: { $0.name == c.name }) {
+                    c.restartCount = cs.restartCount
+                    if let s = cs.state { c.state = s }
+                    c.lastState = cs.lastState
+                    c.startedOnce = true
+                }
+            }
+            if phase == PodPhase.succeeded || phase == PodPhase.failed { return }
+            for c in rt.containers where c.running { scheduleExit(rt, c) }
+            for c in rt.containers where !c.running && c.state.terminated == nil { pullAndStart(rt, c) }
+            return
+        }
+        rt.startTime = kernel.now
+        writeStatus(rt)
+        for c in rt.containers { pullAndStart(rt, c) }
+    }
+
+    // MARK: Containers
+
+    private func pullAndStart(_ rt: PodRuntime, _ c: ContainerRuntime) {
+        let spec = rt.pod.spec.containers.first { $0.name == c.name }
+        let policy = spec?.imagePullPolicy ?? "IfNotPresent"
+        let ref = ImageRef.normalize(c.image)
+        let present = images[ref] != nil
+        if policy == "Never" && !present {
+            c.state = ContainerState(waiting: .init(reason: "ErrImageNeverPull", message: "Container image \"\(c.image)\" is not present with pull policy of Never"))
+            writeStatus(rt)
+            return
+        }
+        // A present image needs no download (Always only re-checks the manifest; layers are cached).
+        let size = catalog.behavior(for: c.image).size
+        let pullTime = present ? 0 : (bandwidth > 0 ? Double(size) / bandwidth : 0)
+        let start = max(pullFreeAt, kernel.now)
+        let done = start.adding(seconds: pullTime)
+        if pullTime > 0 { pullFreeAt = done }
+        c.token += 1
+        let token = c.token
+        kernel.schedule(at: done) { [weak self, weak rt] in
+            guard let self, let rt, !rt.stopped, c.token == token else { return }
+            if self.images[ref] == nil {
+                self.images[ref] = size
+                self.diskChanged()
+            }
+            self.start(rt, c)
+        }
+    }
+
+    private func start(_ rt: PodRuntime, _ c: ContainerRuntime) {
+        if c.startedOnce { c.restartCount += 1 }
+        c.startedOnce = true
+        c.exited = false
+        c.state = ContainerState(running: .init(startedAt: kernel.now))
+        if rt.phase == PodPhase.pending { rt.phase = PodPhase.running }
+        writeStatus(rt)
+        scheduleExit(rt, c)
+    }
+
+    private func scheduleExit(_ rt: PodRuntime, _ c: ContainerRuntime) {
+        let b = catalog.behavior(for: c.image)
+        guard case .duration(let d) = b.run else { return }
+        let seconds = d.draw(rng, "run")
+        var code = b.exitCode
+        if b.failureRate > 0, rng.unit("failures") < b.failureRate { code = 1 }
+        c.token += 1
+        let token = c.token
+        kernel.schedule(after: seconds) { [weak self, weak rt] in
+            guard let self, let rt, !rt.stopped, c.token == token, c.running else { return }
+            self.exit(rt, c, code: code)
+        }
+    }
+
+    /// Ends a running container with `code`, applies its effects, then restarts or settles the pod.
+    private func exit(_ rt: PodRuntime, _ c: ContainerRuntime, code: Int32) {
+        let startedAt = c.state.running?.startedAt
+        c.token += 1
+        c.exited = true
+        c.exitCode = code
+        c.state = ContainerState(terminated: .init(exitCode: code, reason: code == 0 ? "Completed" : "Error", startedAt: startedAt, finishedAt: kernel.now))
+        if code == 0 { applyEffects(catalog.behavior(for: c.image).effects, except: rt) }
+        log("container \(rt.pod.namespace)/\(rt.pod.name)/\(c.name) on \(nodeName) exited \(code)")
+        let policy = rt.pod.spec.restartPolicy ?? "Always"
+        let restart = policy == "Always" || (policy == "OnFailure" && code != 0)
+        if restart {
+            let delay = min(10 * pow(2, Double(c.restartCount)), 300)
+            c.lastState = c.state
+            c.state = ContainerState(waiting: .init(reason: "CrashLoopBackOff", message: "back-off \(formatSeconds(delay)) restarting failed container=\(c.name) pod=\(rt.pod.name)"))
+            let token = c.token
+            kernel.schedule(after: delay) { [weak self, weak rt] in
+                guard let self, let rt, !rt.stopped, c.token == token else { return }
+                self.start(rt, c)
+            }
+        } else if rt.containers.allSatisfy({ $0.exited }) {
+            rt.phase = rt.containers.allSatisfy({ $0.exitCode == 0 }) ? PodPhase.succeeded : PodPhase.failed
+        }
+        writeStatus(rt)
+    }
+
+    /// Stops a pod's containers at once (its deletion was asked for).
+    func stopPod(_ podKey: String) {
+        if let rt = pods[podKey], !rt.stopped { stopContainers(rt) }
+    }
+
+    /// `killPod`: running containers exit with code 1 now.
+    func kill(_ podKey: String) -> Bool {
+        guard let rt = pods[podKey], !rt.stopped else { return false }
+        var any = false
+        for c in rt.containers where c.running {
+            exit(rt, c, code: 1)
+            any = true
+        }
+        return any
+    }
+
+    private func applyEffects(_ effects: [ImageBehavior.Effect], except rt: PodRuntime) {
+        guard !effects.isEmpty else { return }
+        for e in effects {
+            switch e {
+            case .deleteImages(let match, let keepInUse):
+                let glob = ImageRef.normalizeGlob(match)
+                let inUse: Set<String> = keepInUse ? Set(pods.values.filter { !$0.stopped }.flatMap { p in
+                    p.containers.filter { $0.running }.map { ImageRef.normalize($0.image) }
+                }) : []
+                for name in images.keys.sorted() where ImageRef.globMatch(glob, name) && !inUse.contains(name) {
+                    images[name] = nil
+                }
+            case .freeDisk(let n):
+                nonImageUsed = max(0, nonImageUsed - n)
+            case .fillDisk(let n):
+                nonImageUsed += n
+            }
+        }
+        diskChanged()
+    }
+
+    // MARK: Deletion
+
+    private func stopContainers(_ rt: PodRuntime) {
+        rt.stopped = true
+        for c in rt.containers { c.token += 1 }
+    }
+
+    private func stopAndConfirm(_ rt: PodRuntime) {
+        if !rt.stopped { stopContainers(rt) }
+        guard up else { return }
+        do {
+            try client.confirmPodDeletion(namespace: rt.pod.namespace, name: rt.pod.name, uid: rt.pod.uid)
+            pods[rt.key] = nil
+        } catch {
+            if error.isNotFound { pods[rt.key] = nil; return }
+            kernel.schedule(after: 1) { [weak self, weak rt] in
+                guard let self, let rt, self.pods[rt.key] === rt else { return }
+                self.stopAndConfirm(rt)
+            }
+        }
+    }
+
+    // MARK: Status
+
+    func podStatus(_ rt: PodRuntime) -> PodStatus {
+        var st = PodStatus(phase: rt.phase)
+        st.startTime = rt.startTime
+        st.hostIP = nil
+        let ready = rt.containers.allSatisfy { $0.running }
+        st.conditions = [
+            Condition(type: "PodScheduled", status: "True"),
+            Condition(type: "Ready", status: ready && rt.phase == PodPhase.running ? "True" : "False"),
+        ]
+        st.containerStatuses = rt.containers.map { c in
+            var cs = ContainerStatus(name: c.name, image: c.image, restartCount: c.restartCount, state: c.state)
+            cs.lastState = c.lastState
+            cs.ready = c.running
+            cs.started = c.running
+            return cs
+        }
+        return st
+    }
+
+    private func writeStatus(_ rt: PodRuntime) {
+        guard up, !rt.stopped else { return }
+        var p = rt.pod
+        p.status = podStatus(rt)
+        do {
+            try client.patchStatus(.pod(p))
+        } catch {
+            if error.isNotFound { return }
+            // Retried shortly with whatever the state is then (status manager resync).
+            guard !rt.statusWritePending else { return }
+            rt.statusWritePending = true
+            kernel.schedule(after: 1) { [weak self, weak rt] in
+                guard let self, let rt else { return }
+                rt.statusWritePending = false
+                self.writeStatus(rt)
+            }
+        }
+    }
+
+    // MARK: Disk
+
+    func changeDisk(fill: Int64) {
+        nonImageUsed = max(0, nonImageUsed + fill)
+        diskChanged()
+    }
+
+    private func diskChanged() {
+        let free = diskCapacity - diskUsed
+        let pressure = Double(free) < Double(diskCapacity) * 0.10
+        guard pressure != diskPressure else { return }
+        diskPressure = pressure
+        writeNodeConditions()
+    }
+
+    static let diskPressureTaint = Taint(key: "node.kubernetes.io/disk-pressure", effect: Taint.noSchedule)
+
+    /// Writes Ready and DiskPressure conditions and the disk-pressure taint.
+    func writeNodeConditions() {
+        guard up, case .node(var node)? = server.get(.node, "", nodeName) else { return }
+        let now = kernel.now
+        func set(_ type: String, _ status: String, _ reason: String, _ message: String) {
+            var conds = node.status?.conditions ?? []
+            if let i = conds.firstIndex(where: { $0.type == type }) {
+                if conds[i].status != status { conds[i].lastTransitionTime = now }
+                conds[i].status = status
+                conds[i].reason = reason
+                conds[i].message = message
+                conds[i].lastHeartbeatTime = now
+            } else {
+                var c = Condition(type: type, status: status, lastTransitionTime: now, reason: reason, message: message)
+                c.lastHeartbeatTime = now
+                conds.append(c)
+            }
+            if node.status == nil { node.status = NodeStatus() }
+            node.status!.conditions = conds
+        }
+        set("Ready", "True", "KubeletReady", "kubelet is posting ready status")
+        set("DiskPressure", diskPressure ? "True" : "False", diskPressure ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure",
+            diskPressure ? "kubelet has disk pressure" : "kubelet has no disk pressure")
+        do { try client.patchStatus(.node(node)) } catch {}
+        // Taint by condition.
+        guard case .node(var fresh)? = server.get(.node, "", nodeName) else { return }
+        var taints = fresh.spec?.taints ?? []
+        let has = taints.contains { $0.key == Self.diskPressureTaint.key && $0.effect == Taint.noSchedule }
+        if diskPressure && !has {
+            var t = Self.diskPressureTaint
+            t.timeAdded = now
+            taints.append(t)
+        } else if !diskPressure && has {
+            taints.removeAll { $0.key == Self.diskPressureTaint.key }
+        } else {
+            return
+        }
+        if fresh.spec == nil { fresh.spec = NodeSpec() }
+        fresh.spec!.taints = taints.isEmpty ? nil : taints
+        _ = try? client.update(fresh)
+    }
+
+    // MARK: Up / down
+
+    func stop() {
+        up = false
+    }
+
+    func resume() {
+        guard !up else { return }
+        up = true
+        let events = buffered
+        buffered = []
+        // Resync: what the API server has for this node now.
+        let bound = Set(server.list(Pod.self).filter { $0.spec.nodeName == nodeName }.map(\.key))
+        for (t, p) in events { handle(t, p) }
+        for key in pods.keys.sorted() where !bound.contains(key) {
+            if let rt = pods.removeValue(forKey: key) { stopContainers(rt) }
+        }
+        for p in server.list(Pod.self) where p.spec.nodeName == nodeName {
+            if let rt = pods[p.key] {
+                rt.pod = p
+                if p.metadata.deletionTimestamp != nil { stopAndConfirm(rt) } else { writeStatus(rt) }
+            } else {
+                handle(.added, p)
+            }
+        }
+        writeNodeConditions()
+    }
+}

@@ -1,0 +1,590 @@
+import Foundation
+import Engine
+
+/// Reads scenario files (shared/SCENARIO-FORMAT.md), checking every key, type, duration,
+/// quantity, reference and manifest before anything runs. Every error names the file, line
+/// and column.
+public enum ScenarioLoader {
+    static let topKeys = ["name", "description", "seed", "start", "duration", "settings", "nodes", "images", "manifests",
+                          "manifestFiles", "timeline", "invariants", "expect"]
+
+    /// Loads one scenario file. `seedOverride` replaces the file's seed (`--seed`).
+    public static func load(path: String, seedOverride: UInt64? = nil) throws -> Scenario {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ScenarioError(file: path, line: 1, column: 1, message: "cannot read file: \(error.localizedDescription)")
+        }
+        return try load(text: text, file: path, seedOverride: seedOverride)
+    }
+
+    public static func load(text: String, file: String, seedOverride: UInt64? = nil) throws -> Scenario {
+        let docs = try parseYAMLDocuments(text, file: file)
+        guard docs.count == 1, let root = docs.first else {
+            throw ScenarioError(file: file, line: 1, column: 1, message: docs.isEmpty ? "the file is empty; a scenario needs at least `duration`" : "a scenario file holds one YAML document, found \(docs.count)")
+        }
+        let f = try root.fields("the scenario", allowed: topKeys)
+        var s = Scenario(file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension)
+        if let n = f["name"] { s.name = try n.string("name") }
+        if let d = f["description"] { s.description = try d.string("description") }
+        if let n = f["seed"] {
+            let v = try n.int("seed")
+            s.seed = UInt64(bitPattern: v)
+        }
+        if let o = seedOverride { s.seed = o }
+        if let n = f["start"] { s.start = try timestamp(n, "start") }
+        guard let dn = f["duration"] else { throw root.error("missing required key \"duration\" (how long to simulate, e.g. 10m)") }
+        s.duration = try duration(dn, "duration")
+        guard s.duration > 0 else { throw dn.error("duration must be positive") }
+        if let n = f["settings"] { s.settings = try settings(n) }
+        if let n = f["nodes"] {
+            var seen = Set<String>()
+            for e in try n.sequence("nodes") {
+                let entry = try nodeEntry(e, "nodes entry")
+                for name in entry.names {
+                    if seen.contains(name) { throw e.error("node \"\(name)\" is defined twice") }
+                    seen.insert(name)
+                }
+                s.nodes.append(entry)
+            }
+        }
+        if let n = f["images"] { s.images = try images(n) }
+        let admission = AdmissionOptions(defaultTolerationSeconds: Int64(s.settings.podEvictionTimeout))
+        if let n = f["manifests"] {
+            for m in try n.sequence("manifests") {
+                s.manifests.append((try manifest(m, admission: admission), loc(m)))
+            }
+        }
+        if let n = f["manifestFiles"] {
+            let dir = (file as NSString).deletingLastPathComponent
+            for pn in try n.sequence("manifestFiles") {
+                let rel = try pn.string("manifestFiles entry")
+                let path = rel.hasPrefix("/") ? rel : (dir.isEmpty ? rel : dir + "/" + rel)
+                guard let t = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw pn.error("cannot read manifest file \"\(path)\"")
+                }
+                for d in try parseYAMLDocuments(t, file: path) where !d.isNull {
+                    s.manifests.append((try manifest(d, admission: admission), loc(d)))
+                }
+            }
+        }
+        var nodeNames = Set(s.nodes.flatMap(\.names))
+        for (o, _) in s.manifests where o.kind == .node { nodeNames.insert(o.metadata.name ?? "") }
+        if let n = f["timeline"] {
+            for e in try n.sequence("timeline") {
+                let entry = try timelineEntry(e, scenario: s, admission: admission)
+                if case .addNodes(let ne) = entry.action { ne.names.forEach { nodeNames.insert($0) } }
+                s.timeline.append(entry)
+            }
+            // Node names used by node actions must exist at some point.
+            for (entry, e) in zip(s.timeline, try n.sequence("timeline")) {
+                if let name = entry.action.nodeName, !nodeNames.contains(name) {
+                    throw e.error("unknown node \"\(name)\" in \(entry.action.name) (nodes: \(nodeNames.sorted().prefix(8).joined(separator: ", "))\(nodeNames.count > 8 ? ", …" : ""))")
+                }
+            }
+        }
+        if let n = f["invariants"] {
+            for (k, kn, v) in try n.mapping("invariants") {
+                guard Scenario.invariantNames.contains(k) else {
+                    var msg = "unknown invariant \"\(k)\""
+                    if let sg = suggestion(k, Scenario.invariantNames) { msg += " (did you mean \"\(sg)\"?)" }
+                    throw kn.error(msg + "; known invariants: \(Scenario.invariantNames.joined(separator: ", "))")
+                }
+                if case .scalar(let sc) = v.node, sc.string == "violated" {
+                    s.invariants[k] = .violated
+                } else if let b = try? v.bool("") {
+                    s.invariants[k] = b ? .on : .off
+                } else {
+                    throw v.error("invariant \(k) must be true, false or violated, found \(v.kindName)")
+                }
+            }
+        }
+        if let n = f["expect"] {
+            for e in try n.sequence("expect") { s.expectations.append(try expectation(e)) }
+        }
+        return s
+    }
+
+    static func loc(_ n: YNode) -> SourceLocation { SourceLocation(file: n.file, line: n.line, column: n.column) }
+
+    // MARK: Values
+
+    static func duration(_ n: YNode, _ what: String) throws -> Double {
+        let s: String
+        if case .scalar(let sc) = n.node { s = sc.string } else { throw n.error("\(what) must be a duration such as 90s, 5m or 1h30m, found \(n.kindName)") }
+        if s == "0" { return 0 }
+        do {
+            return try parseGoDurationSeconds(s)
+        } catch {
+            throw n.error("\(what): invalid duration \"\(s)\": expected Go syntax such as 90s, 5m, 1h30m or 250ms (\(error.description))")
+        }
+    }
+
+    static func durationSpec(_ n: YNode, _ what: String) throws -> DurationSpec {
+        if case .scalar(let sc) = n.node, sc.string.contains("..") {
+            let parts = sc.string.components(separatedBy: "..")
+            guard parts.count == 2, let a = parseGoDuration(parts[0].trimmingCharacters(in: .whitespaces)),
+                  let b = parseGoDuration(parts[1].trimmingCharacters(in: .whitespaces)) else {
+                throw n.error("\(what): invalid range \"\(sc.string)\": expected two durations such as 2s..5s")
+            }
+            guard a <= b else { throw n.error("\(what): range \"\(sc.string)\" starts after it ends") }
+            return DurationSpec(low: a, high: b)
+        }
+        return DurationSpec(try duration(n, what))
+    }
+
+    static func timestamp(_ n: YNode, _ what: String) throws -> Timestamp {
+        let s = try n.string(what)
+        guard let t = Timestamp(rfc3339: s) else { throw n.error("\(what) must be an RFC 3339 time such as 2022-03-24T08:45:08Z, found \"\(s)\"") }
+        return t
+    }
+
+    static func timeSpec(_ n: YNode, _ what: String) throws -> TimeSpec {
+        guard case .scalar(let sc) = n.node else { throw n.error("\(what) must be a duration, an RFC 3339 time or `end`, found \(n.kindName)") }
+        if sc.string == "end" { return .end }
+        if let t = Timestamp(rfc3339: sc.string) { return .instant(t) }
+        if sc.string == "0" { return .offset(0) }
+        if let d = parseGoDuration(sc.string) { return .offset(d) }
+        throw n.error("\(what): \"\(sc.string)\" is not a duration (90s, 5m), an RFC 3339 time or `end`")
+    }
+
+    static func size(_ n: YNode, _ what: String) throws -> Int64 {
+        guard case .scalar(let sc) = n.node, let q = Quantity(parsing: sc.string, allowByteUnits: true) else {
+            throw n.error("\(what) must be a size such as 68.6MB, 79Gi or 500M, found \(n.kindName)")
+        }
+        guard q.nanos >= 0 else { throw n.error("\(what) must not be negative") }
+        return q.value
+    }
+
+    static func quantity(_ n: YNode, _ what: String) throws -> Quantity {
+        guard case .scalar(let sc) = n.node, let q = Quantity(parsing: sc.string) else {
+            throw n.error("\(what) must be a Kubernetes quantity such as 100m, 2, 16Gi, found \(n.kindName)")
+        }
+        return q
+    }
+
+    static func stringMap(_ n: YNode, _ what: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for (k, _, v) in try n.mapping(what) {
+            guard case .scalar(let sc) = v.node else { throw v.error("\(what).\(k) must be a string, found \(v.kindName)") }
+            out[k] = sc.string
+        }
+        return out
+    }
+
+    static func probability(_ n: YNode, _ what: String) throws -> Double {
+        let v = try n.double(what)
+        guard (0...1).contains(v) else { throw n.error("\(what) must be between 0 and 1, found \(v)") }
+        return v
+    }
+
+    // MARK: Sections
+
+    static func settings(_ n: YNode) throws -> Settings {
+        var s = Settings()
+        let f = try n.fields("settings", allowed: ["apiLatency", "watchDelay", "clientQPS", "clientBurst", "workers", "bindPodsBy",
+                                                   "expectationTimeout", "timeZone", "nodeMonitorGracePeriod", "podEvictionTimeout",
+                                                   "imagePullBandwidth", "faults"])
+        if let v = f["apiLatency"] { s.apiLatency = try durationSpec(v, "settings.apiLatency") }
+        if let v = f["watchDelay"] { s.watchDelay = try durationSpec(v, "settings.watchDelay") }
+        if let v = f["clientQPS"] { s.clientQPS = try v.double("settings.clientQPS"); guard s.clientQPS > 0 else { throw v.error("settings.clientQPS must be positive") } }
+        if let v = f["clientBurst"] { s.clientBurst = try v.double("settings.clientBurst"); guard s.clientBurst >= 1 else { throw v.error("settings.clientBurst must be at least 1") } }
+        if let v = f["workers"] { s.workers = Int(try v.int("settings.workers")); guard s.workers >= 1 else { throw v.error("settings.workers must be at least 1") } }
+        if let v = f["bindPodsBy"] {
+            s.bindPodsBy = try v.string("settings.bindPodsBy")
+            guard ["scheduler", "nodeName"].contains(s.bindPodsBy) else { throw v.error("settings.bindPodsBy must be scheduler or nodeName, found \"\(s.bindPodsBy)\"") }
+        }
+        if let v = f["expectationTimeout"] { s.expectationTimeout = try duration(v, "settings.expectationTimeout") }
+        if let v = f["timeZone"] {
+            s.timeZone = try v.string("settings.timeZone")
+            guard TimeZone(identifier: s.timeZone) != nil else { throw v.error("settings.timeZone: unknown time zone \(s.timeZone)") }
+        }
+        if let v = f["nodeMonitorGracePeriod"] { s.nodeMonitorGracePeriod = try duration(v, "settings.nodeMonitorGracePeriod") }
+        if let v = f["podEvictionTimeout"] { s.podEvictionTimeout = try duration(v, "settings.podEvictionTimeout") }
+        if let v = f["imagePullBandwidth"] { s.imagePullBandwidth = Double(try size(v, "settings.imagePullBandwidth")) }
+        if let v = f["faults"] { s.faults = try faults(v, "settings.faults") }
+        return s
+    }
+
+    static func faults(_ n: YNode, _ what: String) throws -> FaultSettings {
+        var fs = FaultSettings()
+        let f = try n.fields(what, allowed: ["errorRate", "conflictRate", "watchDelay"])
+        if let v = f["errorRate"] { fs.errorRate = try probability(v, "\(what).errorRate") }
+        if let v = f["conflictRate"] { fs.conflictRate = try probability(v, "\(what).conflictRate") }
+        if let v = f["watchDelay"] { fs.watchDelay = try durationSpec(v, "\(what).watchDelay") }
+        return fs
+    }
+
+    static func nodeEntry(_ n: YNode, _ what: String) throws -> NodeEntry {
+        let f = try n.fields(what, allowed: ["name", "namePrefix", "count", "labels", "annotations", "taints", "unschedulable",
+                                             "allocatable", "disk", "images", "ready"])
+        var e = NodeEntry(location: loc(n))
+        if let v = f["name"] {
+            guard f["namePrefix"] == nil, f["count"] == nil else { throw v.error("a node entry has either name, or namePrefix with count") }
+            e.names = [try v.string("name")]
+        } else if let p = f["namePrefix"] {
+            guard let c = f["count"] else { throw p.error("namePrefix needs count") }
+            let prefix = try p.string("namePrefix")
+            let count = try c.int("count")
+            guard count >= 1, count <= 1_000_000 else { throw c.error("count must be between 1 and 1000000") }
+            e.names = (1...Int(count)).map { "\(prefix)\($0)" }
+        } else {
+            throw n.error("a node entry needs name, or namePrefix with count")
+        }
+        for name in e.names where !isDNSSubdomain(name) {
+            throw (f["name"] ?? f["namePrefix"]!).error("node name \"\(name)\" is not a valid RFC 1123 subdomain (lower case alphanumerics, '-' and '.')")
+        }
+        if let v = f["labels"] { e.labels = try stringMap(v, "labels") }
+        if let v = f["annotations"] { e.annotations = try stringMap(v, "annotations") }
+        if let v = f["taints"] { e.taints = try v.sequence("taints").map { try taint($0) } }
+        if let v = f["unschedulable"] { e.unschedulable = try v.bool("unschedulable") }
+        if let v = f["allocatable"] {
+            for (k, _, q) in try v.mapping("allocatable") { e.allocatable[k] = try quantity(q, "allocatable.\(k)") }
+        }
+        if let v = f["disk"] {
+            let d = try v.fields("disk", allowed: ["capacity", "used"])
+            if let c = d["capacity"] { e.diskCapacity = try size(c, "disk.capacity") }
+            if let u = d["used"] { e.diskUsed = try size(u, "disk.used") }
+            if e.diskUsed > e.diskCapacity { throw v.error("disk.used is larger than disk.capacity") }
+        }
+        if let v = f["images"] {
+            for i in try v.sequence("images") {
+                let g = try i.fields("an images entry", allowed: ["name", "namePrefix", "count", "size"])
+                guard let sz = g["size"] else { throw i.error("an images entry needs size") }
+                let bytes = try size(sz, "size")
+                if let nm = g["name"] {
+                    e.images.append((ImageRef.normalize(try nm.string("name")), bytes))
+                } else if let p = g["namePrefix"], let c = g["count"] {
+                    let prefix = try p.string("namePrefix")
+                    let count = try c.int("count")
+                    guard count >= 1 else { throw c.error("count must be at least 1") }
+                    for k in 1...Int(count) { e.images.append((ImageRef.normalize("\(prefix)\(k)"), bytes)) }
+                } else {
+                    throw i.error("an images entry needs name, or namePrefix with count")
+                }
+            }
+        }
+        if let v = f["ready"] { e.ready = try v.bool("ready") }
+        return e
+    }
+
+    static func isDNSSubdomain(_ s: String) -> Bool {
+        guard !s.isEmpty, s.count <= 253 else { return false }
+        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+            guard let f = part.first, let l = part.last else { return false }
+            let ok = part.allSatisfy { ($0.isLowercase && $0.isASCII) || ($0.isNumber && $0.isASCII) || $0 == "-" }
+            return ok && f != "-" && l != "-"
+        }
+    }
+
+    static func taint(_ n: YNode) throws -> Taint {
+        let f = try n.fields("a taint", allowed: ["key", "value", "effect"])
+        guard let k = f["key"] else { throw n.error("a taint needs key") }
+        guard let e = f["effect"] else { throw n.error("a taint needs effect (NoSchedule, PreferNoSchedule or NoExecute)") }
+        let effect = try e.string("effect")
+        guard [Taint.noSchedule, Taint.preferNoSchedule, Taint.noExecute].contains(effect) else {
+            throw e.error("taint effect must be NoSchedule, PreferNoSchedule or NoExecute, found \"\(effect)\"")
+        }
+        return Taint(key: try k.string("key"), value: try f["value"].map { try $0.string("value") }, effect: effect)
+    }
+
+    static func images(_ n: YNode) throws -> ImageCatalog {
+        var c = ImageCatalog()
+        for (key, _, v) in try n.mapping("images") {
+            var b = ImageBehavior()
+            let f = try v.fields("images[\(key)]", allowed: ["size", "run", "exitCode", "failureRate", "effects"])
+            if let s = f["size"] { b.size = try size(s, "size") }
+            if let r = f["run"] {
+                if case .scalar(let sc) = r.node, sc.string == "forever" { b.run = .forever } else { b.run = .duration(try durationSpec(r, "run")) }
+            }
+            if let e = f["exitCode"] { b.exitCode = Int32(clamping: try e.int("exitCode")) }
+            if let r = f["failureRate"] { b.failureRate = try probability(r, "failureRate") }
+            if let es = f["effects"] {
+                for e in try es.sequence("effects") {
+                    let m = try e.mapping("an effect")
+                    guard m.count == 1, let (k, kn, val) = m.first else { throw e.error("an effect has exactly one of deleteImages, freeDisk, fillDisk") }
+                    switch k {
+                    case "deleteImages":
+                        let d = try val.fields("deleteImages", allowed: ["match", "keepInUse"])
+                        guard let match = d["match"] else { throw val.error("deleteImages needs match (a glob such as docker.io/minchou/*)") }
+                        b.effects.append(.deleteImages(match: try match.string("match"), keepInUse: try d["keepInUse"]?.bool("keepInUse") ?? true))
+                    case "freeDisk": b.effects.append(.freeDisk(try size(val, "freeDisk")))
+                    case "fillDisk": b.effects.append(.fillDisk(try size(val, "fillDisk")))
+                    default: throw kn.error("unknown effect \"\(k)\"; expected deleteImages, freeDisk or fillDisk")
+                    }
+                }
+            }
+            c.add(key: key, b)
+        }
+        return c
+    }
+
+    /// Decodes and admits a manifest (as a create), reporting errors at the offending field.
+    static func manifest(_ n: YNode, admission: AdmissionOptions) throws -> APIObject {
+        guard case .mapping = n.node else { throw n.error("a manifest must be a map (a Kubernetes object), found \(n.kindName)") }
+        let raw = n.json()
+        let obj: APIObject
+        do {
+            obj = try APIObject.decode(manifest: raw)
+        } catch let e as DecodingError {
+            throw decodingError(e, n)
+        } catch let e as APIObject.DecodeError {
+            throw (n.descend([AnyCodingKey("kind")])).error(e.description)
+        }
+        guard !(obj.metadata.name ?? "").isEmpty || !(obj.metadata.generateName ?? "").isEmpty else {
+            throw n.error("\(obj.kind.rawValue) manifest needs metadata.name")
+        }
+        var probe = obj
+        var m = probe.metadata
+        if m.uid == nil { m.uid = "00000000-0000-4000-8000-000000000000" }
+        probe.metadata = m
+        do {
+            _ = try Admission.admit(probe, old: nil, options: admission)
+        } catch {
+            throw n.error("admission rejected \(obj.kind.rawValue) \"\(obj.metadata.name ?? "")\": \(error.message)")
+        }
+        return obj
+    }
+
+    static func decodingError(_ e: DecodingError, _ root: YNode) -> ScenarioError {
+        switch e {
+        case .typeMismatch(let t, let c):
+            let at = root.descend(c.codingPath)
+            return at.error("\(pathString(c.codingPath)): expected \(typeName(t)), found \(at.kindName)")
+        case .valueNotFound(let t, let c):
+            return root.descend(c.codingPath).error("\(pathString(c.codingPath)): expected \(typeName(t)), found null")
+        case .keyNotFound(let k, let c):
+            return root.descend(c.codingPath).error("\(pathString(c.codingPath + [k])): required field is missing")
+        case .dataCorrupted(let c):
+            return root.descend(c.codingPath).error("\(pathString(c.codingPath)): \(c.debugDescription)")
+        @unknown default:
+            return root.error("\(e)")
+        }
+    }
+
+    static func pathString(_ p: [CodingKey]) -> String {
+        var s = ""
+        for k in p {
+            if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? k.stringValue : ".\(k.stringValue)" }
+        }
+        return s.isEmpty ? "(object)" : s
+    }
+
+    static func typeName(_ t: Any.Type) -> String {
+        let n = String(describing: t)
+        switch n {
+        case "String": return "a string"
+        case "Int32", "Int64", "Int": return "an integer"
+        case "Bool": return "true or false"
+        case "Double": return "a number"
+        default:
+            if n.hasPrefix("Array") { return "a list" }
+            if n.hasPrefix("Dictionary") { return "a map" }
+            return "a \(n)"
+        }
+    }
+
+    static func ref(_ n: YNode, _ what: String) throws -> ObjectRef {
+        let s = try n.string(what)
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 || parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
+            throw n.error("\(what) must be Kind/name or Kind/namespace/name (e.g. bcj/hello), found \"\(s)\"")
+        }
+        guard let kind = KnownKind(lenient: parts[0]) else {
+            throw n.error("unknown kind \"\(parts[0])\" in \"\(s)\"; expected one of Node (no), Pod (po), Job, BroadcastJob (bcj), AdvancedCronJob (acj)")
+        }
+        if parts.count == 3 {
+            guard kind.namespaced else { throw n.error("\(kind.rawValue) is not namespaced; write \(parts[0])/\(parts[2])") }
+            return ObjectRef(kind: kind, namespace: parts[1], name: parts[2])
+        }
+        return ObjectRef(kind: kind, namespace: kind.namespaced ? "default" : "", name: parts[1])
+    }
+
+    // MARK: Timeline
+
+    static let actionNames = ["apply", "delete", "patch", "addNodes", "deleteNode", "cordon", "uncordon", "taint", "untaint", "label",
+                              "nodeDown", "nodeUp", "fillDisk", "freeDisk", "killPod", "deletePod", "restartControllers",
+                              "stopControllers", "startControllers", "faults"]
+
+    static func timelineEntry(_ n: YNode, scenario: Scenario, admission: AdmissionOptions) throws -> TimelineEntry {
+        let f = try n.fields("a timeline entry", allowed: ["at"] + actionNames)
+        guard let atn = f["at"] else { throw n.error("a timeline entry needs at: (a duration, an RFC 3339 time or end)") }
+        let at = try timeSpec(atn, "at")
+        let actions = f.keys.filter { $0 != "at" }.sorted()
+        guard actions.count == 1, let name = actions.first, let v = f[name] else {
+            throw n.error(actions.isEmpty ? "a timeline entry needs one action (\(actionNames.joined(separator: ", ")))" : "a timeline entry has exactly one action, found \(actions.joined(separator: ", "))")
+        }
+        let off = scenario.offset(at)
+        if off < 0 || off > scenario.duration { throw atn.error("at: \(formatSeconds(off)) is outside the scenario (0 to \(formatSeconds(scenario.duration)))") }
+        let action: Action
+        func nodeArg(_ key: String) throws -> String {
+            let m = try v.fields(name, allowed: [key, "size", "key", "value", "effect", "labels"])
+            guard let nn = m[key] else { throw v.error("\(name) needs \(key)") }
+            return try nn.string(key)
+        }
+        switch name {
+        case "apply": action = .apply(try manifest(v, admission: admission))
+        case "delete": action = .delete(try ref(v, "delete"))
+        case "patch":
+            let m = try v.fields("patch", allowed: ["ref", "merge"])
+            guard let r = m["ref"], let mg = m["merge"] else { throw v.error("patch needs ref and merge") }
+            guard case .mapping = mg.node else { throw mg.error("merge must be a map (a JSON merge patch)") }
+            action = .patch(try ref(r, "ref"), mg.json())
+        case "addNodes": action = .addNodes(try nodeEntry(v, "addNodes"))
+        case "deleteNode": action = .deleteNode(try v.string("deleteNode"))
+        case "cordon": action = .cordon(try v.string("cordon"))
+        case "uncordon": action = .uncordon(try v.string("uncordon"))
+        case "nodeDown": action = .nodeDown(try v.string("nodeDown"))
+        case "nodeUp": action = .nodeUp(try v.string("nodeUp"))
+        case "taint":
+            let m = try v.fields("taint", allowed: ["node", "key", "value", "effect"])
+            guard let nd = m["node"] else { throw v.error("taint needs node") }
+            var copy = m
+            copy["node"] = nil
+            let t = try taint(YNode(node: v.node, file: v.file).withoutKey("node"))
+            _ = copy
+            action = .taint(node: try nd.string("node"), t)
+        case "untaint":
+            let m = try v.fields("untaint", allowed: ["node", "key"])
+            guard let nd = m["node"], let k = m["key"] else { throw v.error("untaint needs node and key") }
+            action = .untaint(node: try nd.string("node"), key: try k.string("key"))
+        case "label":
+            let m = try v.fields("label", allowed: ["node", "labels"])
+            guard let nd = m["node"], let ls = m["labels"] else { throw v.error("label needs node and labels") }
+            var labels: [String: String?] = [:]
+            for (k, _, lv) in try ls.mapping("labels") {
+                if lv.isNull { labels[k] = .some(nil) } else { labels[k] = .some(try lv.string("labels.\(k)")) }
+            }
+            action = .label(node: try nd.string("node"), labels: labels)
+        case "fillDisk", "freeDisk":
+            let m = try v.fields(name, allowed: ["node", "size"])
+            guard let nd = m["node"], let sz = m["size"] else { throw v.error("\(name) needs node and size") }
+            let node = try nd.string("node"), bytes = try size(sz, "size")
+            action = name == "fillDisk" ? .fillDisk(node: node, size: bytes) : .freeDisk(node: node, size: bytes)
+        case "killPod", "deletePod":
+            let m = try v.fields(name, allowed: ["ref", "node", "owner"])
+            let sel: PodSelector
+            if let r = m["ref"] {
+                let rr = try ref(r, "ref")
+                guard rr.kind == .pod else { throw r.error("\(name) ref must be a pod (po/NAME)") }
+                sel = .ref(rr)
+            } else if let nd = m["node"], let ow = m["owner"] {
+                sel = .nodeOwner(node: try nd.string("node"), owner: try ref(ow, "owner"))
+            } else {
+                throw v.error("\(name) needs ref, or node and owner")
+            }
+            action = name == "killPod" ? .killPod(sel) : .deletePod(sel)
+        case "restartControllers", "stopControllers", "startControllers":
+            guard try v.bool(name) else { throw v.error("\(name) takes true") }
+            action = name == "restartControllers" ? .restartControllers : name == "stopControllers" ? .stopControllers : .startControllers
+        case "faults": action = .faults(try faults(v, "faults"))
+        default: throw n.error("unknown action \(name)")
+        }
+        _ = nodeArg
+        return TimelineEntry(at: at, action: action, location: loc(n))
+    }
+
+    // MARK: Expectations
+
+    static func expectation(_ n: YNode) throws -> Expectation {
+        let f = try n.fields("an expect entry", allowed: ["at", "object", "fields", "absent", "count", "where", "is", "node", "events"])
+        guard let atn = f["at"] else { throw n.error("an expect entry needs at:") }
+        let at = try timeSpec(atn, "at")
+        let subjects = ["object", "absent", "count", "node", "events"].filter { f[$0] != nil }
+        guard subjects.count == 1 else {
+            throw n.error(subjects.isEmpty ? "an expect entry needs one subject: object, absent, count, node or events" : "an expect entry has exactly one subject, found \(subjects.joined(separator: ", "))")
+        }
+        let subject: ExpectSubject
+        switch subjects[0] {
+        case "object":
+            guard let fl = f["fields"] else { throw n.error("object needs fields: {PATH: MATCHER}") }
+            subject = .object(try ref(f["object"]!, "object"), fields: try fieldMatchers(fl))
+        case "absent":
+            subject = .absent(try ref(f["absent"]!, "absent"))
+        case "count":
+            let kn = f["count"]!
+            guard let kind = KnownKind(lenient: try kn.string("count")) else { throw kn.error("unknown kind \"\(try kn.string("count"))\"") }
+            guard let isn = f["is"] else { throw n.error("count needs is: MATCHER") }
+            var w = WhereClause()
+            if let wn = f["where"] {
+                let wf = try wn.fields("where", allowed: ["namespace", "labels", "node", "phase", "owner", "namePrefix"])
+                if let v = wf["namespace"] { w.namespace = try v.string("namespace") }
+                if let v = wf["labels"] { w.labels = try stringMap(v, "labels") }
+                if let v = wf["node"] { w.node = try v.string("node") }
+                if let v = wf["phase"] { w.phase = try v.string("phase") }
+                if let v = wf["owner"] { w.owner = try ref(v, "owner") }
+                if let v = wf["namePrefix"] { w.namePrefix = try v.string("namePrefix") }
+            }
+            subject = .count(kind, where: w, is: try matcher(isn))
+        case "node":
+            guard let fl = f["fields"] else { throw n.error("node needs fields: {PATH: MATCHER}") }
+            subject = .node(try f["node"]!.string("node"), fields: try fieldMatchers(fl))
+        default:
+            let en = f["events"]!
+            let ef = try en.fields("events", allowed: ["reason", "object", "type"])
+            guard let r = ef["reason"] else { throw en.error("events needs reason") }
+            guard let isn = f["is"] else { throw n.error("events needs is: MATCHER") }
+            subject = .events(reason: try r.string("reason"), object: try ef["object"].map { try ref($0, "object") },
+                              type: try ef["type"]?.string("type"), is: try matcher(isn))
+        }
+        return Expectation(at: at, subject: subject, location: loc(n))
+    }
+
+    static func fieldMatchers(_ n: YNode) throws -> [(path: String, matcher: Matcher)] {
+        try n.mapping("fields").map { k, kn, v in
+            do { _ = try FieldPath.parse(k) } catch { throw kn.error("bad field path \"\(k)\": \(error)") }
+            return (k, try matcher(v))
+        }
+    }
+
+    static func matcher(_ n: YNode) throws -> Matcher {
+        if case .mapping(let m) = n.node, m.count == 1, let (k, v) = m.first.map({ ($0.key.string ?? "", YNode(node: $0.value, file: n.file)) }),
+           ["eq", "ne", "lt", "lte", "gt", "gte", "in", "matches", "exists"].contains(k) {
+            switch k {
+            case "eq": return .eq(v.json())
+            case "ne": return .ne(v.json())
+            case "lt": return .lt(v.json())
+            case "lte": return .lte(v.json())
+            case "gt": return .gt(v.json())
+            case "gte": return .gte(v.json())
+            case "in": return .isIn(try v.sequence("in").map { $0.json() })
+            case "matches":
+                let r = try v.string("matches")
+                guard (try? NSRegularExpression(pattern: r)) != nil else { throw v.error("invalid regular expression \"\(r)\"") }
+                return .matches(r)
+            default: return .exists(try v.bool("exists"))
+            }
+        }
+        return .eq(n.json())
+    }
+}
+
+extension Action {
+    /// The node an action names, if any (checked against known nodes at load time).
+    var nodeName: String? {
+        switch self {
+        case .deleteNode(let n), .cordon(let n), .uncordon(let n), .nodeDown(let n), .nodeUp(let n): return n
+        case .taint(let n, _), .untaint(let n, _), .label(let n, _), .fillDisk(let n, _), .freeDisk(let n, _): return n
+        case .killPod(.nodeOwner(let n, _)), .deletePod(.nodeOwner(let n, _)): return n
+        default: return nil
+        }
+    }
+}
+
+extension YNode {
+    /// A copy of a map node without one key.
+    func withoutKey(_ key: String) -> YNode {
+        guard case .mapping(var m) = node else { return self }
+        m = .init(m.filter { $0.key.string != key }, m.tag, m.style, m.mark)
+        return YNode(node: .mapping(m), file: file)
+    }
+}
+
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { stringValue = String(intValue); self.intValue = intValue }
+}

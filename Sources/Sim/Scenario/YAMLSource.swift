@@ -1,0 +1,187 @@
+import Foundation
+import Yams
+import Engine
+import OrderedCollections
+
+/// A scenario error: `FILE:LINE:COLUMN: message`. The run exits 2 and nothing is simulated.
+public struct ScenarioError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var message: String
+    public var description: String { "\(file):\(line):\(column): \(message)" }
+}
+
+/// A YAML node with its position, for typed reading with precise errors.
+struct YNode {
+    let node: Yams.Node
+    let file: String
+
+    var line: Int { node.mark?.line ?? 1 }
+    var column: Int { node.mark?.column ?? 1 }
+
+    func error(_ message: String) -> ScenarioError {
+        ScenarioError(file: file, line: line, column: column, message: message)
+    }
+
+    var kindName: String {
+        switch node {
+        case .scalar(let s):
+            switch Resolver.default.resolveTag(of: node) {
+            case .int: return "an integer (\(s.string))"
+            case .float: return "a number (\(s.string))"
+            case .bool: return "a boolean (\(s.string))"
+            case .null: return "null"
+            default: return "a string (\"\(s.string)\")"
+            }
+        case .mapping: return "a map"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    var isNull: Bool {
+        if case .scalar(let s) = node, Resolver.default.resolveTag(of: node) == .null { return true }
+        return false
+    }
+
+    /// Map entries in file order; keys must be strings.
+    func mapping(_ what: String) throws -> [(key: String, keyNode: YNode, value: YNode)] {
+        guard case .mapping(let m) = node else { throw error("\(what) must be a map, found \(kindName)") }
+        var out: [(String, YNode, YNode)] = []
+        var seen = Set<String>()
+        for (k, v) in m {
+            let kn = YNode(node: k, file: file)
+            guard case .scalar(let ks) = k else { throw kn.error("map keys must be strings") }
+            if seen.contains(ks.string) { throw kn.error("duplicate key \"\(ks.string)\"") }
+            seen.insert(ks.string)
+            out.append((ks.string, kn, YNode(node: v, file: file)))
+        }
+        return out
+    }
+
+    /// Map entries, rejecting keys outside `allowed` (with a suggestion).
+    func fields(_ what: String, allowed: [String]) throws -> [String: YNode] {
+        var out: [String: YNode] = [:]
+        for (k, kn, v) in try mapping(what) {
+            guard allowed.contains(k) else {
+                var msg = "unknown key \"\(k)\" in \(what)"
+                if let s = suggestion(k, allowed) { msg += " (did you mean \"\(s)\"?)" }
+                msg += "; expected one of: \(allowed.joined(separator: ", "))"
+                throw kn.error(msg)
+            }
+            out[k] = v
+        }
+        return out
+    }
+
+    func sequence(_ what: String) throws -> [YNode] {
+        guard case .sequence(let s) = node else { throw error("\(what) must be a list, found \(kindName)") }
+        return s.map { YNode(node: $0, file: file) }
+    }
+
+    func string(_ what: String) throws -> String {
+        guard case .scalar(let s) = node, Resolver.default.resolveTag(of: node) != .null else { throw error("\(what) must be a string, found \(kindName)") }
+        return s.string
+    }
+
+    func int(_ what: String) throws -> Int64 {
+        guard case .scalar(let s) = node, let v = Int64(s.string.replacingOccurrences(of: "_", with: "")), Resolver.default.resolveTag(of: node) == .int || Resolver.default.resolveTag(of: node) == .str else {
+            throw error("\(what) must be an integer, found \(kindName)")
+        }
+        return v
+    }
+
+    func double(_ what: String) throws -> Double {
+        guard case .scalar(let s) = node, Resolver.default.resolveTag(of: node) == .int || Resolver.default.resolveTag(of: node) == .float, let v = Double(s.string) else {
+            throw error("\(what) must be a number, found \(kindName)")
+        }
+        return v
+    }
+
+    func bool(_ what: String) throws -> Bool {
+        guard case .scalar(let s) = node, Resolver.default.resolveTag(of: node) == .bool, let b = node.bool else {
+            throw error("\(what) must be true or false, found \(kindName)")
+        }
+        return b
+    }
+
+    /// The node as a JSON value (YAML core schema typing).
+    func json() -> JSONValue {
+        switch node {
+        case .scalar(let s):
+            switch Resolver.default.resolveTag(of: node) {
+            case .null: return .null
+            case .bool: return .bool(node.bool ?? false)
+            case .int: if let i = Int64(s.string.replacingOccurrences(of: "_", with: "")) { return .int(i) } else if let i = node.int { return .int(Int64(i)) }; return .string(s.string)
+            case .float: return .double(node.float ?? 0)
+            default: return .string(s.string)
+            }
+        case .mapping(let m):
+            var o = OrderedDictionary<String, JSONValue>()
+            for (k, v) in m { o[k.string ?? ""] = YNode(node: v, file: file).json() }
+            return .object(o)
+        case .sequence(let s):
+            return .array(s.map { YNode(node: $0, file: file).json() })
+        case .alias:
+            return .null
+        }
+    }
+
+    /// The node at a coding path (for decoding errors), or the deepest one found.
+    func descend(_ path: [CodingKey]) -> YNode {
+        var cur = self
+        for k in path {
+            switch cur.node {
+            case .mapping(let m):
+                guard let (kn, v) = m.first(where: { $0.key.string == k.stringValue }) else { return cur }
+                _ = kn
+                cur = YNode(node: v, file: file)
+            case .sequence(let s):
+                guard let i = k.intValue, i < s.count else { return cur }
+                cur = YNode(node: s[i], file: file)
+            default:
+                return cur
+            }
+        }
+        return cur
+    }
+}
+
+/// The allowed word closest to `s` (edit distance ≤ 2), for "did you mean".
+func suggestion(_ s: String, _ allowed: [String]) -> String? {
+    func dist(_ a: String, _ b: String) -> Int {
+        let a = Array(a.lowercased()), b = Array(b.lowercased())
+        var prev = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var cur = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            prev = cur
+        }
+        return prev[b.count]
+    }
+    let best = allowed.map { ($0, dist(s, $0)) }.min { $0.1 < $1.1 }
+    if let best, best.1 <= 2 { return best.0 }
+    return nil
+}
+
+/// Parses YAML text into documents, turning a syntax error into a positioned scenario error.
+func parseYAMLDocuments(_ text: String, file: String) throws -> [YNode] {
+    do {
+        var docs: [YNode] = []
+        for n in try Yams.compose_all(yaml: text) { docs.append(YNode(node: n, file: file)) }
+        return docs
+    } catch let e as YamlError {
+        switch e {
+        case .scanner(let ctx, let problem, let mark, _), .parser(let ctx, let problem, let mark, _), .composer(let ctx, let problem, let mark, _):
+            let c = ctx.map { "\($0.text) " } ?? ""
+            throw ScenarioError(file: file, line: mark.line, column: mark.column, message: "YAML syntax error: \(c)\(problem)")
+        default:
+            throw ScenarioError(file: file, line: 1, column: 1, message: "YAML error: \(e)")
+        }
+    } catch {
+        throw ScenarioError(file: file, line: 1, column: 1, message: "YAML error: \(error)")
+    }
+}

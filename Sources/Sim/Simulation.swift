@@ -1,0 +1,348 @@
+import Foundation
+import Engine
+
+/// One run of one scenario: the kernel, the fake API server, the virtual nodes, the controller
+/// manager and scheduler, the timeline, and the checks.
+///
+/// Single-threaded and deterministic: the same scenario and seed give the same run, byte for byte.
+public final class Simulation {
+    public let scenario: Scenario
+    let kernel: Kernel
+    let rng: RandomStreams
+    let server: APIServer
+    let events = EventLog()
+    var settings: Settings
+    private(set) var kubelets: [String: Kubelet] = [:]
+    private(set) var controllerManager: ControllerManager!
+    private(set) var scheduler: SchedulerComponent!
+    var checker: Checker!
+    /// Hook for controllers added by later parts of the engine (AdvancedCronJob, Job, node lifecycle).
+    var extraControllers: (ControllerManager, InformerCache, EventRecorder) -> Void = { _, _, _ in }
+    private(set) var notes: [String] = []
+    public private(set) var digest = Digest()
+    var trace: TraceSink?
+    /// A human-readable story of the run (timeline actions, job phase changes, node changes).
+    public private(set) var story: [(time: Timestamp, text: String)] = []
+
+    public init(scenario: Scenario, trace: TraceSink? = nil) {
+        self.scenario = scenario
+        self.settings = scenario.settings
+        self.trace = trace
+        kernel = Kernel(start: scenario.start)
+        rng = RandomStreams(seed: scenario.seed)
+        server = APIServer(kernel: kernel, rng: rng)
+        server.admissionOptions = AdmissionOptions(defaultTolerationSeconds: Int64(scenario.settings.podEvictionTimeout))
+        server.kubeletRunsPod = { [unowned self] pod in
+            guard let n = pod.spec.nodeName, let k = kubelets[n] else { return false }
+            return k.runs(pod) || k.up
+        }
+        ControllerSet.install(self)
+    }
+
+    func note(_ s: String) {
+        notes.append(s)
+    }
+
+    func tell(_ text: String) {
+        story.append((kernel.now, text))
+        digest.add("story \(kernel.now.nanos) \(text)")
+    }
+
+    /// The delay of one watch delivery (`settings.watchDelay`, or the faults override).
+    func watchDelay() -> Double {
+        (settings.faults.watchDelay ?? settings.watchDelay).draw(rng, "watch")
+    }
+
+    /// The largest watch delay in force (for the invariants' reaction bound).
+    var maxWatchDelay: Double {
+        max(settings.watchDelay.high, settings.faults.watchDelay?.high ?? 0, scenario.settings.watchDelay.high)
+    }
+
+    // MARK: Running
+
+    /// Runs the scenario to its end and returns the outcome.
+    public func run() -> RunOutcome {
+        checker = Checker(sim: self)
+        server.observers.append { [unowned self] change in
+            digest.add("\(change.time.nanos) \(change.actor.rawValue) \(change.verb) \(change.object.kind.rawValue) \(change.object.key) rv=\(change.object.metadata.resourceVersion ?? "")")
+            checker.observe(change)
+            trace?.change(change)
+            storyOf(change)
+        }
+        events.onRecord = { [unowned self] e in
+            digest.add("event \(e.time.nanos) \(e.component) \(e.kind)/\(e.namespace)/\(e.name) \(e.type) \(e.reason) \(e.message)")
+            trace?.event(e)
+        }
+        // t = 0: nodes and manifests are in the store before any component acts.
+        for entry in scenario.nodes { createNodes(entry, startKubelets: false) }
+        var setupErrors: [(SourceLocation, String)] = []
+        for (obj, loc) in scenario.manifests {
+            do { try server.create(obj, at: kernel.now, actor: .scenario) } catch { setupErrors.append((loc, error.message)) }
+        }
+        for entry in scenario.nodes { startKubelets(entry) }
+        scheduler = SchedulerComponent(world: self)
+        controllerManager = ControllerManager(world: self)
+        controllerManager.start()
+        // The timeline, in file order.
+        for entry in scenario.timeline {
+            let t = scenario.start.adding(seconds: scenario.offset(entry.at))
+            kernel.schedule(at: t) { [unowned self] in perform(entry) }
+        }
+        checker.scheduleExpectations()
+        kernel.afterBatch = { [unowned self] in
+            scheduler.host.pump()
+            controllerManager.host.pump()
+            checker.afterBatch()
+        }
+        kernel.afterBatch?()  // components act at t = 0
+        let end = scenario.start.adding(seconds: scenario.duration)
+        kernel.run(until: end)
+        checker.finish()
+        trace?.finish()
+        return RunOutcome(scenario: scenario, checks: checker.results, violations: checker.violations, demanded: checker.demandedViolations,
+                          actionErrors: checker.actionErrors + setupErrors.map { ActionError(location: $0.0, time: scenario.start, message: $0.1) },
+                          digest: digest.hex, events: kernel.eventsRun, writes: server.resourceVersion,
+                          reconciles: controllerManager.host.totalReconciles, story: story, endTime: kernel.now)
+    }
+
+    // MARK: Nodes
+
+    func createNodes(_ entry: NodeEntry, startKubelets start: Bool) {
+        for name in entry.names {
+            var node = Node(metadata: ObjectMeta(name: name, labels: entry.labels.isEmpty ? nil : entry.labels),
+                            spec: NodeSpec(unschedulable: entry.unschedulable ? true : nil, taints: entry.taints.isEmpty ? nil : entry.taints),
+                            status: NodeStatus(capacity: entry.allocatable, allocatable: entry.allocatable, conditions: [
+                                Condition(type: "Ready", status: entry.ready ? "True" : "False", lastTransitionTime: kernel.now,
+                                          reason: entry.ready ? "KubeletReady" : "KubeletNotReady",
+                                          message: entry.ready ? "kubelet is posting ready status" : "kubelet stopped posting node status"),
+                                Condition(type: "DiskPressure", status: "False", lastTransitionTime: kernel.now, reason: "KubeletHasNoDiskPressure", message: "kubelet has no disk pressure"),
+                            ]))
+            node.metadata.annotations = entry.annotations.isEmpty ? nil : entry.annotations
+            do { try server.create(.node(node), at: kernel.now, actor: .scenario) } catch { note("node \(name): \(error.message)") }
+        }
+        if start { startKubelets(entry) }
+    }
+
+    func startKubelets(_ entry: NodeEntry) {
+        var images: [String: Int64] = [:]
+        for i in entry.images { images[i.name] = i.size }
+        for name in entry.names {
+            let client = SimClient(server: server, actor: .kubelet, bucket: nil,
+                                   latency: { [unowned self] in settings.apiLatency.draw(rng, "latency") },
+                                   faults: { [unowned self] in settings.faults }, rng: rng)
+            let k = Kubelet(nodeName: name, kernel: kernel, server: server, client: client, catalog: scenario.images, rng: rng,
+                            bandwidth: settings.imagePullBandwidth, diskCapacity: entry.diskCapacity, diskUsed: entry.diskUsed, images: images)
+            k.log = { [unowned self] line in digest.add("\(kernel.now.nanos) \(line)") }
+            kubelets[name] = k
+            if !entry.ready { k.stop() }
+        }
+        if kubeletRouter == nil {
+            let w = APIServer.Watcher(name: "kubelets", kinds: [.pod], delay: { [unowned self] in watchDelay() }, start: kernel.now) { [unowned self] type, obj in
+                guard case .pod(let p) = obj, let n = p.spec.nodeName, let k = kubelets[n] else { return }
+                k.handle(type, p)
+            }
+            kubeletRouter = w
+            server.addWatcher(w)
+        }
+        // Pods already bound to these nodes (manifests): each kubelet lists its own.
+        let names = Set(entry.names)
+        for p in server.list(Pod.self) where names.contains(p.spec.nodeName ?? "") {
+            kubelets[p.spec.nodeName!]!.handle(.added, p)
+        }
+        for name in entry.names where kubelets[name]!.up { kubelets[name]!.writeNodeConditions() }
+    }
+    private var kubeletRouter: APIServer.Watcher?
+
+    // MARK: Timeline
+
+    private func perform(_ entry: TimelineEntry) {
+        let now = kernel.now
+        func fail(_ msg: String) {
+            checker.actionErrors.append(ActionError(location: entry.location, time: now, message: "\(entry.action.name): \(msg)"))
+            tell("\(entry.action.name) failed: \(msg)")
+        }
+        func updateNode(_ name: String, _ change: (inout Node) -> Void) {
+            guard case .node(var n)? = server.get(.node, "", name) else { return fail("node \(name) does not exist") }
+            change(&n)
+            do { try server.update(.node(n), subresource: .main, at: now, actor: .scenario) } catch { fail(error.message) }
+        }
+        switch entry.action {
+        case .apply(let obj):
+            if let cur = server.get(obj.kind, obj.metadata.namespace ?? "default", obj.metadata.name ?? "") {
+                var o = obj
+                var m = o.metadata
+                m.resourceVersion = cur.metadata.resourceVersion
+                o.metadata = m
+                do { try server.update(o, subresource: .main, at: now, actor: .scenario); tell("apply: updated \(obj.kind.rawValue)/\(obj.metadata.name ?? "")") } catch { fail(error.message) }
+            } else {
+                do { try server.create(obj, at: now, actor: .scenario); tell("apply: created \(obj.kind.rawValue)/\(obj.metadata.name ?? "")") } catch { fail(error.message) }
+            }
+        case .delete(let ref):
+            do { try server.delete(ref.kind, namespace: ref.namespace, name: ref.name, uid: nil, at: now, actor: .scenario); tell("delete \(ref)") } catch { fail(error.message) }
+        case .patch(let ref, let merge):
+            guard let cur = server.get(ref.kind, ref.namespace, ref.name) else { return fail("\(ref) does not exist") }
+            do {
+                let patched = try cur.manifest().mergePatched(with: merge)
+                var o = try APIObject.decode(manifest: patched)
+                var m = o.metadata
+                m.resourceVersion = cur.metadata.resourceVersion
+                o.metadata = m
+                try server.update(o, subresource: .main, at: now, actor: .scenario)
+                tell("patch \(ref) with \(merge.rendered)")
+            } catch let e as APIError { fail(e.message) } catch { fail("\(error)") }
+        case .addNodes(let e):
+            createNodes(e, startKubelets: true)
+            tell("added node\(e.names.count > 1 ? "s" : "") \(summarize(e.names))")
+        case .deleteNode(let name):
+            do {
+                try server.delete(.node, namespace: "", name: name, uid: nil, at: now, actor: .scenario)
+                kubelets[name]?.stop()
+                kubelets[name] = nil
+                tell("deleted node \(name)")
+            } catch { fail(error.message) }
+        case .cordon(let n): updateNode(n) { $0.spec = { var s = $0.spec ?? NodeSpec(); s.unschedulable = true; return s }($0) }; tell("cordoned \(n)")
+        case .uncordon(let n): updateNode(n) { $0.spec?.unschedulable = nil }; tell("uncordoned \(n)")
+        case .taint(let n, let t):
+            updateNode(n) { node in
+                var s = node.spec ?? NodeSpec()
+                var ts = s.taints ?? []
+                ts.removeAll { $0.key == t.key && $0.effect == t.effect }
+                var t2 = t
+                t2.timeAdded = now
+                ts.append(t2)
+                s.taints = ts
+                node.spec = s
+            }
+            tell("tainted \(n) with \(t.key)\(t.value.map { "=\($0)" } ?? ""):\(t.effect)")
+        case .untaint(let n, let key):
+            updateNode(n) { node in
+                node.spec?.taints?.removeAll { $0.key == key }
+                if node.spec?.taints?.isEmpty == true { node.spec?.taints = nil }
+            }
+            tell("removed taint \(key) from \(n)")
+        case .label(let n, let labels):
+            updateNode(n) { node in
+                var l = node.metadata.labels ?? [:]
+                for (k, v) in labels { l[k] = v }
+                node.metadata.labels = l.isEmpty ? nil : l
+            }
+            tell("labelled \(n): \(labels.keys.sorted().map { "\($0)=\((labels[$0] ?? nil) ?? "(removed)")" }.joined(separator: ", "))")
+        case .nodeDown(let n):
+            guard let k = kubelets[n] else { return fail("node \(n) has no kubelet") }
+            k.stop()
+            tell("kubelet on \(n) stopped")
+        case .nodeUp(let n):
+            guard let k = kubelets[n] else { return fail("node \(n) has no kubelet") }
+            k.resume()
+            tell("kubelet on \(n) resumed")
+        case .fillDisk(let n, let size):
+            guard let k = kubelets[n] else { return fail("node \(n) has no kubelet") }
+            k.changeDisk(fill: size)
+            tell("filled \(formatBytes(size)) on \(n): disk \(String(format: "%.1f", k.diskUsedPercent))% used")
+        case .freeDisk(let n, let size):
+            guard let k = kubelets[n] else { return fail("node \(n) has no kubelet") }
+            k.changeDisk(fill: -size)
+            tell("freed \(formatBytes(size)) on \(n): disk \(String(format: "%.1f", k.diskUsedPercent))% used")
+        case .killPod(let sel):
+            let pods = resolve(sel)
+            if pods.isEmpty { return fail("no pod matches \(sel)") }
+            for p in pods {
+                if let k = kubelets[p.spec.nodeName ?? ""], k.kill(p.key) { tell("killed containers of pod \(p.name) on \(p.spec.nodeName!)") } else { fail("pod \(p.name) has no running container") }
+            }
+        case .deletePod(let sel):
+            let pods = resolve(sel)
+            if pods.isEmpty { return fail("no pod matches \(sel)") }
+            for p in pods {
+                kubelets[p.spec.nodeName ?? ""]?.stopPod(p.key)
+                do { try server.delete(.pod, namespace: p.namespace, name: p.name, uid: nil, at: now, actor: .scenario); tell("deleted pod \(p.name)") } catch { fail(error.message) }
+            }
+        case .restartControllers:
+            controllerManager.restart()
+            tell("controller manager restarted: queues, caches and expectations rebuilt from a fresh list")
+        case .stopControllers:
+            controllerManager.stop()
+            tell("controller manager stopped")
+        case .startControllers:
+            controllerManager.start()
+            tell("controller manager started")
+        case .faults(let f):
+            settings.faults = f
+            tell("faults now errorRate=\(f.errorRate) conflictRate=\(f.conflictRate)\(f.watchDelay.map { " watchDelay=\($0)" } ?? "")")
+        }
+    }
+
+    private func resolve(_ sel: PodSelector) -> [Pod] {
+        switch sel {
+        case .ref(let r):
+            return server.get(.pod, r.namespace, r.name).flatMap(Pod.unwrap).map { [$0] } ?? []
+        case .nodeOwner(let node, let owner):
+            guard let o = server.get(owner.kind, owner.namespace, owner.name) else { return [] }
+            return server.list(Pod.self).filter { $0.spec.nodeName == node && $0.metadata.controllerRef?.uid == o.metadata.uid && $0.metadata.deletionTimestamp == nil }
+        }
+    }
+
+    // MARK: Story
+
+    private func storyOf(_ c: APIServer.Change) {
+        switch (c.old, c.object) {
+        case (.broadcastJob(let o)?, .broadcastJob(let n)) where c.type != .deleted:
+            let op = o.status?.phase ?? "", np = n.status?.phase ?? ""
+            if op != np, !np.isEmpty {
+                let st = n.status!
+                tell("BroadcastJob \(n.name) \(np): desired \(st.desired), active \(st.active), succeeded \(st.succeeded), failed \(st.failed)\(n.status?.conditions?.last.map { $0.message.map { " (\($0))" } ?? "" } ?? "")")
+            }
+        case (_, .broadcastJob(let n)) where c.type == .added:
+            tell("BroadcastJob \(n.name) created\(n.metadata.controllerRef.map { " by \($0.kind) \($0.name)" } ?? "")")
+        case (_, .broadcastJob(let n)) where c.type == .deleted:
+            tell("BroadcastJob \(n.name) deleted")
+        case (.job(let o)?, .job(let n)) where c.type != .deleted:
+            if o.finishedCondition == nil, let f = n.finishedCondition { tell("Job \(n.name) \(f.type): \(f.message ?? "")") }
+        case (_, .job(let n)) where c.type == .added:
+            tell("Job \(n.name) created\(n.metadata.controllerRef.map { " by \($0.kind) \($0.name)" } ?? "")")
+        case (_, .job(let n)) where c.type == .deleted:
+            tell("Job \(n.name) deleted")
+        default:
+            break
+        }
+    }
+}
+
+/// Registration point for controllers beyond BroadcastJob, GC and pod GC.
+enum ControllerSet {
+    static func install(_ sim: Simulation) {}
+}
+
+public struct ActionError: Sendable {
+    public var location: SourceLocation
+    public var time: Timestamp
+    public var message: String
+}
+
+/// A running FNV-1a digest of the event history.
+public struct Digest: Sendable {
+    private var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    public private(set) var count = 0
+    mutating func add(_ line: String) {
+        h = fnv1a64(line + "\n", h)
+        count += 1
+    }
+    public var hex: String { String(format: "%016llx", h) }
+}
+
+func summarize(_ names: [String]) -> String {
+    names.count <= 4 ? names.joined(separator: ", ") : "\(names[0]) … \(names[names.count - 1]) (\(names.count))"
+}
+
+func formatBytes(_ b: Int64) -> String {
+    let d = Double(b)
+    if d >= 1e9 { return String(format: "%.1fGB", d / 1e9) }
+    if d >= 1e6 { return String(format: "%.1fMB", d / 1e6) }
+    return "\(b)B"
+}
+
+/// Receives the run as it happens (the SQLite trace).
+public protocol TraceSink: AnyObject {
+    func change(_ c: APIServer.Change)
+    func event(_ e: RecordedEvent)
+    func finish()
+}
