@@ -22,7 +22,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Print machine-readable results (with a digest of each run's event history).") var json = false
     @Option(help: "Write JUnit XML to this file.") var junit: String?
     @Option(help: "Write the run to this SQLite file (one scenario only).") var trace: String?
-    @Flag(help: "Print only the summary line.") var quiet = false
+    @Flag(name: .shortAndLong, help: "Print only the summary line.") var quiet = false
     @Flag(name: .shortAndLong, help: "Show every check and the story of passing runs too.") var verbose = false
 
     func run() throws {

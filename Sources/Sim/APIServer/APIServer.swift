@@ -48,6 +48,8 @@ public final class APIServer {
         var delay: () -> Double
         var lastDelivery: Timestamp
         var active = true
+        /// Deliveries scheduled and not yet made.
+        var inFlight = 0
         let deliver: (WatchEventType, APIObject) -> Void
         init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp, deliver: @escaping (WatchEventType, APIObject) -> Void) {
             self.name = name
@@ -69,10 +71,12 @@ public final class APIServer {
         for w in watchers where w.kinds.contains(change.object.kind) {
             let t = max(w.lastDelivery, change.time.adding(seconds: w.delay()))
             w.lastDelivery = t
+            w.inFlight += 1
             let type = change.type
             let obj = change.object
             kernel.schedule(at: t) { [weak w] in
                 guard let w, w.active else { return }
+                w.inFlight -= 1
                 w.deliver(type, obj)
             }
         }

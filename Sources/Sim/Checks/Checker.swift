@@ -189,7 +189,7 @@ final class Checker {
         }
         if active("statusConsistent") {
             let next = sim.kernel.nextTime
-            if next == nil || next!.seconds(since: now) >= 1 { checkStatusConsistent() }
+            if (next == nil || next!.seconds(since: now) >= 1) && sim.controllerManager.isIdle { checkStatusConsistent() }
         }
         if let due = dueExpectations.removeValue(forKey: now.nanos) {
             for e in due { results.append(evaluate(e)) }
@@ -197,11 +197,17 @@ final class Checker {
     }
 
     private func checkStatusConsistent() {
-        for j in sim.server.list(BroadcastJob.self) where !(j.status?.phase ?? "").isEmpty && !j.isFinished {
+        let jobs = sim.server.list(BroadcastJob.self).filter { !($0.status?.phase ?? "").isEmpty && !$0.isFinished }
+        guard !jobs.isEmpty else { return }
+        var podsByOwner: [String: [Pod]] = [:]
+        for p in sim.server.list(Pod.self) {
+            if let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind { podsByOwner[ref.uid, default: []].append(p) }
+        }
+        for j in jobs {
             let st = j.status!
             var active = 0, succeeded = 0, failed = 0
             let limit = Int(j.spec.failurePolicy?.restartLimit ?? 0)
-            for p in sim.server.list(Pod.self) where p.metadata.controllerRef?.uid == j.uid && p.metadata.controllerRef?.kind == BroadcastJob.kind {
+            for p in podsByOwner[j.uid] ?? [] {
                 switch p.phase {
                 case PodPhase.succeeded: succeeded += 1
                 case PodPhase.failed: failed += 1

@@ -79,6 +79,12 @@ final class ControllerManager {
         start()
     }
 
+    /// Nothing in flight to the manager's informers, no key queued or being reconciled.
+    var isIdle: Bool {
+        guard running, let w = watcher, w.inFlight == 0 else { return false }
+        return host.hosted.allSatisfy { $0.busy == 0 && $0.queue.readyCount == 0 }
+    }
+
     func wasDown(at t: Timestamp) -> Bool {
         if let d = downSince, t >= d { return true }
         return downIntervals.contains { t >= $0.0 && t <= $0.1 }
