@@ -16,8 +16,8 @@ public final class Simulation {
     private(set) var controllerManager: ControllerManager!
     private(set) var scheduler: SchedulerComponent!
     var checker: Checker!
-    /// Hook for controllers added by later parts of the engine (AdvancedCronJob, Job, node lifecycle).
-    var extraControllers: (ControllerManager, InformerCache, EventRecorder) -> Void = { _, _, _ in }
+    /// Node heartbeats as the node lifecycle controller reads them: each kubelet's lease renewals.
+    private(set) lazy var heartbeats = KubeletLeases(sim: self)
     private(set) var notes: [String] = []
     public private(set) var digest = Digest()
     var trace: TraceSink?
@@ -36,7 +36,6 @@ public final class Simulation {
             guard let n = pod.spec.nodeName, let k = kubelets[n] else { return false }
             return k.runs(pod) || k.up
         }
-        ControllerSet.install(self)
     }
 
     func note(_ s: String) {
@@ -133,6 +132,7 @@ public final class Simulation {
             let k = Kubelet(nodeName: name, kernel: kernel, server: server, client: client, catalog: scenario.images, rng: rng,
                             bandwidth: settings.imagePullBandwidth, diskCapacity: entry.diskCapacity, diskUsed: entry.diskUsed, images: images)
             k.log = { [unowned self] line in digest.add("\(kernel.now.nanos) \(line)") }
+            k.tell = { [unowned self] line in tell(line) }
             kubelets[name] = k
             if !entry.ready { k.stop() }
         }
@@ -307,9 +307,11 @@ public final class Simulation {
     }
 }
 
-/// Registration point for controllers beyond BroadcastJob, GC and pod GC.
-enum ControllerSet {
-    static func install(_ sim: Simulation) {}
+/// The node leases (`kube-node-lease`) as the kubelets renew them. A deleted node has none.
+final class KubeletLeases: NodeHeartbeats {
+    unowned let sim: Simulation
+    init(sim: Simulation) { self.sim = sim }
+    func lastRenewTime(node: String) -> Timestamp? { sim.kubelets[node]?.lastLeaseRenewal }
 }
 
 public struct ActionError: Sendable {

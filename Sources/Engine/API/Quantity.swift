@@ -202,8 +202,12 @@ public enum IntOrString: Hashable, Sendable, Codable, CustomStringConvertible {
         case .int(let i):
             return Int(i)
         case .string(let s):
-            guard s.hasSuffix("%"), let v = Int(s.dropLast()) else {
-                throw PercentError(description: "invalid value for IntOrString: invalid value \"\(s)\": strconv.Atoi: parsing \"\(s.hasSuffix("%") ? String(s.dropLast()) : s)\": invalid syntax")
+            let digits = s.hasSuffix("%") ? String(s.dropLast()) : s
+            guard let v = Int(digits) else {
+                throw PercentError(description: "invalid value for IntOrString: invalid value \"\(s)\": strconv.Atoi: parsing \"\(digits)\": invalid syntax")
+            }
+            guard s.hasSuffix("%") else {
+                throw PercentError(description: "invalid value for IntOrString: invalid type: string is not a percentage")
             }
             if roundUp {
                 let p = v * total

@@ -163,8 +163,7 @@ enum JobAdmission {
     /// The template is immutable, except that a suspended job that never started may change its scheduling
     /// directives (nodeSelector, tolerations, affinity) and template labels and annotations.
     static func templateUpdateAllowed(_ new: Job, old: Job) -> Bool {
-        func templateJSON(_ job: Job) -> JSONValue? { SemanticEquality.spec(of: job)?["template"] }
-        if SemanticEquality.equal(templateJSON(new), templateJSON(old)) { return true }
+        if SemanticEquality.specsEqual(new, old, typedEqual: new.spec.template == old.spec.template, subtree: "template") { return true }
         guard old.spec.suspend == true, old.status?.startTime == nil else { return false }
         var relaxed = old
         relaxed.unknownFields = new.unknownFields
@@ -175,7 +174,7 @@ enum JobAdmission {
         meta.labels = new.spec.template.metadata?.labels
         meta.annotations = new.spec.template.metadata?.annotations
         relaxed.spec.template.metadata = meta
-        return SemanticEquality.equal(templateJSON(new), templateJSON(relaxed))
+        return SemanticEquality.specsEqual(new, relaxed, typedEqual: new.spec.template == relaxed.spec.template, subtree: "template")
     }
 
     /// Whether a label selector matches a label set; nil when the selector cannot be parsed (upstream then skips

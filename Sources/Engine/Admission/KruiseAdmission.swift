@@ -227,6 +227,16 @@ enum AdvancedCronJobAdmission {
             }
             return .object(o)
         }
+        var adjusted = new.spec
+        adjusted.schedule = old.spec.schedule
+        adjusted.concurrencyPolicy = old.spec.concurrencyPolicy
+        adjusted.successfulJobsHistoryLimit = old.spec.successfulJobsHistoryLimit
+        adjusted.failedJobsHistoryLimit = old.spec.failedJobsHistoryLimit
+        adjusted.startingDeadlineSeconds = old.spec.startingDeadlineSeconds
+        adjusted.paused = old.spec.paused
+        adjusted.timeZone = old.spec.timeZone
+        if hasImageListPullJobTemplate(old.spec) { adjusted.template.imageListPullJobTemplate = old.spec.template.imageListPullJobTemplate }
+        if adjusted == old.spec && new.unknownFields?["spec"] == old.unknownFields?["spec"] { return [] }
         if SemanticEquality.equal(rest(new), rest(old)) { return [] }
         return [FieldError(.forbidden, field: "spec", updateMsg)]
     }

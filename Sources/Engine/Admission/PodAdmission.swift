@@ -206,7 +206,7 @@ enum PodValidation {
         // Tolerations: only additions (an existing one may change its tolerationSeconds).
         errs += validateOnlyAddedTolerations(new.spec.tolerations ?? [], old: old.spec.tolerations ?? [], path: "spec.tolerations")
         munged.spec.tolerations = old.spec.tolerations
-        if !SemanticEquality.equal(SemanticEquality.spec(of: munged), SemanticEquality.spec(of: old)) {
+        if !SemanticEquality.specsEqual(munged, old, typedEqual: munged.spec == old.spec) {
             errs.append(FieldError(.forbidden, field: "spec", updatableFieldsMessage))
         }
         return errs

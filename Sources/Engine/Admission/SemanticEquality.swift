@@ -33,6 +33,20 @@ enum SemanticEquality {
         }
     }
 
+    /// Whether two objects' specs are semantically equal. `typedEqual` is the caller's comparison of the modelled
+    /// parts: when it holds and the unknown spec fields match, nothing is encoded (the common case of an update
+    /// that keeps the spec); otherwise both specs are encoded and compared as value trees.
+    static func specsEqual<T: KubeObject>(_ a: T, _ b: T, typedEqual: Bool, subtree: String? = nil) -> Bool {
+        func unknown(_ o: T) -> JSONValue? {
+            let s = o.unknownFields?["spec"]
+            return subtree.map { s?[$0] } ?? s
+        }
+        if typedEqual && unknown(a) == unknown(b) { return true }
+        let sa = spec(of: a)
+        let sb = spec(of: b)
+        return subtree.map { equal(sa?[$0], sb?[$0]) } ?? equal(sa, sb)
+    }
+
     /// The manifest's `spec`, or nil when the object cannot be encoded.
     static func spec<T: KubeObject>(of object: T) -> JSONValue? {
         (try? object.manifest())?["spec"]

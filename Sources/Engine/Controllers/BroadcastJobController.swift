@@ -18,7 +18,9 @@ public final class BroadcastJobController: Reconciler {
 
     public static let labelJobName = "broadcastjob-name"
     public static let labelControllerUID = "broadcastjob-controller-uid"
-    /// Annotation in which Pause (D-B4) records how many failed pods it has already acted on.
+    /// Annotation in which Pause (D-B4) records the failed pods it has already acted on: their
+    /// UIDs, sorted and comma-separated. A failed pod not listed is a new failure and pauses again,
+    /// even when the number of failed pods did not grow (an acknowledged one may have been removed).
     public static let annotationPausedFailures = "broadcastjob.kruise.io/pause-acknowledged-failures"
 
     let client: Client
@@ -193,15 +195,19 @@ public final class BroadcastJobController: Reconciler {
         var active = 0, failed = 0, succeeded = 0
         var activePods: [Pod] = []
         var nonTerminalPods: [Pod] = []
+        var failedPodUIDs: [String] = []
         for pod in pods {
             switch pod.phase {
             case PodPhase.succeeded: succeeded += 1
-            case PodPhase.failed: failed += 1
+            case PodPhase.failed:
+                failed += 1
+                failedPodUIDs.append(pod.uid)
             default:
                 guard pod.metadata.deletionTimestamp == nil else { continue }
                 nonTerminalPods.append(pod)
                 if Self.isPodFailed(pod, restartLimit: restartLimit) {
                     failed += 1
+                    failedPodUIDs.append(pod.uid)
                 } else {
                     active += 1
                     activePods.append(pod)
@@ -258,9 +264,9 @@ public final class BroadcastJobController: Reconciler {
             switch job.spec.failurePolicy?.type ?? "" {
             case "Pause":
                 // D-B4: persisted, once per transition, only for failures not already acted on.
-                let acknowledged = Int(job.metadata.annotations?[Self.annotationPausedFailures] ?? "") ?? 0
-                if failed > acknowledged {
-                    return try pauseForFailure(job: job, status: status, failed: failed, requeueAfter: requeueAfter)
+                let acknowledged = Set((job.metadata.annotations?[Self.annotationPausedFailures] ?? "").split(separator: ",").map(String.init))
+                if failedPodUIDs.contains(where: { !acknowledged.contains($0) }) {
+                    return try pauseForFailure(job: job, status: status, failedPodUIDs: failedPodUIDs, requeueAfter: requeueAfter)
                 }
             case "FailFast":
                 jobFailed = true
@@ -297,11 +303,10 @@ public final class BroadcastJobController: Reconciler {
             }
             // 18b. Create the missing pods.
             if job.metadata.deletionTimestamp == nil && !restNodesToRunPod.isEmpty {
-                do {
-                    active = try reconcilePods(job: job, restNodes: restNodesToRunPod, active: active, desired: desiredNodes.count)
-                } catch {
-                    reconcileError = error
-                }
+                // The pods created before a failing batch stay counted (D-B1 drops only the failed ones).
+                let created = reconcilePods(job: job, restNodes: restNodesToRunPod, active: active, desired: desiredNodes.count)
+                active = created.active
+                if let err = created.error { reconcileError = err }
             }
             // 18c. Complete?
             if policyType != "Never" && !desiredNodes.isEmpty && desiredNodes.allSatisfy({ $0.pod.map { !$0.isActive } ?? false }) {
@@ -334,24 +339,34 @@ public final class BroadcastJobController: Reconciler {
         return 0
     }
 
-    /// D-B4: Pause is written to the stored spec, with the number of failures it acted on.
-    private func pauseForFailure(job: BroadcastJob, status: BroadcastJobStatus, failed: Int, requeueAfter: Double) throws -> ReconcileResult {
+    /// D-B4: Pause is written to the stored spec, with the failed pods it acted on. The `Paused`
+    /// event marks the transition, so it is not recorded again when the stored job turns out to be
+    /// paused already (a pass that ran on a cache older than our own pause).
+    private func pauseForFailure(job: BroadcastJob, status: BroadcastJobStatus, failedPodUIDs: [String], requeueAfter: Double) throws -> ReconcileResult {
         func paused(_ base: BroadcastJob) -> BroadcastJob {
             var f = base
             f.spec.paused = true
             var a = f.metadata.annotations ?? [:]
-            a[Self.annotationPausedFailures] = String(failed)
+            var acknowledged = Set(failedPodUIDs)
+            if base.spec.paused == true {
+                acknowledged.formUnion((a[Self.annotationPausedFailures] ?? "").split(separator: ",").map(String.init))
+            }
+            a[Self.annotationPausedFailures] = acknowledged.sorted().joined(separator: ",")
             f.metadata.annotations = a
             return f
         }
         // The cached object, not `job`: its template carries labels added in memory only.
         let stored = cache.broadcastJobs.get(job.key) ?? job
+        var wasPaused = false
         let written = try retryOnConflict(job) { fresh throws(APIError) in
-            try client.update(paused(fresh))
+            wasPaused = fresh.spec.paused == true
+            return try client.update(paused(fresh))
         } first: { () throws(APIError) in
             try client.update(paused(stored))
         }
-        recorder.warning(job, "Paused", "job is paused, due to failed pod")
+        if !wasPaused {
+            recorder.warning(job, "Paused", "job is paused, due to failed pod")
+        }
         var withStatus = written
         withStatus.status = status
         withStatus.status!.phase = BroadcastJobPhase.paused
@@ -360,18 +375,27 @@ public final class BroadcastJobController: Reconciler {
     }
 
     /// D-B3: a status update that conflicts is retried (re-read, re-apply) up to 5 tries.
+    ///
+    /// A conflict means the status was computed from a cache older than the stored job, so the
+    /// re-applied status keeps what must never go back: a `startTime` already set is kept, and a
+    /// job the store already shows finished is not overwritten (its conditions and completionTime
+    /// stand; the conflict is then returned, and the next pass starts from the newer cache).
     private func writeStatus(_ job: BroadcastJob) throws {
         let status = job.status
         _ = try retryOnConflict(job) { fresh throws(APIError) in
+            if fresh.isFinished { return nil }
             var f = fresh
             f.status = status
+            if let start = fresh.status?.startTime { f.status?.startTime = start }
             return try client.updateStatus(f)
         } first: { () throws(APIError) in
             try client.updateStatus(job)
         }
     }
 
-    private func retryOnConflict(_ job: BroadcastJob, _ reapply: (BroadcastJob) throws(APIError) -> BroadcastJob,
+    /// Runs `first`; on a conflict, re-reads the job and runs `reapply` on it, up to 5 tries in
+    /// all. `reapply` returns nil to give up (the last conflict is then thrown).
+    private func retryOnConflict(_ job: BroadcastJob, _ reapply: (BroadcastJob) throws(APIError) -> BroadcastJob?,
                                  first: () throws(APIError) -> BroadcastJob) throws -> BroadcastJob {
         var lastError: APIError
         do {
@@ -384,7 +408,8 @@ public final class BroadcastJobController: Reconciler {
             tries += 1
             do {
                 let fresh = try client.get(BroadcastJob.self, namespace: job.namespace, name: job.name)
-                return try reapply(fresh)
+                guard let written = try reapply(fresh) else { break }
+                return written
             } catch {
                 lastError = error
             }
@@ -395,21 +420,22 @@ public final class BroadcastJobController: Reconciler {
     // MARK: - Pods
 
     /// `reconcilePods`: creates pods for the first nodes without one, within parallelism, in
-    /// slow-start batches. Returns the new active count (D-B1: failed creations are not active).
-    private func reconcilePods(job: BroadcastJob, restNodes: [Node], active: Int, desired: Int) throws -> Int {
+    /// slow-start batches. Returns the new active count, which counts every pod created even when
+    /// a later creation failed (D-B1: failed creations are not active), and the first error.
+    private func reconcilePods(job: BroadcastJob, restNodes: [Node], active: Int, desired: Int) -> (active: Int, error: APIError?) {
         let parallelismValue = job.spec.parallelism ?? .int(Int32.max)
         let parallelism: Int
         do {
             parallelism = try parallelismValue.scaledValue(total: desired, roundUp: true)
         } catch {
-            throw APIError(code: 400, reason: .badRequest, message: error.description)
+            return (active, APIError(code: 400, reason: .badRequest, message: error.description))
         }
         var active = active
         if active > parallelism {
             recorder.warning(job, "TooManyActivePods", "Number of active pods exceed parallelism limit")
-            return active
+            return (active, nil)
         }
-        if active == parallelism { return active }
+        if active == parallelism { return (active, nil) }
         let diff = min(parallelism - active, restNodes.count)
         let key = job.key
         var batch = 1
@@ -437,8 +463,7 @@ public final class BroadcastJobController: Reconciler {
             batch = min(batch * 2, diff - index)
             if batch == 0 { break }
         }
-        if let firstError { throw firstError }
-        return active
+        return (active, firstError)
     }
 
     /// `createPod`'s pod: template labels, annotations, finalizers; generateName `<job>-`;

@@ -319,6 +319,7 @@ enum GoStrconv {
             let n1 = un &+ UInt64(d)
             if n1 < un { overflow = true; break }
             un = n1
+            i += 1
         }
         if overflow { return .failure(range()) }
         let cutoff: UInt64 = 1 << 63

@@ -100,7 +100,8 @@ public final class DefaultScheduler: Reconciler {
         }
         guard let chosen = best else {
             let total = cache.nodes.count
-            let detail = reasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            // As k8s FitError: "<count> <reason>" strings, sorted as strings.
+            let detail = reasons.map { "\($0.value) \($0.key)" }.sorted().joined(separator: ", ")
             let missing = total - candidates.count
             var msg = "0/\(total) nodes are available"
             if !detail.isEmpty { msg += ": \(detail)" }

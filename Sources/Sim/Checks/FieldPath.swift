@@ -73,6 +73,7 @@ extension Matcher {
     /// Whether `actual` (nil: the field is missing) satisfies the matcher.
     public func matches(_ actual: JSONValue?) -> Bool {
         switch self {
+        case .all(let ms): return ms.allSatisfy { $0.matches(actual) }
         case .exists(let want): return (actual != nil && !(actual!.isNull)) == want
         case .eq(let v): return actual.map { Self.equal($0, v) } ?? v.isNull
         case .ne(let v): return !(actual.map { Self.equal($0, v) } ?? v.isNull)

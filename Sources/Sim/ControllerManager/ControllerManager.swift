@@ -48,7 +48,16 @@ final class ControllerManager {
         host.add(GarbageCollector(client: client, cache: cache, queue: gq), queue: gq, workers: max(s.workers, 20))
         let pq = WorkQueue(clock: kernel.clock)
         host.add(PodGarbageCollector(client: client, cache: cache, queue: pq), queue: pq, workers: 1)
-        world.extraControllers(self, cache, recorder)
+        let aq = WorkQueue(clock: kernel.clock)
+        host.add(AdvancedCronJobController(client: client, cache: cache, clock: kernel.clock, recorder: recorder, queue: aq,
+                                           localTimeZone: TimeZone(identifier: s.timeZone) ?? TimeZone(identifier: "UTC")!),
+                 queue: aq, workers: s.workers)
+        let jq = WorkQueue(clock: kernel.clock)
+        host.add(JobController(client: client, cache: cache, clock: kernel.clock, recorder: recorder, queue: jq,
+                               expectationTimeout: s.expectationTimeout), queue: jq, workers: s.workers)
+        let nq = WorkQueue(clock: kernel.clock)
+        host.add(NodeLifecycleController(client: client, cache: cache, clock: kernel.clock, recorder: recorder, queue: nq,
+                                         heartbeats: world.heartbeats, gracePeriod: s.nodeMonitorGracePeriod), queue: nq, workers: 1)
         // Initial list, then the watch.
         let server = world.server
         cache.nodes.replace(with: server.list(Node.self))

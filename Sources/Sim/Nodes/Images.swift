@@ -14,7 +14,8 @@ public enum ImageRef {
 
     /// Normalises the registry and repository part only (for prefixes and globs).
     public static func prefixNormalize(_ ref: String) -> String {
-        let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
+        // Keep an empty remainder: the prefix key `minchou/*` is `minchou/`, a Docker Hub user.
+        let parts = ref.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         if parts.count == 1 { return "docker.io/library/" + ref }
         let first = parts[0]
         if first.contains(".") || first.contains(":") || first == "localhost" { return ref }
@@ -41,7 +42,12 @@ public enum ImageRef {
     }
 
     /// A glob normalised like an image reference (`minchou/*` → `docker.io/minchou/*`).
-    public static func normalizeGlob(_ g: String) -> String { prefixNormalize(g) }
+    /// A glob that starts with a wildcard (`*`, `*cleaner*`) is not anchored to a registry and is
+    /// matched as written.
+    public static func normalizeGlob(_ g: String) -> String {
+        if g.hasPrefix("*") || g.hasPrefix("?") { return g }
+        return prefixNormalize(g)
+    }
 }
 
 /// What a container of an image does (the scenario's `images` section).

@@ -21,6 +21,8 @@ public final class Kubelet {
     let bandwidth: Double  // bytes per second
     /// Called after every container exit, for the trace.
     var log: (String) -> Void = { _ in }
+    /// Adds a line to the run's story.
+    var tell: (String) -> Void = { _ in }
 
     public private(set) var up = true
     public private(set) var diskCapacity: Int64
@@ -191,7 +193,7 @@ public final class Kubelet {
         c.exited = true
         c.exitCode = code
         c.state = ContainerState(terminated: .init(exitCode: code, reason: code == 0 ? "Completed" : "Error", startedAt: startedAt, finishedAt: kernel.now))
-        if code == 0 { applyEffects(catalog.behavior(for: c.image).effects, except: rt) }
+        if code == 0 { applyEffects(catalog.behavior(for: c.image).effects, by: rt, container: c) }
         log("container \(rt.pod.namespace)/\(rt.pod.name)/\(c.name) on \(nodeName) exited \(code)")
         let policy = rt.pod.spec.restartPolicy ?? "Always"
         let restart = policy == "Always" || (policy == "OnFailure" && code != 0)
@@ -226,17 +228,26 @@ public final class Kubelet {
         return any
     }
 
-    private func applyEffects(_ effects: [ImageBehavior.Effect], except rt: PodRuntime) {
+    /// Applies a container's effects as it exits 0. Images in use are those of running
+    /// containers, and the exiting container's own (it is still running when its script acts).
+    private func applyEffects(_ effects: [ImageBehavior.Effect], by rt: PodRuntime, container: ContainerRuntime) {
         guard !effects.isEmpty else { return }
+        let before = diskUsedPercent
+        var deleted = 0
         for e in effects {
             switch e {
             case .deleteImages(let match, let keepInUse):
                 let glob = ImageRef.normalizeGlob(match)
-                let inUse: Set<String> = keepInUse ? Set(pods.values.filter { !$0.stopped }.flatMap { p in
-                    p.containers.filter { $0.running }.map { ImageRef.normalize($0.image) }
-                }) : []
+                var inUse = Set<String>()
+                if keepInUse {
+                    inUse.insert(ImageRef.normalize(container.image))
+                    for p in pods.values where !p.stopped {
+                        for c in p.containers where c.running { inUse.insert(ImageRef.normalize(c.image)) }
+                    }
+                }
                 for name in images.keys.sorted() where ImageRef.globMatch(glob, name) && !inUse.contains(name) {
                     images[name] = nil
+                    deleted += 1
                 }
             case .freeDisk(let n):
                 nonImageUsed = max(0, nonImageUsed - n)
@@ -245,6 +256,7 @@ public final class Kubelet {
             }
         }
         diskChanged()
+        tell("\(rt.pod.name) on \(nodeName) finished\(deleted > 0 ? ", deleted \(deleted) image\(deleted == 1 ? "" : "s")" : ""): disk \(String(format: "%.0f", before))% → \(String(format: "%.0f", diskUsedPercent))% used")
     }
 
     // MARK: Deletion
@@ -371,7 +383,19 @@ public final class Kubelet {
     // MARK: Up / down
 
     func stop() {
+        guard up else { return }
         up = false
+        stoppedAt = kernel.now
+    }
+
+    /// When the kubelet last renewed its node lease. A running kubelet renews every 10 s; the
+    /// simulator does not write each renewal but answers as if it had (the last 10 s tick).
+    public private(set) var stoppedAt: Timestamp?
+    public var lastLeaseRenewal: Timestamp {
+        let now = up ? kernel.now : (stoppedAt ?? kernel.now)
+        let tick: Int64 = 10_000_000_000
+        let start = kernel.clock.start.nanos
+        return Timestamp(nanos: start + (now.nanos - start) / tick * tick)
     }
 
     func resume() {

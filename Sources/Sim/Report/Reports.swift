@@ -45,7 +45,7 @@ public enum TextReport {
                     out += "  what happened:\n"
                     let lines = o.story
                     let shown = lines.count > 40 ? Array(lines.prefix(20)) + [(o.endTime, "… \(lines.count - 40) more …")] + Array(lines.suffix(20)) : lines
-                    for (t, text) in shown { out += "    \(offset(t, s).padding(toLength: 9, withPad: " ", startingAt: 0)) \(text)\n" }
+                    for (t, text) in shown { out += "    \(clock(t)) \(offset(t, s).padding(toLength: 9, withPad: " ", startingAt: 0)) \(text)\n" }
                 }
             }
         }
@@ -59,6 +59,12 @@ public enum TextReport {
         let flat = s.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
         if let dot = flat.range(of: ". ") { return String(flat[..<dot.lowerBound]) + "." }
         return flat
+    }
+
+    /// Wall-clock time of day in UTC (HH:MM:SS), as a log line would show it.
+    static func clock(_ t: Timestamp) -> String {
+        let r = t.rfc3339
+        return String(r[r.index(r.startIndex, offsetBy: 11)..<r.index(r.startIndex, offsetBy: 19)])
     }
 
     static func offset(_ t: Timestamp, _ s: Scenario) -> String {

@@ -117,9 +117,12 @@ public enum Matcher: Sendable, Equatable, CustomStringConvertible {
     case isIn([JSONValue])
     case matches(String)
     case exists(Bool)
+    /// Several comparisons that must all hold (`{gte: 58, lte: 60}`).
+    case all([Matcher])
 
     public var description: String {
         switch self {
+        case .all(let ms): return ms.map(\.description).joined(separator: " and ")
         case .eq(let v): return v.renderedQuoted
         case .ne(let v): return "≠ \(v.renderedQuoted)"
         case .lt(let v): return "< \(v.renderedQuoted)"

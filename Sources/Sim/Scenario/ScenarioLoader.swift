@@ -80,7 +80,7 @@ public enum ScenarioLoader {
             // Node names used by node actions must exist at some point.
             for (entry, e) in zip(s.timeline, try n.sequence("timeline")) {
                 if let name = entry.action.nodeName, !nodeNames.contains(name) {
-                    throw e.error("unknown node \"\(name)\" in \(entry.action.name) (nodes: \(nodeNames.sorted().prefix(8).joined(separator: ", "))\(nodeNames.count > 8 ? ", …" : ""))")
+                    throw nodeNameNode(e, action: entry.action.name).error("unknown node \"\(name)\" in \(entry.action.name) (nodes: \(nodeNames.sorted().prefix(8).joined(separator: ", "))\(nodeNames.count > 8 ? ", …" : ""))")
                 }
             }
         }
@@ -104,6 +104,14 @@ public enum ScenarioLoader {
             for e in try n.sequence("expect") { s.expectations.append(try expectation(e)) }
         }
         return s
+    }
+
+    /// Where a timeline entry names its node: the action's `node` value, or the action's value itself.
+    static func nodeNameNode(_ entry: YNode, action: String) -> YNode {
+        guard let v = (try? entry.mapping("a timeline entry"))?.first(where: { $0.key == action })?.value else { return entry }
+        if let nd = (try? v.mapping(action))?.first(where: { $0.key == "node" })?.value { return nd }
+        if case .scalar = v.node { return v }
+        return entry
     }
 
     static func loc(_ n: YNode) -> SourceLocation { SourceLocation(file: n.file, line: n.line, column: n.column) }
@@ -555,6 +563,14 @@ public enum ScenarioLoader {
                 return .matches(r)
             default: return .exists(try v.bool("exists"))
             }
+        }
+        // Several comparisons at once: a range such as {gte: 58, lte: 60}.
+        if case .mapping(let m) = n.node, m.count > 1,
+           m.allSatisfy({ ["lt", "lte", "gt", "gte", "ne"].contains($0.key.string ?? "") }) {
+            return .all(try m.map { k, v in
+                let single = YNode(node: .mapping(.init([(k, v)])), file: n.file)
+                return try matcher(single)
+            })
         }
         return .eq(n.json())
     }

@@ -170,8 +170,10 @@ func suggestion(_ s: String, _ allowed: [String]) -> String? {
 /// Parses YAML text into documents, turning a syntax error into a positioned scenario error.
 func parseYAMLDocuments(_ text: String, file: String) throws -> [YNode] {
     do {
+        // Not `compose_all`: its sequence ends quietly at a syntax error instead of throwing.
+        let parser = try Yams.Parser(yaml: text)
         var docs: [YNode] = []
-        for n in try Yams.compose_all(yaml: text) { docs.append(YNode(node: n, file: file)) }
+        while let n = try parser.nextRoot() { docs.append(YNode(node: n, file: file)) }
         return docs
     } catch let e as YamlError {
         switch e {

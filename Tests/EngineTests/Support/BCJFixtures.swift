@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import Engine
 
 // Small fixtures for the BroadcastJob, scheduler and GC tests (kruise's createNode / createPod style).
@@ -95,4 +96,18 @@ extension BCJHarness {
 
 extension TestRecorder {
     func records(_ reason: String) -> [Record] { records.filter { $0.reason == reason } }
+}
+
+extension FakeCluster {
+    /// The job's pods, requiring at least `n` of them (a failed test, not a crash, when fewer exist).
+    func pods(of job: BroadcastJob, atLeast n: Int, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> [Pod] {
+        let p = pods(of: job)
+        try #require(p.count >= n, "expected at least \(n) pods, found \(p.count)", sourceLocation: sourceLocation)
+        return p
+    }
+
+    /// The job's `i`-th pod (by name).
+    func pod(of job: BroadcastJob, _ i: Int, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Pod {
+        try pods(of: job, atLeast: i + 1, sourceLocation: sourceLocation)[i]
+    }
 }

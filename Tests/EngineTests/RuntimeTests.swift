@@ -1,0 +1,324 @@
+import Testing
+@testable import Engine
+
+@Suite struct WorkQueueTests {
+    @Test func addsAreDeduplicated() {
+        let q = WorkQueue(clock: TestClock())
+        q.add("a")
+        q.add("b")
+        q.add("a")
+        #expect(q.readyCount == 2)
+        #expect(q.get() == "a")
+        #expect(q.get() == "b")
+        #expect(q.get() == nil)
+    }
+
+    @Test func aKeyIsNeverGivenToTwoWorkers() {
+        let q = WorkQueue(clock: TestClock())
+        q.add("a")
+        #expect(q.get() == "a")
+        #expect(q.isProcessingAny)
+        q.add("a")
+        q.add("a")
+        #expect(q.readyCount == 0)
+        #expect(q.get() == nil)
+        q.done("a")
+        #expect(q.readyCount == 1)
+        #expect(q.get() == "a")
+        q.done("a")
+        #expect(q.get() == nil)
+        #expect(!q.isProcessingAny)
+    }
+
+    @Test func doneWithoutANewAddDoesNotRequeue() {
+        let q = WorkQueue(clock: TestClock())
+        q.add("a")
+        _ = q.get()
+        q.done("a")
+        #expect(q.readyCount == 0)
+    }
+
+    @Test func delayedAddWaitsForItsTime() {
+        let c = TestClock()
+        let q = WorkQueue(clock: c)
+        q.add("a", after: 10)
+        #expect(q.readyCount == 0)
+        #expect(q.nextDelayedTime == c.now.adding(seconds: 10))
+        c.advance(9.999)
+        q.promoteDelayed()
+        #expect(q.readyCount == 0)
+        c.advance(0.001)
+        q.promoteDelayed()
+        #expect(q.get() == "a")
+        #expect(q.nextDelayedTime == nil)
+    }
+
+    @Test func theEarliestDelayedAddWins() {
+        let c = TestClock()
+        let q = WorkQueue(clock: c)
+        q.add("a", after: 10)
+        q.add("a", after: 5)
+        q.add("a", after: 20)
+        #expect(q.nextDelayedTime == c.now.adding(seconds: 5))
+        c.advance(5)
+        q.promoteDelayed()
+        #expect(q.get() == "a")
+        q.done("a")
+        c.advance(100)
+        q.promoteDelayed()
+        #expect(q.readyCount == 0)  // the later, superseded adds do not fire
+        #expect(q.nextDelayedTime == nil)
+    }
+
+    @Test func nonPositiveDelayAddsAtOnce() {
+        let q = WorkQueue(clock: TestClock())
+        q.add("a", after: 0)
+        q.add("b", after: -1)
+        #expect(q.readyCount == 2)
+    }
+
+    @Test func delayedAddOfAQueuedKeyDoesNotDuplicateIt() {
+        let c = TestClock()
+        let q = WorkQueue(clock: c)
+        q.add("a")
+        q.add("a", after: 1)
+        c.advance(1)
+        q.promoteDelayed()
+        #expect(q.readyCount == 1)
+    }
+
+    @Test func rateLimitedBackOffDoublesFrom5msAndIsCappedAt1000s() {
+        let c = TestClock()
+        let q = WorkQueue(clock: c)
+        #expect(q.addRateLimited("a") == 0.005)
+        #expect(q.addRateLimited("a") == 0.01)
+        #expect(q.addRateLimited("a") == 0.02)
+        #expect(q.addRateLimited("a") == 0.04)
+        #expect(q.numRequeues("a") == 4)
+        for _ in 0..<14 { q.addRateLimited("a") }
+        #expect(q.addRateLimited("a") == 1000)  // 0.005 * 2^18 > 1000
+        #expect(q.addRateLimited("a") == 1000)
+        // Per key.
+        #expect(q.addRateLimited("b") == 0.005)
+        q.forget("a")
+        #expect(q.numRequeues("a") == 0)
+        #expect(q.addRateLimited("a") == 0.005)
+    }
+
+    @Test func rateLimitedAddFiresAfterItsDelay() {
+        let c = TestClock()
+        let q = WorkQueue(clock: c)
+        q.addRateLimited("a")
+        #expect(q.readyCount == 0)
+        c.advance(0.005)
+        q.promoteDelayed()
+        #expect(q.get() == "a")
+    }
+
+    @Test func resetDropsEverything() {
+        let c = TestClock()
+        let q = WorkQueue(clock: c)
+        q.add("a")
+        q.add("b", after: 3)
+        q.addRateLimited("c")
+        q.reset()
+        #expect(q.readyCount == 0)
+        #expect(q.nextDelayedTime == nil)
+        #expect(q.numRequeues("c") == 0)
+    }
+}
+
+@Suite struct RuntimeExpectationsTests {
+    @Test func satisfiedWhenEveryExpectationIsObserved() {
+        let c = TestClock()
+        let e = ScaleExpectations(clock: c)
+        #expect(e.check("ns/j") == .satisfied)
+        e.expect("ns/j", .create, "a")
+        e.expect("ns/j", .delete, "b")
+        #expect(e.check("ns/j") == .unsatisfied(retryAfter: 300))
+        e.observe("ns/j", .create, "a")
+        #expect(e.check("ns/j") == .unsatisfied(retryAfter: 300))
+        e.observe("ns/j", .create, "b")  // wrong action: still waiting
+        #expect(e.pendingKeys == 1)
+        e.observe("ns/j", .delete, "b")
+        #expect(e.check("ns/j") == .satisfied)
+        #expect(e.pendingKeys == 0)
+    }
+
+    @Test func waitIsMeasuredFromTheFirstUnsatisfiedCheck() {
+        let c = TestClock()
+        let e = ScaleExpectations(clock: c)
+        e.expect("k", .create, "a")
+        c.advance(100)  // time before the first check does not count
+        #expect(e.check("k") == .unsatisfied(retryAfter: 300))
+        c.advance(120)
+        #expect(e.check("k") == .unsatisfied(retryAfter: 180))
+    }
+
+    @Test func expectationsExpireAfterTheTimeout() {
+        // D-B6
+        let c = TestClock()
+        let e = ScaleExpectations(clock: c, timeout: 60)
+        e.expect("k", .create, "a")
+        #expect(e.check("k") == .unsatisfied(retryAfter: 60))
+        c.advance(60)
+        #expect(e.check("k") == .expired)
+        #expect(e.check("k") == .satisfied)
+        #expect(e.pendingKeys == 0)
+    }
+
+    @Test func aNewRoundStartsAFreshTimer() {
+        let c = TestClock()
+        let e = ScaleExpectations(clock: c)
+        e.expect("k", .create, "a")
+        _ = e.check("k")
+        c.advance(200)
+        e.observe("k", .create, "a")
+        #expect(e.check("k") == .satisfied)
+        e.expect("k", .create, "b")
+        #expect(e.check("k") == .unsatisfied(retryAfter: 300))
+    }
+
+    @Test func keysAreIndependentAndCanBeDeleted() {
+        let c = TestClock()
+        let e = ScaleExpectations(clock: c)
+        e.expect("k1", .create, "a")
+        e.expect("k2", .create, "a")
+        e.observe("k1", .create, "a")
+        #expect(e.check("k1") == .satisfied)
+        #expect(e.check("k2") != .satisfied)
+        e.delete("k2")
+        #expect(e.check("k2") == .satisfied)
+        e.expect("k3", .create, "x")
+        e.deleteAll()
+        #expect(e.pendingKeys == 0)
+    }
+
+    @Test func observingSomethingNeverExpectedIsHarmless() {
+        let e = ScaleExpectations(clock: TestClock())
+        e.observe("k", .create, "a")
+        #expect(e.check("k") == .satisfied)
+        e.expect("k", .create, "a")
+        e.expect("k", .create, "a")
+        e.observe("k", .create, "a")
+        #expect(e.check("k") != .satisfied)
+        e.observe("k", .create, "a")
+        #expect(e.check("k") == .satisfied)
+    }
+}
+
+private func pod(_ name: String, ns: String = "default", node: String? = nil, pinned: String? = nil,
+                 owner: OwnerReference? = nil, extraOwners: [OwnerReference] = []) -> Pod {
+    var meta = ObjectMeta(name: name, namespace: ns)
+    meta.uid = "uid-\(ns)-\(name)"
+    let owners = (owner.map { [$0] } ?? []) + extraOwners
+    if !owners.isEmpty { meta.ownerReferences = owners }
+    var spec = PodSpec(containers: [Container(name: "c")])
+    spec.nodeName = node
+    if let pinned {
+        spec.affinity = Affinity(nodeAffinity: NodeAffinity(required: NodeSelector(nodeSelectorTerms: [
+            NodeSelectorTerm(matchFields: [NodeSelectorRequirement(key: "metadata.name", operator: "In", values: [pinned])])
+        ])))
+    }
+    return Pod(metadata: meta, spec: spec)
+}
+
+private let jobRef = OwnerReference(apiVersion: "apps.kruise.io/v1beta1", kind: "BroadcastJob", name: "j", uid: "job-uid", controller: true)
+private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n", uid: "node-uid", controller: false)
+
+@Suite struct RuntimeInformerTests {
+    @Test func podIndexes() {
+        let c = InformerCache()
+        c.pods.apply(.added, pod("b", node: "n1", owner: jobRef, extraOwners: [otherRef]))
+        c.pods.apply(.added, pod("a", pinned: "n1", owner: jobRef))
+        c.pods.apply(.added, pod("c", ns: "other", node: "n2"))
+        #expect(c.pods.list(index: InformerCache.byControllerUID, value: "job-uid").map(\.name) == ["a", "b"])
+        #expect(c.pods.list(index: InformerCache.byOwnerUID, value: "node-uid").map(\.name) == ["b"])
+        #expect(c.pods.list(index: InformerCache.byOwnerUID, value: "job-uid").map(\.name) == ["a", "b"])
+        #expect(c.pods.list(index: InformerCache.byNode, value: "n1").map(\.name) == ["b"])
+        #expect(c.pods.list(index: InformerCache.byAssignedNode, value: "n1").map(\.name) == ["a", "b"])
+        #expect(c.pods.list(index: InformerCache.byNamespace, value: "other").map(\.name) == ["c"])
+        #expect(c.pods.list(index: InformerCache.byUID, value: "uid-default-a").map(\.name) == ["a"])
+        #expect(c.pods.count(index: InformerCache.byAssignedNode, value: "n1") == 2)
+        #expect(c.pods.list(index: InformerCache.byNode, value: "nope").isEmpty)
+        #expect(c.pods.list(index: "no-such-index", value: "x").isEmpty)
+    }
+
+    @Test func updatesReindexAndDeletesUnindex() {
+        let c = InformerCache()
+        c.pods.apply(.added, pod("a", pinned: "n1", owner: jobRef))
+        #expect(c.pods.list(index: InformerCache.byNode, value: "n1").isEmpty)
+        var bound = pod("a", pinned: "n1", owner: jobRef)
+        bound.spec.nodeName = "n2"  // bound elsewhere: nodeName wins for the assigned node
+        c.pods.apply(.modified, bound)
+        #expect(c.pods.list(index: InformerCache.byNode, value: "n2").map(\.name) == ["a"])
+        #expect(c.pods.list(index: InformerCache.byAssignedNode, value: "n1").isEmpty)
+        #expect(c.pods.list(index: InformerCache.byAssignedNode, value: "n2").map(\.name) == ["a"])
+        c.pods.apply(.deleted, bound)
+        #expect(c.pods.count == 0)
+        #expect(c.pods.count(index: InformerCache.byNode, value: "n2") == 0)
+        #expect(c.pods.count(index: InformerCache.byControllerUID, value: "job-uid") == 0)
+    }
+
+    @Test func listIsOrderedByKeyWhateverTheArrivalOrder() {
+        let c = InformerCache()
+        for n in ["n3", "n10", "n1", "n2"] {
+            c.nodes.apply(.added, Node(metadata: ObjectMeta(name: n)))
+        }
+        #expect(c.nodes.list().map(\.name) == ["n1", "n10", "n2", "n3"])
+        c.nodes.apply(.deleted, Node(metadata: ObjectMeta(name: "n10")))
+        #expect(c.nodes.list().map(\.name) == ["n1", "n2", "n3"])
+        c.nodes.apply(.added, Node(metadata: ObjectMeta(name: "n0")))
+        #expect(c.nodes.list().map(\.name) == ["n0", "n1", "n2", "n3"])
+        #expect(c.nodes.get("n2")?.name == "n2")
+        #expect(c.pods.get(namespace: "default", name: "x") == nil)
+    }
+
+    @Test func handlersSeeAddedModifiedAndDeletedWithTheOldObject() {
+        let inf = Informer<Pod>()
+        var seen: [(WatchEventType, String?, String?)] = []
+        inf.addHandler { t, old, new in seen.append((t, old?.spec.nodeName, new.spec.nodeName)) }
+        inf.apply(.added, pod("a"))
+        inf.apply(.added, pod("a", node: "n1"))  // an add for a known key is a modification
+        inf.apply(.modified, pod("a", node: "n2"))
+        inf.apply(.deleted, pod("a", node: "n2"))
+        #expect(seen.map(\.0) == [.added, .modified, .modified, .deleted])
+        #expect(seen.map(\.1) == [nil, nil, "n1", "n2"])
+        #expect(seen.map(\.2) == [nil, "n1", "n2", "n2"])
+    }
+
+    @Test func replaceSwapsTheWholeContent() {
+        let c = InformerCache()
+        c.pods.apply(.added, pod("a", node: "n1", owner: jobRef))
+        c.pods.apply(.added, pod("b", node: "n1", owner: jobRef))
+        c.pods.replace(with: [pod("c", node: "n2", owner: jobRef)])
+        #expect(c.pods.list().map(\.name) == ["c"])
+        #expect(c.pods.list(index: InformerCache.byNode, value: "n1").isEmpty)
+        #expect(c.pods.list(index: InformerCache.byControllerUID, value: "job-uid").map(\.name) == ["c"])
+    }
+
+    @Test func indexAddedLaterCoversExistingObjects() {
+        let inf = Informer<Pod>()
+        inf.apply(.added, pod("a", node: "n1"))
+        inf.addIndex("x") { [$0.spec.nodeName ?? ""] }
+        #expect(inf.list(index: "x", value: "n1").map(\.name) == ["a"])
+    }
+
+    @Test func jobAndBroadcastJobIndexes() {
+        let c = InformerCache()
+        var j = Job(metadata: ObjectMeta(name: "child", namespace: "ns"), spec: JobSpec(template: PodTemplateSpec(spec: PodSpec())))
+        j.metadata.uid = "child-uid"
+        j.metadata.ownerReferences = [OwnerReference(apiVersion: "apps.kruise.io/v1beta1", kind: "AdvancedCronJob", name: "cron", uid: "acj-uid", controller: true)]
+        c.jobs.apply(.added, j)
+        #expect(c.jobs.list(index: InformerCache.byControllerName, value: "ns/AdvancedCronJob/cron").map(\.name) == ["child"])
+        #expect(c.jobs.list(index: InformerCache.byControllerUID, value: "acj-uid").map(\.name) == ["child"])
+        #expect(c.jobs.count(index: InformerCache.byUID, value: "child-uid") == 1)
+        var b = BroadcastJob(metadata: ObjectMeta(name: "bj", namespace: "ns"), spec: BroadcastJobSpec(template: PodTemplateSpec(spec: PodSpec())))
+        b.metadata.uid = "bj-uid"
+        c.broadcastJobs.apply(.added, b)
+        #expect(c.broadcastJobs.list(index: InformerCache.byNamespace, value: "ns").map(\.name) == ["bj"])
+        #expect(c.broadcastJobs.count(index: InformerCache.byUID, value: "bj-uid") == 1)
+        c.apply(.deleted, .broadcastJob(b))
+        #expect(c.broadcastJobs.count == 0)
+    }
+}

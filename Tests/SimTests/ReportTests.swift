@@ -1,0 +1,249 @@
+import Foundation
+import Testing
+@testable import Sim
+import Engine
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// Text, JSON and JUnit reports, and the SQLite trace.
+@Suite struct ReportTests {
+    /// Pods run 20s: the job is still running at 10s, so the second check fails.
+    static let failing = """
+    name: report-demo
+    description: A scenario with one failing check. It is used by the report tests.
+    duration: 1m
+    nodes: [{namePrefix: n, count: 2}]
+    images:
+      busybox: {run: 20s}
+    manifests:
+      - apiVersion: apps.kruise.io/v1alpha1
+        kind: BroadcastJob
+        metadata: {name: hello}
+        spec:
+          template:
+            spec:
+              restartPolicy: Never
+              containers: [{name: c, image: busybox}]
+    expect:
+      - {at: 5s, object: bcj/hello, fields: {status.desired: 2}}
+      - at: 10s
+        object: bcj/hello
+        fields:
+          status.desired: 2
+          status.phase: completed
+    """
+
+    static let passing = """
+    name: all-good
+    duration: 30s
+    nodes: [{name: n1}]
+    expect:
+      - {at: 10s, count: node, is: 1}
+    """
+
+    /// Writes `text` to a file in `dir` and returns its path.
+    static func write(_ text: String, _ name: String, in dir: URL) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    // MARK: Text
+
+    @Test func textReportNamesTheFailedCheckWithExpectedAndActual() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write(Self.failing, "failing.yaml", in: dir)
+        let r = ScenarioRunner.run(file: path)
+        #expect(r.outcome != nil)
+        #expect(!r.passed)
+        let text = TextReport.render([r], verbose: false)
+        let at = position(of: "at: 10s", in: Self.failing)
+        #expect(text.hasPrefix("FAIL  report-demo  1m simulated in "), "\(text)")
+        #expect(text.contains("(1/2 checks, invariants held, seed 1)"), "\(text)")
+        #expect(text.contains("  scenario: A scenario with one failing check.\n"), "\(text)")
+        #expect(text.contains("  \(path):\(at.line):\(at.column): at +10s: FAILED object BroadcastJob/default/hello\n"), "\(text)")
+        #expect(text.contains("    ok   status.desired: expected 2, got 2\n"), "\(text)")
+        #expect(text.contains("    FAIL status.phase: expected \"completed\", got \"running\"\n"), "\(text)")
+        // The passing check is not listed; the story is.
+        let passingAt = position(of: "{at: 5s", in: Self.failing)
+        #expect(!text.contains("\(path):\(passingAt.line):\(passingAt.column)"), "\(text)")
+        #expect(text.contains("  what happened:\n"), "\(text)")
+        #expect(text.hasSuffix("0 passed, 1 failed\n"), "\(text)")
+    }
+
+    @Test func textReportOfAPassingScenarioIsOneLine() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = ScenarioRunner.run(file: try Self.write(Self.passing, "ok.yaml", in: dir))
+        #expect(r.passed)
+        let text = TextReport.render([r], verbose: false)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 2, "\(text)")
+        #expect(lines.first?.hasPrefix("PASS  all-good  30s simulated in ") == true)
+        #expect(lines.first?.contains("(1/1 checks, invariants held, seed 1)") == true)
+        #expect(lines.last == "1 passed, 0 failed")
+    }
+
+    @Test func textReportOfAnInvalidScenarioQuotesTheError() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write("duration: 5 minutes\n", "bad.yaml", in: dir)
+        let r = ScenarioRunner.run(file: path)
+        #expect(r.outcome == nil)
+        #expect(r.error?.line == 1 && r.error?.column == 11)
+        let text = TextReport.render([r], verbose: false)
+        #expect(text.hasPrefix("ERROR \(path)\n  \(path):1:11: duration: invalid duration \"5 minutes\""), "\(text)")
+        #expect(text.hasSuffix("0 passed, 0 failed, 1 invalid\n"), "\(text)")
+    }
+
+    @Test func textReportListsViolationsWithTimeAndObjects() throws {
+        let o = try runScenario("""
+        name: crowded
+        duration: 10s
+        nodes: [{name: n1}]
+        images:
+          loop: {run: forever}
+        manifests:
+        \(InvariantTests.pausedJob())
+        \(InvariantTests.ownedPod("a", node: "n1"))\(InvariantTests.ownedPod("b", node: "n1"))
+        """)
+        let text = TextReport.render([ScenarioReport(file: "crowded.yaml", outcome: o, error: nil, wallSeconds: 0)], verbose: false)
+        #expect(text.contains("1 invariant violation(s)"), "\(text)")
+        #expect(text.contains("  invariant onePodPerNode violated at +0s (2024-01-01T00:00:00Z): BroadcastJob owner has 2 running pods on node n1: a, b\n"), "\(text)")
+        #expect(text.contains("    objects: "), "\(text)")
+    }
+
+    @Test func textReportListsFailedTimelineActions() throws {
+        let yaml = """
+        name: bad-action
+        duration: 30s
+        nodes: [{name: n1}]
+        timeline:
+          - {at: 5s, delete: bcj/nothing}
+        """
+        let o = try runScenario(yaml, file: "bad-action.yaml")
+        let text = TextReport.render([ScenarioReport(file: "bad-action.yaml", outcome: o, error: nil, wallSeconds: 0)], verbose: false)
+        let at = position(of: "{at: 5s", in: yaml)
+        #expect(text.contains("  bad-action.yaml:\(at.line):\(at.column): at +5s: timeline action failed: delete: broadcastjobs.apps.kruise.io \"nothing\" not found\n"), "\(text)")
+    }
+
+    // MARK: JSON
+
+    @Test func jsonReportHasTheDigestAndParses() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let failing = ScenarioRunner.run(file: try Self.write(Self.failing, "failing.yaml", in: dir))
+        let passing = ScenarioRunner.run(file: try Self.write(Self.passing, "ok.yaml", in: dir))
+        let invalid = ScenarioRunner.run(file: try Self.write("nodes: []\n", "invalid.yaml", in: dir))
+        let text = JSONReport.render([failing, passing, invalid])
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(root["passed"] as? Int == 1)
+        #expect(root["failed"] as? Int == 2)
+        let scenarios = try #require(root["scenarios"] as? [[String: Any]])
+        #expect(scenarios.count == 3)
+        let f = scenarios[0]
+        #expect(f["name"] as? String == "report-demo")
+        #expect(f["passed"] as? Bool == false)
+        let digest = try #require(f["digest"] as? String)
+        #expect(digest.count == 16 && digest.allSatisfy { $0.isHexDigit })
+        #expect(digest == failing.outcome?.digest)
+        #expect(f["seed"] as? Int == 1)
+        let checks = try #require(f["checks"] as? [[String: Any]])
+        #expect(checks.count == 2)
+        #expect(checks.map { $0["passed"] as? Bool } == [true, false])
+        #expect((checks[1]["location"] as? String)?.hasSuffix("failing.yaml:\(position(of: "at: 10s", in: Self.failing).line):5") == true)
+        #expect((checks[1]["details"] as? [String])?.contains("FAIL status.phase: expected \"completed\", got \"running\"") == true)
+        #expect((f["violations"] as? [Any])?.isEmpty == true)
+        #expect(scenarios[1]["passed"] as? Bool == true)
+        #expect(scenarios[2]["passed"] as? Bool == false)
+        #expect((scenarios[2]["error"] as? String)?.contains("invalid.yaml:1:1: missing required key \"duration\"") == true)
+        #expect(scenarios[2]["digest"] == nil)
+    }
+
+    @Test func jsonDigestIsTheSameForTheSameRunAndDiffersForAnotherSeed() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write(Self.failing, "failing.yaml", in: dir)
+        func digest(_ seed: UInt64?) throws -> String? {
+            let root = try JSONSerialization.jsonObject(with: Data(JSONReport.render([ScenarioRunner.run(file: path, seed: seed)]).utf8)) as? [String: Any]
+            return ((root?["scenarios"] as? [[String: Any]])?.first?["digest"]) as? String
+        }
+        let a = try digest(nil), b = try digest(nil)
+        #expect(a != nil && a == b)
+        #expect(try digest(2) != a)
+    }
+
+    // MARK: JUnit
+
+    @Test func junitReportCountsFailuresAndErrors() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let failing = ScenarioRunner.run(file: try Self.write(Self.failing, "failing.yaml", in: dir))
+        let passing = ScenarioRunner.run(file: try Self.write(Self.passing, "ok.yaml", in: dir))
+        let invalid = ScenarioRunner.run(file: try Self.write("duration: soon\n", "invalid.yaml", in: dir))
+        let xml = JUnitReport.render([failing, passing, invalid])
+        #expect(xml.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"))
+        #expect(xml.contains("<testsuites name=\"kruise-sim\" tests=\"3\" failures=\"1\" errors=\"1\">"), "\(xml)")
+        #expect(xml.contains("<testsuite name=\"scenarios\" tests=\"3\" failures=\"1\" errors=\"1\">"), "\(xml)")
+        #expect(xml.contains("<testcase classname=\"kruise-sim\" name=\"report-demo\""), "\(xml)")
+        #expect(xml.contains("<failure message=\"1 check(s) or invariant(s) failed\">"), "\(xml)")
+        // The failure text is the escaped text report.
+        #expect(xml.contains("FAIL status.phase: expected &quot;completed&quot;, got &quot;running&quot;"), "\(xml)")
+        #expect(xml.contains("<error message=\""), "\(xml)")
+        #expect(xml.components(separatedBy: "<testcase ").count == 4)
+        // Well-formed XML.
+        let parser = XMLParser(data: Data(xml.utf8))
+        #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+    }
+
+    // MARK: SQLite trace
+
+    @Test func traceOfTheSameScenarioTwiceIsByteIdentical() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write(Self.failing, "failing.yaml", in: dir)
+        let t1 = dir.appendingPathComponent("one.sqlite").path
+        let t2 = dir.appendingPathComponent("two.sqlite").path
+        let t3 = dir.appendingPathComponent("three.sqlite").path
+        let r1 = ScenarioRunner.run(file: path, trace: t1)
+        let r2 = ScenarioRunner.run(file: path, trace: t2)
+        let r3 = ScenarioRunner.run(file: path, seed: 5, trace: t3)
+        #expect(r1.outcome != nil && r2.outcome != nil && r3.outcome != nil)
+        let a = try Data(contentsOf: URL(fileURLWithPath: t1))
+        let b = try Data(contentsOf: URL(fileURLWithPath: t2))
+        let c = try Data(contentsOf: URL(fileURLWithPath: t3))
+        #expect(a.count > 4096)
+        #expect(a.prefix(16) == Data("SQLite format 3\0".utf8))
+        #expect(a == b)
+        #expect(a != c)
+        // Writing over an existing trace gives the same bytes again.
+        _ = ScenarioRunner.run(file: path, trace: t1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: t1)) == b)
+    }
+
+    @Test func traceObjectsAreJSONWithKeysInStoredOrder() throws {
+        let v: JSONValue = .object([
+            "z": .string("quote \" backslash \\ newline \n tab \t bell \u{07} slash / é"),
+            "a": .array([.int(-3), .double(1.5), .double(2), .bool(true), .null]),
+            "m": .object(["y": .int(1), "b": .int(2)]),
+        ])
+        let text = SQLiteTrace.json(v)
+        #expect(text == #"{"z":"quote \" backslash \\ newline \n tab \t bell \u0007 slash / é","a":[-3,1.5,2,true,null],"m":{"y":1,"b":2}}"#)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(parsed["z"] as? String == "quote \" backslash \\ newline \n tab \t bell \u{07} slash / é")
+        // A manifest renders the same way every time.
+        let pod = try APIServerTests.pod("p", nodeName: "n1").manifest()
+        #expect(Set((0..<20).map { _ in SQLiteTrace.json(pod) }).count == 1)
+    }
+
+    @Test func traceThatCannotBeWrittenIsAnError() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write(Self.passing, "ok.yaml", in: dir)
+        let r = ScenarioRunner.run(file: path, trace: dir.appendingPathComponent("no/such/dir/t.sqlite").path)
+        #expect(r.outcome == nil)
+        #expect(r.error?.message.hasPrefix("cannot write trace") == true, "\(r.error?.description ?? "")")
+    }
+}
