@@ -108,7 +108,10 @@ public final class Simulation {
 
     func createNodes(_ entry: NodeEntry, startKubelets start: Bool) {
         for name in entry.names {
-            var node = Node(metadata: ObjectMeta(name: name, labels: entry.labels.isEmpty ? nil : entry.labels),
+            // The labels every kubelet sets on its node, unless the scenario sets them.
+            var labels = ["kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"]
+            for (k, v) in entry.labels { labels[k] = v }
+            var node = Node(metadata: ObjectMeta(name: name, labels: labels),
                             spec: NodeSpec(unschedulable: entry.unschedulable ? true : nil, taints: entry.taints.isEmpty ? nil : entry.taints),
                             status: NodeStatus(capacity: entry.allocatable, allocatable: entry.allocatable, conditions: [
                                 Condition(type: "Ready", status: entry.ready ? "True" : "False", lastTransitionTime: kernel.now,

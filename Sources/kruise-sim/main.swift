@@ -58,7 +58,7 @@ struct Run: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        for r in reports where r.outcome == nil {
+        for r in reports where r.outcome == nil && (json || quiet) {
             FileHandle.standardError.write(Data("\(r.error?.description ?? r.file)\n".utf8))
         }
         if reports.contains(where: { $0.outcome == nil }) { throw ExitCode(2) }

@@ -178,8 +178,22 @@ func parseYAMLDocuments(_ text: String, file: String) throws -> [YNode] {
     } catch let e as YamlError {
         switch e {
         case .scanner(let ctx, let problem, let mark, _), .parser(let ctx, let problem, let mark, _), .composer(let ctx, let problem, let mark, _):
-            let c = ctx.map { "\($0.text) " } ?? ""
-            throw ScenarioError(file: file, line: mark.line, column: mark.column, message: "YAML syntax error: \(c)\(problem)")
+            // "found unexpected end of stream while scanning a quoted scalar that starts at line 2, column 7"
+            var msg = "YAML syntax error: \(problem)"
+            if let ctx, !ctx.text.isEmpty {
+                msg += " \(ctx.text)"
+                if ctx.mark.line != mark.line || ctx.mark.column != mark.column {
+                    msg += " that starts at line \(ctx.mark.line), column \(ctx.mark.column)"
+                }
+            }
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if mark.line >= 1, mark.line <= lines.count {
+                let line = lines[mark.line - 1].unicodeScalars
+                if mark.column >= 1, mark.column <= line.count, line[line.index(line.startIndex, offsetBy: mark.column - 1)] == "\t" {
+                    msg += " (a tab: YAML indents with spaces only)"
+                }
+            }
+            throw ScenarioError(file: file, line: mark.line, column: mark.column, message: msg)
         default:
             throw ScenarioError(file: file, line: 1, column: 1, message: "YAML error: \(e)")
         }
