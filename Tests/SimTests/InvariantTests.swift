@@ -94,9 +94,36 @@ import Engine
 
     // MARK: onePodPerNode
 
+    @Test func onePodPerNodeCatchesANativeJobOnOneNode() throws {
+        // The failure mode the tool exists to show: a batch/v1 Job with parallelism 3 puts
+        // several pods on the only node.
+        let yaml = """
+        duration: 1m
+        nodes: [{name: n1}]
+        images:
+          busybox: {run: 20s}
+        manifests:
+          - apiVersion: batch/v1
+            kind: Job
+            metadata: {name: j}
+            spec:
+              parallelism: 3
+              completions: 3
+              template:
+                spec:
+                  restartPolicy: Never
+                  containers: [{name: c, image: busybox}]
+        """
+        let m = try Self.modes(yaml, "onePodPerNode")
+        let v = Self.expectCaught(m, "onePodPerNode", between: 0, and: 1, objects: ["Node/n1"])
+        #expect((v?.objects.filter { $0.hasPrefix("Pod/") && $0.contains("j-") }.count ?? 0) >= 2, "\(v?.objects ?? [])")
+        #expect(v?.message.hasPrefix("Job j has ") == true, "\(v?.message ?? "")")
+        #expect(m.on.violations.count == 1)
+    }
+
     @Test func onePodPerNode() throws {
-        // The native Job controller is not wired into this simulator yet, so two pods controlled by
-        // one (paused) BroadcastJob are bound to the same node by their manifests.
+        // Independent of any controller: two pods controlled by one (paused) BroadcastJob are
+        // bound to the same node by their manifests.
         let yaml = """
         duration: 30s
         nodes: [{name: n1}, {name: n2}]
@@ -107,7 +134,7 @@ import Engine
         \(Self.ownedPod("a", node: "n1"))\(Self.ownedPod("b", node: "n1"))\(Self.ownedPod("c", node: "n2"))
         """
         let m = try Self.modes(yaml, "onePodPerNode")
-        let v = Self.expectCaught(m, "onePodPerNode", between: 0, and: 0, objects: ["Pod/a", "Pod/b", "Node/n1"])
+        let v = Self.expectCaught(m, "onePodPerNode", between: 0, and: 0, objects: ["Pod/default/a", "Pod/default/b", "Node/n1"])
         #expect(v?.objects.contains("Node/n2") == false)
         #expect(v?.message.contains("BroadcastJob owner has 2 running pods on node n1") == true, "\(v?.message ?? "")")
     }
@@ -139,7 +166,7 @@ import Engine
         expectPassed(o)
     }
 
-    @Test(.disabled("reason: Checker bug: onePodPerNode names its pods `Pod/NAME` while every other invariant (and every reference a scenario writes) uses `Pod/NAMESPACE/NAME`"))
+    @Test
     func onePodPerNodeNamesPodsWithTheirNamespace() throws {
         let m = try Self.modes("""
         duration: 10s
@@ -234,7 +261,7 @@ import Engine
         #expect(m.on.checks.allSatisfy { $0.passed })
     }
 
-    @Test(.disabled("reason: Checker bug: deadlineHonored, ttlHonored and restartLimitHonored are evaluated only in afterBatch, and nothing schedules a kernel event at the due time, so in a quiet cluster (no later event) the violation is never reported"))
+    @Test
     func deadlineHonoredIsReportedInAQuietCluster() throws {
         let m = try Self.modes(Self.deadlineYAML(""), "deadlineHonored")
         Self.expectCaught(m, "deadlineHonored", between: 11.12, and: 11.3, objects: ["BroadcastJob/default/slow"])
@@ -299,7 +326,7 @@ import Engine
         #expect(m.on.checks.allSatisfy { $0.passed })
     }
 
-    @Test(.disabled("reason: Checker bug: time-bound invariants are only evaluated after a kernel batch; nothing wakes the checker at completionTime + TTL + R"))
+    @Test
     func ttlHonoredIsReportedInAQuietCluster() throws {
         let m = try Self.modes(Self.ttlYAML(""), "ttlHonored")
         Self.expectCaught(m, "ttlHonored", between: 13.05, and: 13.3, objects: ["BroadcastJob/default/done"])
@@ -360,16 +387,18 @@ import Engine
         let m = try Self.modes(Self.restartLimitYAML("""
           - {at: 40s, object: bcj/ff, fields: {status.phase: running}}
         """), "restartLimitHonored")
-        let v = Self.expectCaught(m, "restartLimitHonored", between: 33.1, and: 40, objects: ["BroadcastJob/default/ff"])
+        // Over the limit at 32.03s (the restart's status write); R = 1.0533s for one write.
+        let v = Self.expectCaught(m, "restartLimitHonored", between: 33.08, and: 33.2, objects: ["BroadcastJob/default/ff"])
         #expect(v?.objects.contains { $0.hasPrefix("Pod/default/ff-") } == true, "\(v?.objects ?? [])")
         #expect(v?.message.contains("(2 restarts)") == true, "\(v?.message ?? "")")
         #expect(m.on.checks.allSatisfy { $0.passed })
     }
 
-    @Test(.disabled("reason: Checker bug: restartLimitHonored is only evaluated after a kernel batch; the pod exits at about 33.06s, just before the bound (about 33.12s), and the next event (its restart at 73s) is after the end"))
+    @Test
     func restartLimitHonoredIsReportedInAQuietCluster() throws {
         let m = try Self.modes(Self.restartLimitYAML(""), "restartLimitHonored")
-        Self.expectCaught(m, "restartLimitHonored", between: 33.1, and: 33.3, objects: ["BroadcastJob/default/ff"])
+        // Reported just after the bound (32.03s + R), with no other event to wake the checker.
+        Self.expectCaught(m, "restartLimitHonored", between: 33.08, and: 33.1, objects: ["BroadcastJob/default/ff"])
     }
 
     @Test func restartLimitHonoredHoldsWhenTheControllerRuns() throws {
@@ -397,9 +426,49 @@ import Engine
 
     // MARK: cronOnTime
 
-    /// The AdvancedCronJob controller is not wired into this simulator yet, so the child is a
-    /// fixture: a BroadcastJob controlled by a paused AdvancedCronJob (fixed uid), carrying the
-    /// scheduled-at annotation of 00:00:10 and applied by the timeline at 00:00:30.
+    @Test func cronOnTimeCatchesAChildDelayedByClientThrottling() throws {
+        // clientQPS 1: the BroadcastJob's 150 pod creations hold the manager's token bucket for
+        // about 140s, so the AdvancedCronJob cannot create its child on time (bound R = 1s +
+        // 2 × 10ms + 1 / 1 qps = 2.02s) although the manager never went down.
+        let yaml = """
+        duration: 3m
+        settings: {clientQPS: 1, clientBurst: 10}
+        nodes: [{namePrefix: n, count: 150}]
+        images:
+          busybox: {run: forever}
+        manifests:
+          - apiVersion: apps.kruise.io/v1alpha1
+            kind: BroadcastJob
+            metadata: {name: wide}
+            spec:
+              template:
+                spec:
+                  restartPolicy: Never
+                  containers: [{name: c, image: busybox}]
+          - apiVersion: apps.kruise.io/v1alpha1
+            kind: AdvancedCronJob
+            metadata: {name: every-minute}
+            spec:
+              schedule: "* * * * *"
+              template:
+                broadcastJobTemplate:
+                  spec:
+                    template:
+                      spec:
+                        restartPolicy: Never
+                        nodeSelector: {none: none}
+                        containers: [{name: c, image: busybox}]
+        """
+        let m = try Self.modes(yaml, "cronOnTime")
+        let v = Self.expectCaught(m, "cronOnTime", between: 60, and: 180, objects: ["AdvancedCronJob/default/every-minute"])
+        #expect(v?.objects.contains { $0.hasPrefix("BroadcastJob/default/every-minute-") } == true, "\(v?.objects ?? [])")
+        #expect(v?.message.contains("after its scheduled time") == true, "\(v?.message ?? "")")
+        #expect(v?.message.contains("(bound 2.02s)") == true, "\(v?.message ?? "")")
+    }
+
+    /// A late child as a fixture (independent of the AdvancedCronJob controller): a BroadcastJob
+    /// controlled by a paused AdvancedCronJob (fixed uid), carrying the scheduled-at annotation
+    /// of 00:00:10 and applied by the timeline at 00:00:30.
     static func cronYAML(_ extraTimeline: String = "") -> String {
         """
         duration: 1m

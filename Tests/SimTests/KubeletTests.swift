@@ -366,7 +366,7 @@ import Engine
         expectPassed(o, checks: 3)
     }
 
-    @Test(.disabled("reason: Kubelet bug: a node that starts with less than 10% free disk never reports DiskPressure until its disk usage changes (Kubelet.diskPressure starts false and is only recomputed in diskChanged())"))
+    @Test
     func aNodeThatStartsUnderPressureIsTaintedAtOnce() throws {
         let o = try runScenario("""
         duration: 1m

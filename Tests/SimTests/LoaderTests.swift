@@ -87,17 +87,29 @@ func position(of needle: String, in text: String, occurrence: Int = 1) -> (line:
         expectError(yaml, at: ": b", contains: ["YAML syntax error", "mapping values are not allowed"])
     }
 
-    @Test func yamlSyntaxErrorDeeperInTheFile() {
-        let yaml = """
+    @Test func yamlSyntaxErrorSaysWhereTheUnclosedConstructStarts() {
+        let flow = """
         duration: 5m
         nodes:
           - name: a
             labels: {x: y
         expect: []
         """
-        guard let e = loadError(yaml) else { Issue.record("loaded"); return }
-        #expect(e.message.hasPrefix("YAML syntax error"))
-        #expect(e.line >= 4, "\(e)")
+        guard let e = loadError(flow) else { Issue.record("loaded"); return }
+        #expect(e.line == 5 && e.column == 7, "\(e)")
+        #expect(e.message == "YAML syntax error: did not find expected ',' or '}' while parsing a flow mapping that starts at line 4, column 13", "\(e)")
+
+        let quote = "duration: 5m\nname: \"unterminated\nnodes: []\n"
+        guard let q = loadError(quote) else { Issue.record("loaded"); return }
+        #expect(q.line == 4 && q.column == 1, "\(q)")
+        #expect(q.message == "YAML syntax error: found unexpected end of stream while scanning a quoted scalar that starts at line 2, column 7", "\(q)")
+    }
+
+    @Test func yamlTabIndentationIsExplained() {
+        let e = loadError("duration: 5m\nnodes:\n\t- name: a\n", file: "tabs.yaml")
+        #expect(e?.line == 3 && e?.column == 1, "\(e?.description ?? "")")
+        #expect(e?.message.contains("found character that cannot start any token") == true, "\(e?.description ?? "")")
+        #expect(e?.message.hasSuffix("(a tab: YAML indents with spaces only)") == true, "\(e?.description ?? "")")
     }
 
     @Test func emptyFileAndSeveralDocuments() {

@@ -127,10 +127,10 @@ extension JSONValue {
         return try JSONDecoder().decode(T.self, from: data)
     }
 
-    /// Serialized JSON text (keys in stored order).
+    /// Serialized JSON text, keys sorted (so the same value always gives the same bytes).
     public func jsonText(pretty: Bool = false) -> String {
         let enc = JSONEncoder()
-        enc.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
+        enc.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes, .sortedKeys] : [.withoutEscapingSlashes, .sortedKeys]
         let data = (try? enc.encode(self)) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

@@ -74,6 +74,7 @@ final class Checker {
             if c.type == .deleted {
                 deadlineJobs.remove(key); ttlJobs.remove(key)
             } else {
+                scheduleDueChecks(old: c.old.flatMap(BroadcastJob.unwrap), new: j)
                 if j.spec.completionPolicy?.activeDeadlineSeconds != nil && j.completionPolicyType != "Never" { deadlineJobs.insert(key) }
                 if j.spec.completionPolicy?.ttlSecondsAfterFinished != nil { ttlJobs.insert(key) }
             }
@@ -87,6 +88,22 @@ final class Checker {
         if case .broadcastJob(let j) = c.object, c.type == .added, active("cronOnTime") { checkCronChild(meta: j.metadata, kind: "BroadcastJob") }
     }
 
+    /// Invariants with a time limit must be judged when the limit passes even if nothing else
+    /// happens then: wake the kernel just after each bound (and again for N-write bounds).
+    private func scheduleDueChecks(old: BroadcastJob?, new j: BroadcastJob) {
+        func wake(at t: Timestamp) {
+            let base = reactionBound(writes: 0)
+            sim.kernel.schedule(at: t.adding(seconds: base + 0.001)) {}
+            sim.kernel.schedule(at: t.adding(seconds: base + Double(max(1, Int(j.status?.desired ?? 1))) / sim.settings.clientQPS + 0.001)) {}
+        }
+        if let start = j.status?.startTime, old?.status?.startTime != start, let ads = j.spec.completionPolicy?.activeDeadlineSeconds {
+            wake(at: start.adding(seconds: Double(ads)))
+        }
+        if let done = j.status?.completionTime, old?.status?.completionTime != done, let ttl = j.spec.completionPolicy?.ttlSecondsAfterFinished {
+            wake(at: done.adding(seconds: Double(ttl)))
+        }
+    }
+
     private func counted(_ p: Pod) -> (uid: String, node: String)? {
         guard let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind || ref.kind == Job.kind,
               let node = p.spec.nodeName, !node.isEmpty, !p.isTerminal, p.metadata.deletionTimestamp == nil else { return nil }
@@ -95,10 +112,10 @@ final class Checker {
 
     private func podChanged(old: Pod?, new: Pod, deleted: Bool) {
         if let o = old, let c = counted(o) {
-            livePods[c.uid]?[c.node]?.remove(o.name)
+            livePods[c.uid]?[c.node]?.remove(o.key)
         }
         if !deleted, let c = counted(new) {
-            livePods[c.uid, default: [:]][c.node, default: []].insert(new.name)
+            livePods[c.uid, default: [:]][c.node, default: []].insert(new.key)
             if livePods[c.uid]![c.node]!.count >= 2 { crowded.insert("\(c.uid)|\(c.node)") }
         }
         // podsOnFitNodes: at binding (or creation with nodeName), the node must fit the job's template.
@@ -123,6 +140,8 @@ final class Checker {
                 (job.spec.failurePolicy?.type ?? "") == "FailFast",
                 new.totalRestarts > Int(job.spec.failurePolicy?.restartLimit ?? 0), overLimit[new.key] == nil {
             overLimit[new.key] = sim.kernel.now
+            let n = Double(max(1, (livePods[ref.uid] ?? [:]).values.reduce(0) { $0 + $1.count }))
+            sim.kernel.schedule(at: sim.kernel.now.adding(seconds: reactionBound(writes: 0) + n / sim.settings.clientQPS + 0.001)) {}
         }
     }
 
@@ -161,7 +180,7 @@ final class Checker {
                 let parts = key.split(separator: "|").map(String.init)
                 let pods = (livePods[parts[0]]?[parts[1]] ?? []).sorted()
                 if pods.count >= 2 {
-                    violate("onePodPerNode", once: key, "\(ownerNames[parts[0]] ?? parts[0]) has \(pods.count) running pods on node \(parts[1]): \(pods.joined(separator: ", "))",
+                    violate("onePodPerNode", once: key, "\(ownerNames[parts[0]] ?? parts[0]) has \(pods.count) running pods on node \(parts[1]): \(pods.map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: ", "))",
                             objects: pods.map { "Pod/\($0)" } + ["Node/\(parts[1])"])
                 }
             }
@@ -175,8 +194,8 @@ final class Checker {
                 guard now > deadline.adding(seconds: reactionBound(writes: 0)) else { continue }
                 let live = (livePods[j.uid] ?? [:]).values.flatMap { $0 }.sorted()
                 if !live.isEmpty, now > deadline.adding(seconds: reactionBound(writes: live.count)) {
-                    violate("deadlineHonored", once: key, "BroadcastJob \(j.name) passed its activeDeadlineSeconds (\(ads)s from \(start)) but \(live.count) pod(s) still run: \(live.prefix(5).joined(separator: ", "))",
-                            objects: ["BroadcastJob/\(key)"] + live.prefix(5).map { "Pod/\(j.namespace)/\($0)" })
+                    violate("deadlineHonored", once: key, "BroadcastJob \(j.name) passed its activeDeadlineSeconds (\(ads)s from \(start)) but \(live.count) pod(s) still run: \(live.prefix(5).map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: ", "))",
+                            objects: ["BroadcastJob/\(key)"] + live.prefix(5).map { "Pod/\($0)" })
                 }
             }
         }

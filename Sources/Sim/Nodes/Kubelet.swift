@@ -78,6 +78,8 @@ public final class Kubelet {
         self.nonImageUsed = diskUsed
         self.images = images
         self.pullFreeAt = kernel.now
+        // A node can start under pressure; the first node status write reports it.
+        self.diskPressure = Double(diskCapacity - (diskUsed + images.values.reduce(0, +))) < Double(diskCapacity) * 0.10
     }
 
     // MARK: Views
