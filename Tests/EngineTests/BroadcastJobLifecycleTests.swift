@@ -334,6 +334,31 @@ import Testing
         #expect(h.cluster.pods(of: job).count == 1)
     }
 
+    @Test func continueIsRecordedOncePerUnpauseEvenOnAStaleCache() throws {
+        let h = BCJHarness()
+        h.cluster.createNode("a")
+        h.cluster.createNode("b")
+        let job = h.cluster.createJob("j", parallelism: .int(1), paused: true)
+        try h.reconcile("j")
+        h.cluster.updateJob("j") { $0.spec.paused = false }
+        try h.reconcile("j")
+        #expect(h.recorder.count("Continue") == 1)
+        // The new pod's watch event reaches the cache before the job's status event.
+        for p in h.cluster.pods(of: job) { h.cluster.cache.pods.apply(.added, p) }
+        _ = try h.controller.reconcile("default/j")
+        #expect(h.recorder.count("Continue") == 1)
+        #expect(h.status("j").phase == "running")
+        try h.reconcile("j")
+        #expect(h.recorder.count("Continue") == 1)
+        // Pausing and unpausing again is a new transition.
+        h.cluster.updateJob("j") { $0.spec.paused = true }
+        try h.reconcile("j")
+        h.cluster.updateJob("j") { $0.spec.paused = false }
+        try h.reconcile("j")
+        #expect(h.recorder.count("Continue") == 2)
+        #expect(h.status("j").phase == "running")
+    }
+
     @Test func deadlineKeepsCountingWhilePausedAndFiresOnUnpause() throws {
         let h = BCJHarness()
         h.cluster.createNode("a")

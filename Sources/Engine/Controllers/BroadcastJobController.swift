@@ -254,7 +254,7 @@ public final class BroadcastJobController: Reconciler {
         }
         if job.spec.paused != true && status.phase == BroadcastJobPhase.paused {
             status.phase = BroadcastJobPhase.running
-            recorder.normal(job, "Continue", "continue to process job")
+            try recordUnpause(&job, status: status)
         }
         // 15. Failure policy.
         var jobFailed = false
@@ -356,7 +356,8 @@ public final class BroadcastJobController: Reconciler {
             return f
         }
         // The cached object, not `job`: its template carries labels added in memory only.
-        let stored = cache.broadcastJobs.get(job.key) ?? job
+        var stored = cache.broadcastJobs.get(job.key) ?? job
+        stored.metadata.resourceVersion = job.metadata.resourceVersion  // ours may be newer (recordUnpause)
         var wasPaused = false
         let written = try retryOnConflict(job) { fresh throws(APIError) in
             wasPaused = fresh.spec.paused == true
@@ -372,6 +373,35 @@ public final class BroadcastJobController: Reconciler {
         withStatus.status!.phase = BroadcastJobPhase.paused
         try writeStatus(withStatus)
         return ReconcileResult(requeueAfter: requeueAfter)
+    }
+
+    /// The unpause transition (phase paused -> running) is written at once, before pods are
+    /// created, and the `Continue` event is recorded only if this pass made the transition. A pass
+    /// that runs on a cache that has not yet seen the transition (its pod events arrived first)
+    /// finds the stored phase already running and records nothing. On success, `job` carries the
+    /// new resourceVersion so the pass's final status write does not conflict with its own write.
+    private func recordUnpause(_ job: inout BroadcastJob, status: BroadcastJobStatus) throws {
+        var transitionedElsewhere = false
+        var toWrite = job
+        toWrite.status = status
+        do {
+            let written = try retryOnConflict(job) { fresh throws(APIError) in
+                guard fresh.status?.phase == BroadcastJobPhase.paused else {
+                    transitionedElsewhere = true
+                    return nil
+                }
+                var f = fresh
+                f.status = status
+                if let start = fresh.status?.startTime { f.status?.startTime = start }
+                return try client.updateStatus(f)
+            } first: { () throws(APIError) in
+                try client.updateStatus(toWrite)
+            }
+            job.metadata.resourceVersion = written.metadata.resourceVersion
+            recorder.normal(job, "Continue", "continue to process job")
+        } catch where transitionedElsewhere {
+            // Already running in the store: another pass recorded Continue.
+        }
     }
 
     /// D-B3: a status update that conflicts is retried (re-read, re-apply) up to 5 tries.
