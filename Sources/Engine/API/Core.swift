@@ -317,20 +317,97 @@ public struct PodStatus: Codable, Hashable, Sendable {
 public struct Pod: KubeObject, Hashable {
     public static let kind = "Pod"
     public static let defaultAPIVersion = "v1"
-    public var apiVersion: String?
-    public var kind: String?
-    public var metadata: ObjectMeta
-    public var spec: PodSpec
-    public var status: PodStatus?
-    public var unknownFields: JSONValue?
+
+    /// Copy-on-write storage: copying a Pod (into a cache, a list, an event) costs one
+    /// reference count, not one per field; a write copies only when the storage is shared.
+    @usableFromInline final class Storage: @unchecked Sendable {  // mutated only when uniquely referenced
+        var apiVersion: String?
+        var kind: String?
+        var metadata: ObjectMeta
+        var spec: PodSpec
+        var status: PodStatus?
+        var unknownFields: JSONValue?
+        init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: PodSpec, status: PodStatus?, unknownFields: JSONValue?) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+            self.status = status
+            self.unknownFields = unknownFields
+        }
+        func copy() -> Storage { Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields) }
+    }
+    @usableFromInline var storage: Storage
+
+    @inline(__always) mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    public var apiVersion: String? {
+        _read { yield storage.apiVersion }
+        _modify { makeUnique(); yield &storage.apiVersion }
+    }
+    public var kind: String? {
+        _read { yield storage.kind }
+        _modify { makeUnique(); yield &storage.kind }
+    }
+    public var metadata: ObjectMeta {
+        _read { yield storage.metadata }
+        _modify { makeUnique(); yield &storage.metadata }
+    }
+    public var spec: PodSpec {
+        _read { yield storage.spec }
+        _modify { makeUnique(); yield &storage.spec }
+    }
+    public var status: PodStatus? {
+        _read { yield storage.status }
+        _modify { makeUnique(); yield &storage.status }
+    }
+    public var unknownFields: JSONValue? {
+        _read { yield storage.unknownFields }
+        _modify { makeUnique(); yield &storage.unknownFields }
+    }
+
+    enum CodingKeys: String, CodingKey { case apiVersion, kind, metadata, spec, status, unknownFields }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion)
+        let kind = try c.decodeIfPresent(String.self, forKey: .kind)
+        let metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
+        let spec = try c.decode(PodSpec.self, forKey: .spec)
+        let status = try c.decodeIfPresent(PodStatus.self, forKey: .status)
+        let unknownFields = try c.decodeIfPresent(JSONValue.self, forKey: .unknownFields)
+        storage = Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(apiVersion, forKey: .apiVersion)
+        try c.encodeIfPresent(kind, forKey: .kind)
+        try c.encode(metadata, forKey: .metadata)
+        try c.encode(spec, forKey: .spec)
+        try c.encodeIfPresent(status, forKey: .status)
+        try c.encodeIfPresent(unknownFields, forKey: .unknownFields)
+    }
+
+    public static func == (a: Pod, b: Pod) -> Bool {
+        a.storage === b.storage || (a.apiVersion == b.apiVersion && a.kind == b.kind && a.metadata == b.metadata && a.spec == b.spec && a.status == b.status && a.unknownFields == b.unknownFields)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(apiVersion)
+        h.combine(kind)
+        h.combine(metadata)
+        h.combine(spec)
+        h.combine(status)
+        h.combine(unknownFields)
+    }
 
     public init(metadata: ObjectMeta, spec: PodSpec, status: PodStatus? = nil) {
-        self.apiVersion = Self.defaultAPIVersion
-        self.kind = Self.kind
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        storage = Storage(apiVersion: Self.defaultAPIVersion, kind: Self.kind, metadata: metadata, spec: spec, status: status, unknownFields: nil)
     }
+
 
     public var phase: String { status?.phase ?? PodPhase.pending }
     /// Succeeded or Failed.
@@ -384,20 +461,96 @@ public struct Node: KubeObject, Hashable {
     public static let kind = "Node"
     public static let defaultAPIVersion = "v1"
     public static var namespaced: Bool { false }
-    public var apiVersion: String?
-    public var kind: String?
-    public var metadata: ObjectMeta
-    public var spec: NodeSpec?
-    public var status: NodeStatus?
-    public var unknownFields: JSONValue?
+    /// Copy-on-write storage: copying a Node (into a cache, a list, an event) costs one
+    /// reference count, not one per field; a write copies only when the storage is shared.
+    @usableFromInline final class Storage: @unchecked Sendable {  // mutated only when uniquely referenced
+        var apiVersion: String?
+        var kind: String?
+        var metadata: ObjectMeta
+        var spec: NodeSpec?
+        var status: NodeStatus?
+        var unknownFields: JSONValue?
+        init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: NodeSpec?, status: NodeStatus?, unknownFields: JSONValue?) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+            self.status = status
+            self.unknownFields = unknownFields
+        }
+        func copy() -> Storage { Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields) }
+    }
+    @usableFromInline var storage: Storage
+
+    @inline(__always) mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    public var apiVersion: String? {
+        _read { yield storage.apiVersion }
+        _modify { makeUnique(); yield &storage.apiVersion }
+    }
+    public var kind: String? {
+        _read { yield storage.kind }
+        _modify { makeUnique(); yield &storage.kind }
+    }
+    public var metadata: ObjectMeta {
+        _read { yield storage.metadata }
+        _modify { makeUnique(); yield &storage.metadata }
+    }
+    public var spec: NodeSpec? {
+        _read { yield storage.spec }
+        _modify { makeUnique(); yield &storage.spec }
+    }
+    public var status: NodeStatus? {
+        _read { yield storage.status }
+        _modify { makeUnique(); yield &storage.status }
+    }
+    public var unknownFields: JSONValue? {
+        _read { yield storage.unknownFields }
+        _modify { makeUnique(); yield &storage.unknownFields }
+    }
+
+    enum CodingKeys: String, CodingKey { case apiVersion, kind, metadata, spec, status, unknownFields }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion)
+        let kind = try c.decodeIfPresent(String.self, forKey: .kind)
+        let metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
+        let spec = try c.decodeIfPresent(NodeSpec.self, forKey: .spec)
+        let status = try c.decodeIfPresent(NodeStatus.self, forKey: .status)
+        let unknownFields = try c.decodeIfPresent(JSONValue.self, forKey: .unknownFields)
+        storage = Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(apiVersion, forKey: .apiVersion)
+        try c.encodeIfPresent(kind, forKey: .kind)
+        try c.encode(metadata, forKey: .metadata)
+        try c.encodeIfPresent(spec, forKey: .spec)
+        try c.encodeIfPresent(status, forKey: .status)
+        try c.encodeIfPresent(unknownFields, forKey: .unknownFields)
+    }
+
+    public static func == (a: Node, b: Node) -> Bool {
+        a.storage === b.storage || (a.apiVersion == b.apiVersion && a.kind == b.kind && a.metadata == b.metadata && a.spec == b.spec && a.status == b.status && a.unknownFields == b.unknownFields)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(apiVersion)
+        h.combine(kind)
+        h.combine(metadata)
+        h.combine(spec)
+        h.combine(status)
+        h.combine(unknownFields)
+    }
 
     public init(metadata: ObjectMeta, spec: NodeSpec? = nil, status: NodeStatus? = nil) {
-        self.apiVersion = Self.defaultAPIVersion
-        self.kind = Self.kind
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
+        storage = Storage(apiVersion: Self.defaultAPIVersion, kind: Self.kind, metadata: metadata, spec: spec, status: status, unknownFields: nil)
     }
+
 
     public var taints: [Taint] { spec?.taints ?? [] }
     public var unschedulable: Bool { spec?.unschedulable ?? false }

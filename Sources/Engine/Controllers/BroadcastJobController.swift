@@ -46,7 +46,10 @@ public final class BroadcastJobController: Reconciler {
     // MARK: - Event handlers (broadcastjob_event_handler.go)
 
     private func registerHandlers() {
-        cache.broadcastJobs.addHandler { [unowned self] _, _, job in queue.add(job.key) }
+        cache.broadcastJobs.addHandler { [unowned self] type, _, job in
+            if type == .deleted { mockFitMemo[job.uid] = nil }
+            queue.add(job.key)
+        }
         cache.pods.addHandler { [unowned self] type, old, pod in
             switch type {
             case .added:
@@ -60,6 +63,7 @@ public final class BroadcastJobController: Reconciler {
                 if let o = old, let owner = Self.jobOwner(o) { queue.add("\(o.namespace)/\(owner)") }
                 if let owner = Self.jobOwner(pod) { queue.add("\(pod.namespace)/\(owner)") }
             case .deleted:
+                podFitMemo[pod.uid] = nil
                 podDeleted(pod)
             }
         }
@@ -119,10 +123,37 @@ public final class BroadcastJobController: Reconciler {
         Self.mockPodFitFailure(job.spec.template.spec, node) == nil
     }
 
+    /// `NewMockPod` + `checkNodeFitness`: the template with `nodeName` set to the node always
+    /// passes the NodeName predicate, so it is skipped instead of copying the template.
     static func mockPodFitFailure(_ template: PodSpec, _ node: Node) -> FitFailure? {
-        var spec = template
-        spec.nodeName = node.name
-        return NodeFitness.check(spec, node: node)
+        NodeFitness.check(template, node: node, ignoringNodeName: true)
+    }
+
+    // MARK: - Fitness memo
+
+    /// Fitness results are pure functions of (template, node) and (pod spec, node); a reconcile
+    /// re-checks every node, so they are memoized until the node's resourceVersion, the
+    /// template, or the pod's generation changes. This keeps a reconcile of a job on N nodes
+    /// at O(N) dictionary lookups instead of O(N) predicate evaluations.
+    private var mockFitMemo: [String: (template: PodSpec, byNode: [String: (rv: String, fits: Bool)])] = [:]
+    private var podFitMemo: [String: (generation: Int64, nodeRV: String, fits: Bool)] = [:]
+
+    private func mockFits(jobUID: String, template: PodSpec, node: Node) -> Bool {
+        let rv = node.metadata.resourceVersion ?? ""
+        if mockFitMemo[jobUID]?.template != template { mockFitMemo[jobUID] = (template, [:]) }
+        if let hit = mockFitMemo[jobUID]!.byNode[node.name], hit.rv == rv { return hit.fits }
+        let fits = Self.mockPodFitFailure(template, node) == nil
+        mockFitMemo[jobUID]!.byNode[node.name] = (rv, fits)
+        return fits
+    }
+
+    private func podFits(_ pod: Pod, node: Node) -> Bool {
+        let rv = node.metadata.resourceVersion ?? ""
+        let generation = pod.metadata.generation ?? 0
+        if let hit = podFitMemo[pod.uid], hit.generation == generation, hit.nodeRV == rv { return hit.fits }
+        let fits = NodeFitness.check(pod.spec, node: node) == nil
+        podFitMemo[pod.uid] = (generation, rv, fits)
+        return fits
     }
 
     // MARK: - Reconcile (broadcastjob_controller.go)
@@ -221,14 +252,14 @@ public final class BroadcastJobController: Reconciler {
         let template = job.spec.template.spec
         for node in cache.nodes.list() {
             if let pod = nodeToPod[node.name] {
-                let fits = NodeFitness.check(pod.spec, node: node) == nil
+                let fits = podFits(pod, node: node)
                 // D-B5: only a pod that is still running is removed from a node that stopped fitting.
                 if !fits && pod.metadata.deletionTimestamp == nil && !pod.isTerminal {
                     podsToDelete.append(pod)
                     continue
                 }
                 desiredNodes.append((node.name, pod))
-            } else if Self.mockPodFitFailure(template, node) == nil {
+            } else if mockFits(jobUID: job.uid, template: template, node: node) {
                 desiredNodes.append((node.name, nil))
                 restNodesToRunPod.append(node)
             }

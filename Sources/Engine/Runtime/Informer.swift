@@ -10,17 +10,31 @@ public enum WatchEventType: String, Sendable {
 /// A local cache of one kind, fed by a watch stream, with secondary indexes.
 ///
 /// Reads hand out values (copy-on-write: no list is copied to answer a lookup by index).
-/// Listing order is by key, so behaviour never depends on hashing order.
+/// Listing order is by key, so behaviour never depends on hashing order; each index value
+/// keeps its sorted key list until its membership changes, so a status-only update (the
+/// common case) costs no re-sort.
 ///
-/// - Complexity: `apply` is O(number of indexes); `get` O(1); `list(index:value:)` O(k log k)
-///   for k matching objects.
+/// - Complexity: `apply` is O(number of indexes) when index values are unchanged; `get` O(1);
+///   `list(index:value:)` O(k) for k matching objects, plus O(k log k) after a membership change.
 public final class Informer<T: Resource> {
     public typealias Handler = (_ type: WatchEventType, _ old: T?, _ new: T) -> Void
     public typealias IndexFunc = (T) -> [String]
 
+    /// The keys under one index value, with their sorted order cached.
+    final class Bucket {
+        var keys = Set<String>()
+        var sorted: [String]?
+        func sortedKeys() -> [String] {
+            if let s = sorted { return s }
+            let s = keys.sorted()
+            sorted = s
+            return s
+        }
+    }
+
     private var objects: [String: T] = [:]
-    private var indexFuncs: [String: IndexFunc] = [:]
-    private var indexes: [String: [String: Set<String>]] = [:]
+    private var indexFuncs: [(name: String, f: IndexFunc)] = []
+    private var indexes: [String: [String: Bucket]] = [:]
     private var handlers: [Handler] = []
     private var sortedKeysCache: [String]?
 
@@ -30,10 +44,9 @@ public final class Informer<T: Resource> {
 
     /// Adds an index; must be called before objects arrive.
     public func addIndex(_ name: String, _ f: @escaping IndexFunc) {
-        indexFuncs[name] = f
-        var idx: [String: Set<String>] = [:]
-        for (k, o) in objects { for v in f(o) { idx[v, default: []].insert(k) } }
-        indexes[name] = idx
+        indexFuncs.append((name, f))
+        indexes[name] = [:]
+        for (k, o) in objects { for v in f(o) { insert(name, v, k) } }
     }
 
     /// Registers an event handler (informer `AddEventHandler`).
@@ -59,29 +72,31 @@ public final class Informer<T: Resource> {
 
     /// Objects whose index `name` yields `value`, ordered by key.
     public func list(index name: String, value: String) -> [T] {
-        guard let keys = indexes[name]?[value] else { return [] }
-        return keys.sorted().map { objects[$0]! }
+        guard let bucket = indexes[name]?[value] else { return [] }
+        return bucket.sortedKeys().map { objects[$0]! }
     }
 
     /// Number of objects under an index value, without building a list.
     public func count(index name: String, value: String) -> Int {
-        indexes[name]?[value]?.count ?? 0
+        indexes[name]?[value]?.keys.count ?? 0
     }
 
     /// Applies one watch event to the cache and notifies handlers.
     public func apply(_ type: WatchEventType, _ object: T) {
         let key = object.key
         let old = objects[key]
-        if let old { unindex(key, old) }
         switch type {
         case .added, .modified:
             if old == nil { sortedKeysCache = nil }
             objects[key] = object
-            index(key, object)
+            reindex(key, old: old, new: object)
             let t: WatchEventType = old == nil ? .added : .modified
             for h in handlers { h(t, old, object) }
         case .deleted:
-            if old != nil { sortedKeysCache = nil }
+            if let old {
+                sortedKeysCache = nil
+                reindex(key, old: old, new: nil)
+            }
             objects.removeValue(forKey: key)
             for h in handlers { h(.deleted, old, object) }
         }
@@ -90,23 +105,37 @@ public final class Informer<T: Resource> {
     /// Replaces the whole content (initial list after a start or restart); handlers see adds.
     public func replace(with list: [T]) {
         objects.removeAll()
-        for (n, _) in indexes { indexes[n] = [:] }
+        for (n, _) in indexFuncs { indexes[n] = [:] }
         sortedKeysCache = nil
         for o in list { apply(.added, o) }
     }
 
-    private func index(_ key: String, _ o: T) {
+    /// Moves `key` between index values only where its values changed.
+    private func reindex(_ key: String, old: T?, new: T?) {
         for (name, f) in indexFuncs {
-            for v in f(o) { indexes[name]![v, default: []].insert(key) }
+            let before = old.map(f) ?? []
+            let after = new.map(f) ?? []
+            if before == after { continue }
+            for v in before where !after.contains(v) { remove(name, v, key) }
+            for v in after where !before.contains(v) { insert(name, v, key) }
         }
     }
-    private func unindex(_ key: String, _ o: T) {
-        for (name, f) in indexFuncs {
-            for v in f(o) {
-                indexes[name]![v]?.remove(key)
-                if indexes[name]![v]?.isEmpty == true { indexes[name]![v] = nil }
-            }
+
+    private func insert(_ name: String, _ value: String, _ key: String) {
+        let bucket: Bucket
+        if let b = indexes[name]![value] {
+            bucket = b
+        } else {
+            bucket = Bucket()
+            indexes[name]![value] = bucket
         }
+        if bucket.keys.insert(key).inserted { bucket.sorted = nil }
+    }
+
+    private func remove(_ name: String, _ value: String, _ key: String) {
+        guard let bucket = indexes[name]![value] else { return }
+        if bucket.keys.remove(key) != nil { bucket.sorted = nil }
+        if bucket.keys.isEmpty { indexes[name]![value] = nil }
     }
 }
 

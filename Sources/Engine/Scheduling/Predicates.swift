@@ -29,9 +29,12 @@ public enum NodeFitness {
 
     /// Checks `pod` against `node` alone. `podsOnNode` (used by the scheduler, not by BroadcastJob)
     /// adds the requests of pods already there to the resource check.
-    public static func check(_ pod: PodSpec, podMeta: ObjectMeta? = nil, node: Node, requestedOnNode: ResourceUsage? = nil) -> FitFailure? {
+    /// `ignoringNodeName` skips predicate 1, for a mock pod whose nodeName is the node itself
+    /// (so the template need not be copied to set it).
+    public static func check(_ pod: PodSpec, podMeta: ObjectMeta? = nil, node: Node, requestedOnNode: ResourceUsage? = nil,
+                             ignoringNodeName: Bool = false) -> FitFailure? {
         // 1. NodeName
-        if let n = pod.nodeName, !n.isEmpty, n != node.name { return .nodeName }
+        if !ignoringNodeName, let n = pod.nodeName, !n.isEmpty, n != node.name { return .nodeName }
         // 2. nodeSelector + required node affinity
         if !matchesNodeSelectorAndAffinity(pod, node: node) { return .nodeAffinity }
         // 3. taints (NoSchedule, NoExecute)
