@@ -127,12 +127,68 @@ extension JSONValue {
         return try JSONDecoder().decode(T.self, from: data)
     }
 
-    /// Serialized JSON text, keys sorted (so the same value always gives the same bytes).
+    /// Serialized JSON text, keys in stored order: the same value always gives the same bytes
+    /// (`JSONEncoder` does not keep a keyed container's order). `pretty` indents by two spaces.
     public func jsonText(pretty: Bool = false) -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes, .sortedKeys] : [.withoutEscapingSlashes, .sortedKeys]
-        let data = (try? enc.encode(self)) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        var out = ""
+        write(to: &out, pretty: pretty, indent: 0)
+        return out
+    }
+
+    private func write(to out: inout String, pretty: Bool, indent: Int) {
+        func newline(_ level: Int) {
+            guard pretty else { return }
+            out += "\n" + String(repeating: " ", count: level * 2)
+        }
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d):
+            if d.isFinite && d == d.rounded() && abs(d) < 1e15 { out += String(Int64(d)) } else if d.isFinite { out += String(d) } else { out += "null" }
+        case .string(let s): Self.writeString(s, to: &out)
+        case .array(let a):
+            out += "["
+            for (i, e) in a.enumerated() {
+                if i > 0 { out += "," }
+                newline(indent + 1)
+                e.write(to: &out, pretty: pretty, indent: indent + 1)
+            }
+            if !a.isEmpty { newline(indent) }
+            out += "]"
+        case .object(let o):
+            out += "{"
+            for (i, (k, e)) in o.enumerated() {
+                if i > 0 { out += "," }
+                newline(indent + 1)
+                Self.writeString(k, to: &out)
+                out += pretty ? ": " : ":"
+                e.write(to: &out, pretty: pretty, indent: indent + 1)
+            }
+            if !o.isEmpty { newline(indent) }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        out += "\""
     }
 
     /// What `self` has that `known` lacks: keys absent from `known`, recursively; arrays by index.

@@ -80,59 +80,8 @@ public final class SQLiteTrace: TraceSink {
         sqlite3_step(s)
     }
 
-    /// Compact JSON with keys in the value's stored order. (`JSONValue.jsonText` goes through
-    /// `JSONEncoder`, whose key order is not stable from one process to the next.)
-    static func json(_ v: JSONValue) -> String {
-        var out = ""
-        write(v, to: &out)
-        return out
-    }
-
-    private static func write(_ v: JSONValue, to out: inout String) {
-        switch v {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)") : "null"
-        case .string(let s): writeString(s, to: &out)
-        case .array(let a):
-            out += "["
-            for (i, e) in a.enumerated() {
-                if i > 0 { out += "," }
-                write(e, to: &out)
-            }
-            out += "]"
-        case .object(let o):
-            out += "{"
-            for (i, (k, e)) in o.enumerated() {
-                if i > 0 { out += "," }
-                writeString(k, to: &out)
-                out += ":"
-                write(e, to: &out)
-            }
-            out += "}"
-        }
-    }
-
-    private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
-    }
+    /// Compact JSON with keys in the value's stored order.
+    static func json(_ v: JSONValue) -> String { v.jsonText() }
 
     public func finish() {
         sqlite3_finalize(changeStmt)
