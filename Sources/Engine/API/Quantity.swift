@@ -174,7 +174,10 @@ public enum IntOrString: Hashable, Sendable, Codable, CustomStringConvertible {
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let i = try? c.decode(Int32.self) { self = .int(i); return }
-        self = .string(try c.decode(String.self))
+        guard let s = try? c.decode(String.self) else {
+            throw DecodingError.typeMismatch(IntOrString.self, .init(codingPath: decoder.codingPath, debugDescription: "expected an integer or a string such as \"50%\""))
+        }
+        self = .string(s)
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()

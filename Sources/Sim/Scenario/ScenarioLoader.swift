@@ -386,6 +386,9 @@ public enum ScenarioLoader {
         case "Int32", "Int64", "Int": return "an integer"
         case "Bool": return "true or false"
         case "Double": return "a number"
+        case "IntOrString": return "an integer or a percentage such as \"50%\""
+        case "Quantity": return "a quantity such as 100m, 2 or 16Gi"
+        case "Timestamp": return "an RFC 3339 time"
         default:
             if n.hasPrefix("Array") { return "a list" }
             if n.hasPrefix("Dictionary") { return "a map" }
