@@ -47,8 +47,24 @@ public final class BroadcastJobController: Reconciler {
 
     private func registerHandlers() {
         cache.broadcastJobs.addHandler { [unowned self] type, _, job in
-            if type == .deleted { mockFitMemo[job.uid] = nil }
+            if type == .deleted {
+                mockFitMemo[job.uid] = nil
+                views[job.uid] = nil
+            }
             queue.add(job.key)
+        }
+        // Keep the per-job views current (before the handlers below enqueue).
+        cache.pods.addHandler { [unowned self] type, old, pod in
+            guard !views.isEmpty else { return }
+            let before = old ?? (type == .deleted ? pod : nil)
+            let after: Pod? = type == .deleted ? nil : pod
+            let oldUID = before?.metadata.controllerRef?.uid
+            let newUID = after?.metadata.controllerRef?.uid
+            if let u = oldUID, let v = views[u] { v.podChanged(old: before, new: newUID == u ? after : nil) }
+            if let u = newUID, u != oldUID, let v = views[u] { v.podChanged(old: nil, new: after) }
+        }
+        cache.nodes.addHandler { [unowned self] _, _, node in
+            for v in views.values { v.nodeChanged(node.name) }
         }
         cache.pods.addHandler { [unowned self] type, old, pod in
             switch type {
@@ -136,6 +152,20 @@ public final class BroadcastJobController: Reconciler {
     /// template, or the pod's generation changes. This keeps a reconcile of a job on N nodes
     /// at O(N) dictionary lookups instead of O(N) predicate evaluations.
     private var mockFitMemo: [String: (template: PodSpec, byNode: [String: (rv: String, fits: Bool)])] = [:]
+    /// Incremental views of each job's pods and node roles, by job UID.
+    private var views: [String: BroadcastJobView] = [:]
+
+    /// The job's view, built from the cache the first time it is needed.
+    private func view(for job: BroadcastJob) -> BroadcastJobView {
+        if let v = views[job.uid], v.name == job.name {
+            if v.template != job.spec.template.spec { v.templateChanged(job.spec.template.spec) }
+            return v
+        }
+        let v = BroadcastJobView(job: job)
+        for p in cache.pods.list(index: InformerCache.byControllerUID, value: job.uid) { v.podChanged(old: nil, new: p) }
+        views[job.uid] = v
+        return v
+    }
     private var podFitMemo: [String: (generation: Int64, nodeRV: String, fits: Bool)] = [:]
 
     private func mockFits(jobUID: String, template: PodSpec, node: Node) -> Bool {
@@ -205,70 +235,33 @@ public final class BroadcastJobController: Reconciler {
         // 6. Phase.
         if (status.phase ?? "").isEmpty { status.phase = BroadcastJobPhase.running }
 
-        // 7. Pods owned by this job (controller ownerRef kind + UID, and the job's labels).
-        let pods = cache.pods.list(index: InformerCache.byControllerUID, value: job.uid).filter { p in
-            guard let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind, ref.uid == job.uid else { return false }
-            let l = p.metadata.labels ?? [:]
-            return l[Self.labelJobName] == job.name && l[Self.labelControllerUID] == job.uid
-        }
-        // 8. Node -> pod map; the later pod in list order wins.
-        var nodeToPod: [String: Pod] = [:]
-        nodeToPod.reserveCapacity(pods.count)
-        for pod in pods {
-            let node = pod.spec.assignedNode
-            if nodeToPod[node] != nil {
-                recorder.warning(job, "DuplicatePodCreatedOnSameNode", "Duplicated pod \(pod.name) found on same node \(node)")
-            }
-            nodeToPod[node] = pod
+        // 7. Pods owned by this job (controller ownerRef kind + UID, and the job's labels), kept
+        // in an incremental view (see BroadcastJobView) rather than re-listed.
+        let template = job.spec.template.spec
+        let view = view(for: job)
+        // 8. Node -> pod map; the later pod in list order wins, the others raise a warning.
+        for (pod, node) in view.duplicates() {
+            recorder.warning(job, "DuplicatePodCreatedOnSameNode", "Duplicated pod \(pod) found on same node \(node)")
         }
         // 10. Classify.
         let restartLimit = Int(job.spec.failurePolicy?.restartLimit ?? 0)
-        var active = 0, failed = 0, succeeded = 0
-        var activePods: [Pod] = []
-        var nonTerminalPods: [Pod] = []
-        var failedPodUIDs: [String] = []
-        for pod in pods {
-            switch pod.phase {
-            case PodPhase.succeeded: succeeded += 1
-            case PodPhase.failed:
-                failed += 1
-                failedPodUIDs.append(pod.uid)
-            default:
-                guard pod.metadata.deletionTimestamp == nil else { continue }
-                nonTerminalPods.append(pod)
-                if Self.isPodFailed(pod, restartLimit: restartLimit) {
-                    failed += 1
-                    failedPodUIDs.append(pod.uid)
-                } else {
-                    active += 1
-                    activePods.append(pod)
-                }
-            }
-        }
-        // 9 + 11. Nodes to run on.
-        var desiredNodes: [(node: String, pod: Pod?)] = []
-        var restNodesToRunPod: [Node] = []
-        var podsToDelete: [Pod] = []
-        let template = job.spec.template.spec
-        for node in cache.nodes.list() {
-            if let pod = nodeToPod[node.name] {
-                let fits = podFits(pod, node: node)
+        var (active, failed, succeeded) = view.counts(restartLimit: restartLimit)
+        func restartFailed(_ p: BroadcastJobView.PodInfo) -> Bool { p.live && p.onFailure && p.restarts > restartLimit }
+        // 9 + 11. Nodes to run on: each node's role, recomputed where something changed.
+        view.refresh(nodes: cache.nodes) { node, podKey in
+            if let podKey, let pod = cache.pods.get(podKey) {
                 // D-B5: only a pod that is still running is removed from a node that stopped fitting.
-                if !fits && pod.metadata.deletionTimestamp == nil && !pod.isTerminal {
-                    podsToDelete.append(pod)
-                    continue
-                }
-                desiredNodes.append((node.name, pod))
-            } else if mockFits(jobUID: job.uid, template: template, node: node) {
-                desiredNodes.append((node.name, nil))
-                restNodesToRunPod.append(node)
+                if !podFits(pod, node: node) && pod.metadata.deletionTimestamp == nil && !pod.isTerminal { return .deletePod }
+                return pod.isActive ? .activePod : .donePod
             }
+            return mockFits(jobUID: job.uid, template: template, node: node) ? .noPod : .notDesired
         }
+        let desiredCount = view.desired
         // 12. Counts.
         status.active = Int32(active)
         status.failed = Int32(failed)
         status.succeeded = Int32(succeeded)
-        status.desired = Int32(desiredNodes.count)
+        status.desired = Int32(desiredCount)
 
         // 13. A failed (Never) job only refreshes its counts.
         if status.phase == BroadcastJobPhase.failed {
@@ -296,6 +289,7 @@ public final class BroadcastJobController: Reconciler {
             case "Pause":
                 // D-B4: persisted, once per transition, only for failures not already acted on.
                 let acknowledged = Set((job.metadata.annotations?[Self.annotationPausedFailures] ?? "").split(separator: ",").map(String.init))
+                let failedPodUIDs = view.podKeys(where: { $0.failedPhase || restartFailed($0) }).map { view.pods[$0]!.uid }
                 if failedPodUIDs.contains(where: { !acknowledged.contains($0) }) {
                     return try pauseForFailure(job: job, status: status, failedPodUIDs: failedPodUIDs, requeueAfter: requeueAfter)
                 }
@@ -319,28 +313,35 @@ public final class BroadcastJobController: Reconciler {
         var reconcileError: Error?
         if jobFailed {
             // 17 + D-B8: no pod of a failed job is left running.
+            let nonTerminalPods = view.podKeys(where: { $0.live }).compactMap { cache.pods.get($0) }
+            let activeUIDs = Set(view.podKeys(where: { $0.live && !restartFailed($0) }).map { view.pods[$0]!.uid })
             let (deleted, err) = deletePods(job: job, pods: nonTerminalPods)
-            active -= deleted.filter { p in activePods.contains(where: { $0.uid == p.uid }) }.count
+            active -= deleted.filter { activeUIDs.contains($0.uid) }.count
             if let err { reconcileError = err }
             status.phase = BroadcastJobPhase.failed
             requeueAfter = finish(&status, type: "Failed", message: failureMessage, job: job, now: now)
             recorder.warning(job, failureReason, "\(failureMessage): \(succeeded) pods succeeded, \(failed) pods failed")
         } else {
             // 18a. Pods on nodes that stopped fitting.
+            let podsToDelete = view.nodesToDeleteOn().compactMap { view.winner(on: $0) }.compactMap { cache.pods.get($0) }
             if !podsToDelete.isEmpty {
+                let activeUIDs = Set(view.podKeys(where: { $0.live && !restartFailed($0) }).map { view.pods[$0]!.uid })
                 let (deleted, err) = deletePods(job: job, pods: podsToDelete)
-                active -= deleted.filter { p in activePods.contains(where: { $0.uid == p.uid }) }.count
+                active -= deleted.filter { activeUIDs.contains($0.uid) }.count
                 if let err { reconcileError = err }
             }
             // 18b. Create the missing pods.
-            if job.metadata.deletionTimestamp == nil && !restNodesToRunPod.isEmpty {
+            let restCount = view.count(.noPod)
+            if job.metadata.deletionTimestamp == nil && restCount > 0 {
                 // The pods created before a failing batch stay counted (D-B1 drops only the failed ones).
-                let created = reconcilePods(job: job, restNodes: restNodesToRunPod, active: active, desired: desiredNodes.count)
+                let created = reconcilePods(job: job, restCount: restCount, restNodes: { view.restNodes($0, nodes: cache.nodes) },
+                                            active: active, desired: desiredCount)
                 active = created.active
                 if let err = created.error { reconcileError = err }
             }
             // 18c. Complete?
-            if policyType != "Never" && !desiredNodes.isEmpty && desiredNodes.allSatisfy({ $0.pod.map { !$0.isActive } ?? false }) {
+            // Every desired node (as computed before this pass's creations) has a pod, none active.
+            if policyType != "Never" && desiredCount > 0 && restCount == 0 && view.count(.activePod) == 0 {
                 status.phase = BroadcastJobPhase.completed
                 requeueAfter = finish(&status, type: "Complete", message: "Job completed, \(succeeded) pods succeeded, \(failed) pods failed", job: job, now: now)
                 recorder.normal(job, "JobComplete", "Job \(job.namespace)/\(job.name) is completed, \(succeeded) pods succeeded, \(failed) pods failed")
@@ -483,7 +484,7 @@ public final class BroadcastJobController: Reconciler {
     /// `reconcilePods`: creates pods for the first nodes without one, within parallelism, in
     /// slow-start batches. Returns the new active count, which counts every pod created even when
     /// a later creation failed (D-B1: failed creations are not active), and the first error.
-    private func reconcilePods(job: BroadcastJob, restNodes: [Node], active: Int, desired: Int) -> (active: Int, error: APIError?) {
+    private func reconcilePods(job: BroadcastJob, restCount: Int, restNodes nodesFor: (Int) -> [Node], active: Int, desired: Int) -> (active: Int, error: APIError?) {
         let parallelismValue = job.spec.parallelism ?? .int(Int32.max)
         let parallelism: Int
         do {
@@ -497,7 +498,8 @@ public final class BroadcastJobController: Reconciler {
             return (active, nil)
         }
         if active == parallelism { return (active, nil) }
-        let diff = min(parallelism - active, restNodes.count)
+        let diff = min(parallelism - active, restCount)
+        let restNodes = nodesFor(diff)
         let key = job.key
         var batch = 1
         var index = 0

@@ -115,7 +115,12 @@ public final class NodeLifecycleController: Reconciler {
     /// `monitorNodeHealth`: every node, in name order; a node whose update fails is retried on its
     /// own key with back-off, and the pass comes back after `monitorPeriod`.
     private func monitor() -> ReconcileResult {
-        for node in cache.nodes.list() {
+        let now = clock.now
+        for key in cache.nodes.sortedKeys() {
+            guard let node = cache.nodes.get(key) else { continue }
+            // A node with a fresh heartbeat, Ready, and no condition taints needs nothing: the
+            // check is read-only, so a healthy cluster costs no copies or writes.
+            if isSettledHealthy(node, now: now) { continue }
             do {
                 _ = try syncNode(node)
             } catch {
@@ -124,6 +129,13 @@ public final class NodeLifecycleController: Reconciler {
         }
         queue.add(Self.monitorKey, after: monitorPeriod)
         return ReconcileResult(requeueAfter: monitorPeriod)
+    }
+
+    /// Ready, heard from within the grace period, and carrying no not-ready/unreachable taint:
+    /// `syncNode` would change nothing.
+    func isSettledHealthy(_ node: Node, now: Timestamp) -> Bool {
+        guard node.condition("Ready")?.status == "True", now.seconds(since: lastHeartbeat(node)) <= gracePeriod else { return false }
+        return !(node.spec?.taints ?? []).contains { $0.key == Self.unreachableTaintKey || $0.key == Self.notReadyTaintKey }
     }
 
     /// One node: health, condition taints, then its pods when it has NoExecute taints.

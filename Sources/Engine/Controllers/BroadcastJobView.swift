@@ -1,0 +1,167 @@
+import Foundation
+
+/// What one BroadcastJob's reconcile needs to know about its pods and the nodes, kept up to
+/// date from the informer events the controller already receives, so that a reconcile costs
+/// what changed rather than the size of the cluster.
+///
+/// It holds exactly the inputs of reference/broadcastjob.md 3.1 steps 7–11: the job's pods
+/// (controller owner reference and labels), their classification (step 10), the node → pod map
+/// with "the later pod in list order wins" (step 8), and for every node its role in step 11
+/// (not desired, desired without a pod, desired with an active or a finished pod, or its pod to
+/// be deleted). Pod changes mark their nodes dirty; node changes mark that node dirty in every
+/// view; a template change marks all nodes dirty. `refresh` recomputes only dirty nodes.
+///
+/// - Complexity: building a view is O(pods + nodes), once per job per controller start; after
+///   that a pod or node event is O(1) per view and a refresh is O(dirty nodes).
+final class BroadcastJobView {
+    enum NodeRole: Equatable { case notDesired, noPod, activePod, donePod, deletePod }
+
+    struct PodInfo {
+        var name: String
+        var uid: String
+        var node: String
+        var succeeded: Bool
+        var failedPhase: Bool
+        var deleting: Bool
+        var onFailure: Bool
+        var restarts: Int
+        /// Non-terminal and not being deleted (classified active or restart-limit failed).
+        var live: Bool { !succeeded && !failedPhase && !deleting }
+    }
+
+    let uid: String
+    let name: String
+    var template: PodSpec
+    private(set) var pods: [String: PodInfo] = [:]
+    /// Pod keys per assigned node ("" for pods with none).
+    private(set) var nodePods: [String: Set<String>] = [:]
+    private(set) var duplicateNodes = Set<String>()
+    private(set) var succeeded = 0
+    private(set) var failedPhase = 0
+    private(set) var live = 0
+    /// Live OnFailure pods with at least one restart: the only candidates for restart-limit failure.
+    private(set) var restarting = Set<String>()
+
+    private(set) var roles: [String: NodeRole] = [:]
+    private(set) var roleCounts: [NodeRole: Int] = [:]
+    private var deleteNodes = Set<String>()
+    private var dirty = Set<String>()
+    private var allDirty = true
+
+    init(job: BroadcastJob) {
+        uid = job.uid
+        name = job.name
+        template = job.spec.template.spec
+    }
+
+    /// Whether a pod belongs to this job: controller owner reference kind and UID, and both labels.
+    func owns(_ p: Pod) -> Bool {
+        guard let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind, ref.uid == uid else { return false }
+        let l = p.metadata.labels ?? [:]
+        return l[BroadcastJobController.labelJobName] == name && l[BroadcastJobController.labelControllerUID] == uid
+    }
+
+    // MARK: Pods
+
+    func podChanged(old: Pod?, new: Pod?) {
+        if let old, pods[old.key] != nil { remove(old.key) }
+        if let new, owns(new) { add(new) }
+    }
+
+    private func add(_ p: Pod) {
+        let key = p.key
+        if pods[key] != nil { remove(key) }
+        let info = PodInfo(name: p.name, uid: p.uid, node: p.spec.assignedNode, succeeded: p.phase == PodPhase.succeeded,
+                           failedPhase: p.phase == PodPhase.failed, deleting: p.metadata.deletionTimestamp != nil,
+                           onFailure: p.spec.restartPolicy == "OnFailure", restarts: p.totalRestarts)
+        pods[key] = info
+        if info.succeeded { succeeded += 1 } else if info.failedPhase { failedPhase += 1 } else if !info.deleting { live += 1 }
+        if info.live && info.onFailure && info.restarts > 0 { restarting.insert(key) }
+        nodePods[info.node, default: []].insert(key)
+        if nodePods[info.node]!.count > 1 { duplicateNodes.insert(info.node) }
+        dirty.insert(info.node)
+    }
+
+    private func remove(_ key: String) {
+        guard let info = pods.removeValue(forKey: key) else { return }
+        if info.succeeded { succeeded -= 1 } else if info.failedPhase { failedPhase -= 1 } else if !info.deleting { live -= 1 }
+        restarting.remove(key)
+        nodePods[info.node]?.remove(key)
+        if nodePods[info.node]?.isEmpty == true { nodePods[info.node] = nil }
+        if (nodePods[info.node]?.count ?? 0) < 2 { duplicateNodes.remove(info.node) }
+        dirty.insert(info.node)
+    }
+
+    // MARK: Classification (step 10)
+
+    /// (active, failed, succeeded) for a restart limit.
+    func counts(restartLimit: Int) -> (active: Int, failed: Int, succeeded: Int) {
+        let overLimit = restarting.reduce(0) { $0 + (pods[$1]!.restarts > restartLimit ? 1 : 0) }
+        return (live - overLimit, failedPhase + overLimit, succeeded)
+    }
+
+    /// Keys of pods, in list order, matching a predicate (for the rare paths that need the pods).
+    func podKeys(where f: (PodInfo) -> Bool) -> [String] {
+        pods.filter { f($0.value) }.keys.sorted()
+    }
+
+    /// Step 8's duplicate warnings, in pod list order: every pod after the first on its node.
+    func duplicates() -> [(pod: String, node: String)] {
+        var out: [(key: String, name: String, node: String)] = []
+        for node in duplicateNodes {
+            for key in nodePods[node]!.sorted().dropFirst() { out.append((key, pods[key]!.name, node)) }
+        }
+        return out.sorted { $0.key < $1.key }.map { ($0.name, $0.node) }
+    }
+
+    /// The pod step 8 maps to a node: the last of its pods in list order.
+    func winner(on node: String) -> String? { nodePods[node]?.max() }
+
+    // MARK: Nodes (step 11)
+
+    func nodeChanged(_ name: String) { dirty.insert(name) }
+    func templateChanged(_ t: PodSpec) {
+        template = t
+        allDirty = true
+    }
+
+    /// Recomputes the roles of dirty nodes (all of them after a template change or at first).
+    func refresh(nodes: Informer<Node>, role: (Node, String?) -> NodeRole) {
+        if allDirty {
+            roles.removeAll(keepingCapacity: true)
+            roleCounts.removeAll()
+            deleteNodes.removeAll()
+            for key in nodes.sortedKeys() { setRole(key, nodes.get(key).map { role($0, winner(on: key)) }) }
+            allDirty = false
+        } else {
+            for key in dirty { setRole(key, nodes.get(key).map { role($0, winner(on: key)) }) }
+        }
+        dirty.removeAll(keepingCapacity: true)
+    }
+
+    private func setRole(_ node: String, _ r: NodeRole?) {
+        if let old = roles[node] { roleCounts[old, default: 0] -= 1 }
+        roles[node] = r
+        if let r { roleCounts[r, default: 0] += 1 }
+        if r == .deletePod { deleteNodes.insert(node) } else { deleteNodes.remove(node) }
+    }
+
+    func count(_ r: NodeRole) -> Int { roleCounts[r] ?? 0 }
+    var desired: Int { count(.noPod) + count(.activePod) + count(.donePod) }
+
+    /// The first `limit` nodes without a pod, in node-list order.
+    func restNodes(_ limit: Int, nodes: Informer<Node>) -> [Node] {
+        guard limit > 0 else { return [] }
+        var out: [Node] = []
+        for key in nodes.sortedKeys() where roles[key] == .noPod {
+            out.append(nodes.get(key)!)
+            if out.count == limit { break }
+        }
+        return out
+    }
+
+    /// Nodes whose pod is to be deleted (step 11), in node-list order.
+    func nodesToDeleteOn() -> [String] {
+        deleteNodes.sorted()
+    }
+}
