@@ -23,24 +23,24 @@ public final class ScaleExpectations {
         self.timeout = timeout
     }
 
+    /// - Complexity: O(1); entries are mutated in place (a read-modify-write of the entry
+    ///   would copy its item table, making a broadcast to N nodes O(N²)).
     public func expect(_ key: String, _ action: Action, _ item: String) {
-        var e = entries[key] ?? Entry()
         switch action {
-        case .create: e.creates[item, default: 0] += 1
-        case .delete: e.deletes[item, default: 0] += 1
+        case .create: entries[key, default: Entry()].creates[item, default: 0] += 1
+        case .delete: entries[key, default: Entry()].deletes[item, default: 0] += 1
         }
-        entries[key] = e
     }
 
     public func observe(_ key: String, _ action: Action, _ item: String) {
-        guard var e = entries[key] else { return }
+        guard entries[key] != nil else { return }
         switch action {
         case .create:
-            if let n = e.creates[item] { e.creates[item] = n > 1 ? n - 1 : nil }
+            if let n = entries[key]!.creates[item] { entries[key]!.creates[item] = n > 1 ? n - 1 : nil }
         case .delete:
-            if let n = e.deletes[item] { e.deletes[item] = n > 1 ? n - 1 : nil }
+            if let n = entries[key]!.deletes[item] { entries[key]!.deletes[item] = n > 1 ? n - 1 : nil }
         }
-        if e.isEmpty { entries[key] = nil } else { entries[key] = e }
+        if entries[key]!.isEmpty { entries[key] = nil }
     }
 
     public enum Satisfaction: Equatable, Sendable {
@@ -54,11 +54,10 @@ public final class ScaleExpectations {
     /// `SatisfiedExpectations`, with expiry. The unsatisfied duration counts from the first call
     /// that found the key unsatisfied.
     public func check(_ key: String) -> Satisfaction {
-        guard var e = entries[key], !e.isEmpty else { return .satisfied }
+        guard let e = entries[key], !e.isEmpty else { return .satisfied }
         let now = clock.now
         guard let first = e.firstUnsatisfied else {
-            e.firstUnsatisfied = now
-            entries[key] = e
+            entries[key]!.firstUnsatisfied = now
             return .unsatisfied(retryAfter: timeout)
         }
         let waited = now.seconds(since: first)
