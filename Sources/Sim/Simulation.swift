@@ -13,6 +13,8 @@ public final class Simulation {
     let events = EventLog()
     var settings: Settings
     private(set) var kubelets: [String: Kubelet] = [:]
+    /// Nodes whose kubelet is stopped (nodeDown, or ready: false).
+    private(set) var stoppedKubelets = Set<String>()
     private(set) var controllerManager: ControllerManager!
     private(set) var scheduler: SchedulerComponent!
     var checker: Checker!
@@ -137,7 +139,10 @@ public final class Simulation {
             k.log = { [unowned self] line in digest.add("\(kernel.now.nanos) \(line)") }
             k.tell = { [unowned self] line in tell(line) }
             kubelets[name] = k
-            if !entry.ready { k.stop() }
+            if !entry.ready {
+                k.stop()
+                stoppedKubelets.insert(name)
+            }
         }
         if kubeletRouter == nil {
             let w = APIServer.Watcher(name: "kubelets", kinds: [.pod], delay: { [unowned self] in watchDelay() }, start: kernel.now) { [unowned self] type, obj in
@@ -201,6 +206,7 @@ public final class Simulation {
                 try server.delete(.node, namespace: "", name: name, uid: nil, at: now, actor: .scenario)
                 kubelets[name]?.stop()
                 kubelets[name] = nil
+                stoppedKubelets.remove(name)
                 tell("deleted node \(name)")
             } catch { fail(error.message) }
         case .cordon(let n): updateNode(n) { $0.spec = { var s = $0.spec ?? NodeSpec(); s.unschedulable = true; return s }($0) }; tell("cordoned \(n)")
@@ -233,10 +239,12 @@ public final class Simulation {
         case .nodeDown(let n):
             guard let k = kubelets[n] else { return fail("node \(n) has no kubelet") }
             k.stop()
+            stoppedKubelets.insert(n)
             tell("kubelet on \(n) stopped")
         case .nodeUp(let n):
             guard let k = kubelets[n] else { return fail("node \(n) has no kubelet") }
             k.resume()
+            stoppedKubelets.remove(n)
             tell("kubelet on \(n) resumed")
         case .fillDisk(let n, let size):
             guard let k = kubelets[n] else { return fail("node \(n) has no kubelet") }
@@ -315,6 +323,12 @@ final class KubeletLeases: NodeHeartbeats {
     unowned let sim: Simulation
     init(sim: Simulation) { self.sim = sim }
     func lastRenewTime(node: String) -> Timestamp? { sim.kubelets[node]?.lastLeaseRenewal }
+    /// A running kubelet renews every 10 s, so only stopped kubelets can be stale (when the grace
+    /// period is longer than the renew interval; otherwise every node is asked).
+    func nodesPossiblyNotRenewed(since time: Timestamp) -> [String]? {
+        guard sim.kernel.now.seconds(since: time) > 10 else { return nil }
+        return sim.stoppedKubelets.sorted()
+    }
 }
 
 public struct ActionError: Sendable {

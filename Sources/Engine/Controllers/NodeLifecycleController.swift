@@ -3,6 +3,13 @@ import Foundation
 /// How the controller learns when each node's kubelet last renewed its lease (the node heartbeat).
 public protocol NodeHeartbeats: AnyObject {
     func lastRenewTime(node: String) -> Timestamp?
+    /// The nodes whose heartbeat may be older than `time`, when the source can tell without
+    /// visiting every node (a lease store ordered by renew time can); nil means "ask each node".
+    func nodesPossiblyNotRenewed(since time: Timestamp) -> [String]?
+}
+
+extension NodeHeartbeats {
+    public func nodesPossiblyNotRenewed(since time: Timestamp) -> [String]? { nil }
 }
 
 /// kube-controller-manager's node lifecycle controller (`pkg/controller/nodelifecycle`, simplified)
@@ -79,15 +86,18 @@ public final class NodeLifecycleController: Reconciler {
             switch type {
             case .added:
                 if firstSeen[node.name] == nil { firstSeen[node.name] = clock.now }
+                noteAttention(node)
                 queue.add(Self.nodeKey(node.name))
             case .modified:
                 if firstSeen[node.name] == nil { firstSeen[node.name] = clock.now }
+                noteAttention(node)
                 guard let old else { queue.add(Self.nodeKey(node.name)); return }
                 if old.condition("Ready")?.status != node.condition("Ready")?.status || old.taints != node.taints {
                     queue.add(Self.nodeKey(node.name))
                 }
             case .deleted:
                 firstSeen[node.name] = nil
+                attention.remove(node.name)
                 let prefix = node.name + "\u{0}"
                 for k in taintFirstSeen.keys.filter({ $0.hasPrefix(prefix) }) { taintFirstSeen[k] = nil }
             }
@@ -98,6 +108,17 @@ public final class NodeLifecycleController: Reconciler {
             else { return }
             queue.add(Self.podKey(pod))
         }
+    }
+
+    /// Nodes the monitor must look at on every pass whatever their heartbeat says: not Ready,
+    /// carrying a condition taint, or with no heartbeat source to ask.
+    private var attention = Set<String>()
+
+    private func noteAttention(_ node: Node) {
+        let settled = node.condition("Ready")?.status == "True"
+            && !(node.spec?.taints ?? []).contains { $0.key == Self.unreachableTaintKey || $0.key == Self.notReadyTaintKey }
+            && heartbeats.lastRenewTime(node: node.name) != nil
+        if settled { attention.remove(node.name) } else { attention.insert(node.name) }
     }
 
     static func nodeKey(_ name: String) -> String { "node/\(name)" }
@@ -116,7 +137,13 @@ public final class NodeLifecycleController: Reconciler {
     /// own key with back-off, and the pass comes back after `monitorPeriod`.
     private func monitor() -> ReconcileResult {
         let now = clock.now
-        for key in cache.nodes.sortedKeys() {
+        // Every node, as upstream; or, when the heartbeat source can say which heartbeats may be
+        // stale, those plus the nodes needing attention (the others would be skipped below anyway).
+        var keys = cache.nodes.sortedKeys()
+        if let stale = heartbeats.nodesPossiblyNotRenewed(since: now.adding(seconds: -gracePeriod)) {
+            keys = attention.union(stale).sorted()
+        }
+        for key in keys {
             guard let node = cache.nodes.get(key) else { continue }
             // A node with a fresh heartbeat, Ready, and no condition taints needs nothing: the
             // check is read-only, so a healthy cluster costs no copies or writes.
