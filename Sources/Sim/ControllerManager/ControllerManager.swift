@@ -6,7 +6,7 @@ import Engine
 /// client with the `clientQPS`/`clientBurst` token bucket and `apiLatency`.
 /// `restart` loses queues, caches and expectations and rebuilds them from a fresh list.
 final class ControllerManager {
-    let world: Simulation
+    unowned let world: Simulation
     let client: SimClient
     let host: ControllerHost
     private(set) var running = false
