@@ -429,11 +429,6 @@ public enum ScenarioLoader {
         let off = scenario.offset(at)
         if off < 0 || off > scenario.duration { throw atn.error("at: \(formatSeconds(off)) is outside the scenario (0 to \(formatSeconds(scenario.duration)))") }
         let action: Action
-        func nodeArg(_ key: String) throws -> String {
-            let m = try v.fields(name, allowed: [key, "size", "key", "value", "effect", "labels"])
-            guard let nn = m[key] else { throw v.error("\(name) needs \(key)") }
-            return try nn.string(key)
-        }
         switch name {
         case "apply": action = .apply(try manifest(v, admission: admission))
         case "delete": action = .delete(try ref(v, "delete"))
@@ -451,11 +446,7 @@ public enum ScenarioLoader {
         case "taint":
             let m = try v.fields("taint", allowed: ["node", "key", "value", "effect"])
             guard let nd = m["node"] else { throw v.error("taint needs node") }
-            var copy = m
-            copy["node"] = nil
-            let t = try taint(YNode(node: v.node, file: v.file).withoutKey("node"))
-            _ = copy
-            action = .taint(node: try nd.string("node"), t)
+            action = .taint(node: try nd.string("node"), try taint(v.withoutKey("node")))
         case "untaint":
             let m = try v.fields("untaint", allowed: ["node", "key"])
             guard let nd = m["node"], let k = m["key"] else { throw v.error("untaint needs node and key") }
@@ -492,7 +483,6 @@ public enum ScenarioLoader {
         case "faults": action = .faults(try faults(v, "faults"))
         default: throw n.error("unknown action \(name)")
         }
-        _ = nodeArg
         return TimelineEntry(at: at, action: action, location: loc(n))
     }
 

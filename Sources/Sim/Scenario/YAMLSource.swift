@@ -41,7 +41,7 @@ struct YNode {
     }
 
     var isNull: Bool {
-        if case .scalar(let s) = node, Resolver.default.resolveTag(of: node) == .null { return true }
+        if case .scalar = node, Resolver.default.resolveTag(of: node) == .null { return true }
         return false
     }
 
@@ -100,7 +100,7 @@ struct YNode {
     }
 
     func bool(_ what: String) throws -> Bool {
-        guard case .scalar(let s) = node, Resolver.default.resolveTag(of: node) == .bool, let b = node.bool else {
+        guard case .scalar = node, Resolver.default.resolveTag(of: node) == .bool, let b = node.bool else {
             throw error("\(what) must be true or false, found \(kindName)")
         }
         return b
@@ -134,8 +134,7 @@ struct YNode {
         for k in path {
             switch cur.node {
             case .mapping(let m):
-                guard let (kn, v) = m.first(where: { $0.key.string == k.stringValue }) else { return cur }
-                _ = kn
+                guard let v = m.first(where: { $0.key.string == k.stringValue })?.value else { return cur }
                 cur = YNode(node: v, file: file)
             case .sequence(let s):
                 guard let i = k.intValue, i < s.count else { return cur }
