@@ -308,6 +308,10 @@ public final class Simulation {
             tell("BroadcastJob \(n.name) deleted")
         case (.job(let o)?, .job(let n)) where c.type != .deleted:
             if o.finishedCondition == nil, let f = n.finishedCondition { tell("Job \(n.name) \(f.type): \(f.message ?? "")") }
+        case (_, .advancedCronJob(let n)) where c.type == .added:
+            let zone = TimeZone(identifier: settings.timeZone) ?? TimeZone(identifier: "UTC")!
+            let next = AdvancedCronJobController.nextRun(of: n, after: c.time, localTimeZone: zone)
+            tell("AdvancedCronJob \(n.name) created, schedule \"\(n.spec.schedule)\"\(n.spec.timeZone.map { " in \($0)" } ?? ""): next run \(next.map { $0.rfc3339 } ?? "never")")
         case (_, .job(let n)) where c.type == .added:
             tell("Job \(n.name) created\(n.metadata.controllerRef.map { " by \($0.kind) \($0.name)" } ?? "")")
         case (_, .job(let n)) where c.type == .deleted:

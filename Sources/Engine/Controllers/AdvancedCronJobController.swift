@@ -275,11 +275,24 @@ public final class AdvancedCronJobController: Reconciler {
     /// `formatSchedule` (§2.6): a schedule containing `TZ` is used verbatim; otherwise a loadable `timeZone` is
     /// prefixed as `TZ=<zone> `; an unloadable one is ignored.
     func formatSchedule(_ spec: AdvancedCronJobSpec) -> String {
+        Self.formatSchedule(spec, localTimeZone: localTimeZone)
+    }
+
+    static func formatSchedule(_ spec: AdvancedCronJobSpec, localTimeZone: TimeZone) -> String {
         if spec.schedule.contains("TZ") { return spec.schedule }
         if let tz = spec.timeZone, case .success = GoLocation.load(tz, local: localTimeZone) {
             return "TZ=\(tz) \(spec.schedule)"
         }
         return spec.schedule
+    }
+
+    /// The first fire time of an AdvancedCronJob's schedule strictly after `time`, as this
+    /// controller reads the schedule (time zone rules included); nil when it never fires.
+    /// kruise logs it as "sleeping until next now … and next run …".
+    public static func nextRun(of acj: AdvancedCronJob, after time: Timestamp, localTimeZone: TimeZone) -> Timestamp? {
+        guard let schedule = try? CronSchedule.parse(formatSchedule(acj.spec, localTimeZone: localTimeZone), defaultZone: localTimeZone),
+              let next = schedule.next(afterUnixSeconds: time.unixSeconds) else { return nil }
+        return Timestamp(unixSeconds: next)
     }
 
     /// `getNextSchedule` (§2.4) with D-A1 and D-A2: the latest fire time in (earliest, now], where earliest is
