@@ -82,6 +82,8 @@ final class Checker {
         case .job(let j):
             ownerNames[j.uid] = "Job \(j.name)"
             if c.type == .added, active("cronOnTime") { checkCronChild(meta: j.metadata, kind: "Job") }
+        case .advancedCronJob(let a):
+            if c.type != .deleted, active("cronOnTime") { watchSlots(a) }
         default:
             break
         }
@@ -149,6 +151,9 @@ final class Checker {
         guard let ref = meta.controllerRef, ref.kind == AdvancedCronJob.kind,
               let s = meta.annotations?["apps.kruise.io/scheduled-at"], let scheduled = Timestamp(rfc3339: s),
               let created = meta.creationTimestamp else { return }
+        createdSlots.insert("\(ref.uid)@\(scheduled.unixSeconds)")
+        // A slot already reported as missed is not reported again for being late.
+        if reported.contains("cronOnTime|slot \(ref.uid)@\(scheduled.unixSeconds)") { return }
         let r = reactionBound(writes: 1)
         let late = created.seconds(since: scheduled)
         if late > r && !sim.controllerManager.wasDown(at: scheduled) && !blockedByForbid(owner: ref, namespace: meta.namespace ?? "", scheduled: scheduled, child: meta.name ?? "") {
@@ -156,6 +161,43 @@ final class Checker {
                     "\(kind) \(meta.name ?? "") of AdvancedCronJob \(ref.name) was created at \(created), \(formatSeconds(late)) after its scheduled time \(scheduled) (bound \(formatSeconds(r)))",
                     objects: ["AdvancedCronJob/\(meta.namespace ?? "")/\(ref.name)", "\(kind)/\(meta.namespace ?? "")/\(meta.name ?? "")"])
         }
+    }
+
+    // MARK: cronOnTime: slots that never got a child
+
+    /// Scheduled instants (uid@unix seconds) for which a child was created.
+    private var createdSlots = Set<String>()
+    /// The slot each AdvancedCronJob (by uid) is being watched for.
+    private var watchedSlot: [String: Int64] = [:]
+
+    /// Follows an AdvancedCronJob's schedule: each fire time gets a check R after it. `@every`
+    /// schedules are left to the lateness check (their grid moves with each reconcile).
+    private func watchSlots(_ acj: AdvancedCronJob, after: Timestamp? = nil) {
+        guard !acj.spec.schedule.hasPrefix("@every"), !acj.spec.schedule.contains("@every") else { return }
+        let zone = TimeZone(identifier: sim.settings.timeZone) ?? TimeZone(identifier: "UTC")!
+        let from = max(after ?? sim.kernel.now, acj.metadata.creationTimestamp ?? sim.kernel.now)
+        guard let next = AdvancedCronJobController.nextRun(of: acj, after: from, localTimeZone: zone) else { return }
+        if let w = watchedSlot[acj.uid], w <= next.unixSeconds, w > from.unixSeconds { return }
+        watchedSlot[acj.uid] = next.unixSeconds
+        let key = acj.key, uid = acj.uid
+        sim.kernel.schedule(at: next.adding(seconds: reactionBound(writes: 1) + 0.001)) { [weak self] in
+            self?.checkSlot(acjKey: key, uid: uid, slot: next)
+        }
+    }
+
+    private func checkSlot(acjKey: String, uid: String, slot: Timestamp) {
+        guard case .advancedCronJob(let acj)? = sim.server.get(.advancedCronJob, key: acjKey), acj.uid == uid,
+              watchedSlot[uid] == slot.unixSeconds else { return }
+        watchedSlot[uid] = nil
+        defer { watchSlots(acj, after: slot) }
+        if createdSlots.contains("\(uid)@\(slot.unixSeconds)") { return }
+        if acj.spec.paused == true || sim.controllerManager.wasDown(at: slot) { return }
+        let ref = OwnerReference(apiVersion: AdvancedCronJob.defaultAPIVersion, kind: AdvancedCronJob.kind, name: acj.name, uid: uid)
+        if blockedByForbid(owner: ref, namespace: acj.namespace, scheduled: slot, child: "") { return }
+        let r = reactionBound(writes: 1)
+        violate("cronOnTime", once: "slot \(uid)@\(slot.unixSeconds)",
+                "AdvancedCronJob \(acj.name) created no child for its scheduled time \(slot) within \(formatSeconds(r)) (expected \(acj.name)-\(slot.unixSeconds))",
+                objects: ["AdvancedCronJob/\(acjKey)"])
     }
 
     /// Under concurrencyPolicy Forbid a slot waits while an earlier child is still running:

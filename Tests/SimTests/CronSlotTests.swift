@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import Sim
+
+/// cronOnTime follows each AdvancedCronJob's schedule: a slot with no child within R is a
+/// violation, unless the job was paused, the controller manager was down, or Forbid held it.
+@Suite struct CronSlotTests {
+    static func yaml(timeline: String, invariant: String = "") -> String {
+        """
+        duration: 4m
+        nodes: [{name: n1}]
+        images: {tick: {run: 5s}}
+        manifests:
+          - apiVersion: apps.kruise.io/v1beta1
+            kind: AdvancedCronJob
+            metadata: {name: tick}
+            spec:
+              schedule: "* * * * *"
+              template:
+                broadcastJobTemplate:
+                  spec:
+                    template: {spec: {restartPolicy: Never, containers: [{name: t, image: tick}]}}
+        timeline:
+        \(timeline)
+        \(invariant)
+        """
+    }
+
+    func run(_ text: String) throws -> RunOutcome {
+        Simulation(scenario: try ScenarioLoader.load(text: text, file: "cron-slot.yaml")).run()
+    }
+
+    @Test func aSlotWithNoChildIsReportedOnce() throws {
+        // Every controller write fails from 1m30s to 2m30s: the 2m slot gets no child in time.
+        let o = try run(Self.yaml(timeline: """
+          - {at: 1m30s, faults: {errorRate: 1}}
+          - {at: 2m30s, faults: {errorRate: 0}}
+        """))
+        let v = o.violations.filter { $0.invariant == "cronOnTime" }
+        #expect(v.count == 1, "\(v.map(\.message))")
+        #expect(v.first?.message.contains("created no child for its scheduled time 2024-01-01T00:02:00Z") == true, "\(v.first?.message ?? "")")
+        #expect(v.first?.message.contains("tick-1704067320") == true)
+        #expect(v.first.map { $0.time.seconds(since: o.scenario.start) } ?? 0 > 120)
+        #expect(v.first.map { $0.time.seconds(since: o.scenario.start) } ?? 999 < 122)
+    }
+
+    @Test func pausedAndDownTimesAreExcused() throws {
+        let o = try run(Self.yaml(timeline: """
+          - {at: 50s, patch: {ref: acj/tick, merge: {spec: {paused: true}}}}
+          - {at: 2m10s, stopControllers: true}
+          - {at: 2m20s, patch: {ref: acj/tick, merge: {spec: {paused: false}}}}
+          - {at: 3m30s, startControllers: true}
+        """))
+        #expect(o.violations.isEmpty, "\(o.violations.map(\.message))")
+    }
+
+    @Test func violatedModeDemandsIt() throws {
+        let o = try run(Self.yaml(timeline: """
+          - {at: 1m30s, faults: {errorRate: 1}}
+          - {at: 2m30s, faults: {errorRate: 0}}
+        """, invariant: "invariants: {cronOnTime: violated}"))
+        #expect(o.passed)
+    }
+}
