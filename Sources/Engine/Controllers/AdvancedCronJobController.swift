@@ -421,24 +421,10 @@ public final class AdvancedCronJobController: Reconciler {
             o.status = status
             return o
         }
-        var lastError: APIError
-        do {
-            return try client.updateStatus(applied(acj))
-        } catch {
-            lastError = error
-        }
-        var tries = 1
-        while lastError.isConflict && tries < 5 {
-            tries += 1
-            do throws(APIError) {
-                let fresh = try client.get(AdvancedCronJob.self, namespace: acj.namespace, name: acj.name)
-                if fresh.uid != acj.uid { throw APIError.notFound("advancedcronjobs", acj.name) }
-                return try client.updateStatus(applied(fresh))
-            } catch {
-                lastError = error
-            }
-        }
-        throw lastError
+        return try client.retryOnConflict(acj) { base, isRetry throws(APIError) in
+            if isRetry && base.uid != acj.uid { throw APIError.notFound("advancedcronjobs", acj.name) }
+            return .written(try client.updateStatus(applied(base)))
+        }!
     }
 
     // MARK: - Helpers

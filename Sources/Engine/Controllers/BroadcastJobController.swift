@@ -391,12 +391,10 @@ public final class BroadcastJobController: Reconciler {
         var stored = cache.broadcastJobs.get(job.key) ?? job
         stored.metadata.resourceVersion = job.metadata.resourceVersion  // ours may be newer (recordUnpause)
         var wasPaused = false
-        let written = try retryOnConflict(job) { fresh throws(APIError) in
-            wasPaused = fresh.spec.paused == true
-            return try client.update(paused(fresh))
-        } first: { () throws(APIError) in
-            try client.update(paused(stored))
-        }
+        let written: BroadcastJob = try client.retryOnConflict(stored) { base, isRetry throws(APIError) in
+            if isRetry { wasPaused = base.spec.paused == true }
+            return .written(try client.update(paused(base)))
+        }!
         if !wasPaused {
             recorder.warning(job, "Paused", "job is paused, due to failed pod")
         }
@@ -413,27 +411,20 @@ public final class BroadcastJobController: Reconciler {
     /// finds the stored phase already running and records nothing. On success, `job` carries the
     /// new resourceVersion so the pass's final status write does not conflict with its own write.
     private func recordUnpause(_ job: inout BroadcastJob, status: BroadcastJobStatus) throws {
-        var transitionedElsewhere = false
         var toWrite = job
         toWrite.status = status
-        do {
-            let written = try retryOnConflict(job) { fresh throws(APIError) in
-                guard fresh.status?.phase == BroadcastJobPhase.paused else {
-                    transitionedElsewhere = true
-                    return nil
-                }
-                var f = fresh
-                f.status = status
-                if let start = fresh.status?.startTime { f.status?.startTime = start }
-                return try client.updateStatus(f)
-            } first: { () throws(APIError) in
-                try client.updateStatus(toWrite)
-            }
-            job.metadata.resourceVersion = written.metadata.resourceVersion
-            recorder.normal(job, "Continue", "continue to process job")
-        } catch where transitionedElsewhere {
-            // Already running in the store: another pass recorded Continue.
+        let written: BroadcastJob? = try client.retryOnConflict(toWrite) { base, isRetry throws(APIError) in
+            guard isRetry else { return .written(try client.updateStatus(base)) }
+            // Already running in the store: another pass made the transition and recorded Continue.
+            guard base.status?.phase == BroadcastJobPhase.paused else { return .skip }
+            var f = base
+            f.status = status
+            if let start = base.status?.startTime { f.status?.startTime = start }
+            return .written(try client.updateStatus(f))
         }
+        guard let written else { return }
+        job.metadata.resourceVersion = written.metadata.resourceVersion
+        recorder.normal(job, "Continue", "continue to process job")
     }
 
     /// D-B3: a status update that conflicts is retried (re-read, re-apply) up to 5 tries.
@@ -444,39 +435,14 @@ public final class BroadcastJobController: Reconciler {
     /// stand; the conflict is then returned, and the next pass starts from the newer cache).
     private func writeStatus(_ job: BroadcastJob) throws {
         let status = job.status
-        _ = try retryOnConflict(job) { fresh throws(APIError) in
-            if fresh.isFinished { return nil }
-            var f = fresh
+        let _: BroadcastJob? = try client.retryOnConflict(job) { base, isRetry throws(APIError) in
+            guard isRetry else { return .written(try client.updateStatus(base)) }
+            if base.isFinished { return .abandon }
+            var f = base
             f.status = status
-            if let start = fresh.status?.startTime { f.status?.startTime = start }
-            return try client.updateStatus(f)
-        } first: { () throws(APIError) in
-            try client.updateStatus(job)
+            if let start = base.status?.startTime { f.status?.startTime = start }
+            return .written(try client.updateStatus(f))
         }
-    }
-
-    /// Runs `first`; on a conflict, re-reads the job and runs `reapply` on it, up to 5 tries in
-    /// all. `reapply` returns nil to give up (the last conflict is then thrown).
-    private func retryOnConflict(_ job: BroadcastJob, _ reapply: (BroadcastJob) throws(APIError) -> BroadcastJob?,
-                                 first: () throws(APIError) -> BroadcastJob) throws -> BroadcastJob {
-        var lastError: APIError
-        do {
-            return try first()
-        } catch {
-            lastError = error
-        }
-        var tries = 1
-        while lastError.isConflict && tries < 5 {
-            tries += 1
-            do {
-                let fresh = try client.get(BroadcastJob.self, namespace: job.namespace, name: job.name)
-                guard let written = try reapply(fresh) else { break }
-                return written
-            } catch {
-                lastError = error
-            }
-        }
-        throw lastError
     }
 
     // MARK: - Pods

@@ -578,32 +578,24 @@ public final class JobController: Reconciler {
     private func writeStatus(_ job: Job, old: JobStatus, resetStartTime: Bool) throws {
         let status = job.status ?? JobStatus()
         let changedConditions = (status.conditions ?? []).filter { !(old.conditions ?? []).contains($0) }
-        var attempt = job
-        var tries = 0
-        while true {
-            tries += 1
-            do {
-                _ = try client.updateStatus(attempt)
-                return
-            } catch {
-                guard error.isConflict, tries < 5 else { throw error }
-                var fresh = try client.get(Job.self, namespace: job.namespace, name: job.name)
-                guard fresh.uid == job.uid, fresh.finishedCondition == nil else { return }
-                var merged = fresh.status ?? JobStatus()
-                merged.active = status.active
-                merged.ready = status.ready
-                merged.succeeded = status.succeeded
-                merged.failed = status.failed
-                if resetStartTime || merged.startTime == nil { merged.startTime = status.startTime }
-                if status.completionTime != nil { merged.completionTime = status.completionTime }
-                var conditions = merged.conditions ?? []
-                for c in changedConditions {
-                    if let i = conditions.firstIndex(where: { $0.type == c.type }) { conditions[i] = c } else { conditions.append(c) }
-                }
-                merged.conditions = conditions.isEmpty ? nil : conditions
-                fresh.status = merged
-                attempt = fresh
+        let _: Job? = try client.retryOnConflict(job) { base, isRetry throws(APIError) in
+            guard isRetry else { return .written(try client.updateStatus(base)) }
+            guard base.uid == job.uid, base.finishedCondition == nil else { return .skip }
+            var fresh = base
+            var merged = fresh.status ?? JobStatus()
+            merged.active = status.active
+            merged.ready = status.ready
+            merged.succeeded = status.succeeded
+            merged.failed = status.failed
+            if resetStartTime || merged.startTime == nil { merged.startTime = status.startTime }
+            if status.completionTime != nil { merged.completionTime = status.completionTime }
+            var conditions = merged.conditions ?? []
+            for c in changedConditions {
+                if let i = conditions.firstIndex(where: { $0.type == c.type }) { conditions[i] = c } else { conditions.append(c) }
             }
+            merged.conditions = conditions.isEmpty ? nil : conditions
+            fresh.status = merged
+            return .written(try client.updateStatus(fresh))
         }
     }
 

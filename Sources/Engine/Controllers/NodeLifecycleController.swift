@@ -285,18 +285,10 @@ public final class NodeLifecycleController: Reconciler {
     /// a conflict up to 5 tries. `change` returns false when nothing needs writing; the result is
     /// then nil.
     private func updateNode(_ cached: Node, status: Bool, _ change: (inout Node) -> Bool) throws -> Node? {
-        var base = cached
-        var tries = 0
-        while true {
-            tries += 1
+        try client.retryOnConflict(cached) { base, _ throws(APIError) in
             var n = base
-            guard change(&n) else { return nil }
-            do {
-                return status ? try client.updateStatus(n) : try client.update(n)
-            } catch {
-                guard error.isConflict, tries < 5 else { throw error }
-                base = try client.get(Node.self, namespace: "", name: cached.name)
-            }
+            guard change(&n) else { return .skip }
+            return .written(status ? try client.updateStatus(n) : try client.update(n))
         }
     }
 

@@ -99,7 +99,48 @@ public protocol Client: AnyObject {
     func bind(namespace: String, name: String, uid: String?, nodeName: String) throws(APIError)
 }
 
+/// What one attempt of ``Client/retryOnConflict(_:attempts:_:)`` did.
+public enum ConflictRetryStep<R> {
+    /// Written; retrying stops with this result.
+    case written(R)
+    /// Nothing needs writing (any more); retrying stops and returns nil.
+    case skip
+    /// Stop retrying: the conflict that led to this attempt stands and is thrown
+    /// (on the first attempt, when there was none yet, nil is returned).
+    case abandon
+}
+
 extension Client {
+    /// client-go `retry.RetryOnConflict` with a re-read: `attempt` runs on `current`, then after
+    /// each Conflict on a fresh live read of the same object, up to `attempts` tries in all. Any
+    /// other error, from a write or a re-read, is thrown at once; so is the last conflict.
+    /// `isRetry` tells an attempt whether `base` is the re-read (a computed status may then need
+    /// merging rather than overwriting).
+    public func retryOnConflict<T: Resource, R>(_ current: T, attempts: Int = 5,
+                                                _ attempt: (_ base: T, _ isRetry: Bool) throws(APIError) -> ConflictRetryStep<R>) throws(APIError) -> R? {
+        var base = current
+        var lastConflict: APIError?
+        for tryNumber in 1...max(1, attempts) {
+            let step: ConflictRetryStep<R>
+            do {
+                step = try attempt(base, tryNumber > 1)
+            } catch {
+                guard error.isConflict, tryNumber < attempts else { throw error }
+                lastConflict = error
+                base = try get(T.self, namespace: current.namespace, name: current.name)
+                continue
+            }
+            switch step {
+            case .written(let r): return r
+            case .skip: return nil
+            case .abandon:
+                if let lastConflict { throw lastConflict }
+                return nil
+            }
+        }
+        return nil
+    }
+
     /// Deletes an object of a kind known only at run time.
     public func delete(kind: KnownKind, namespace: String, name: String, uid: String?) throws(APIError) {
         switch kind {
