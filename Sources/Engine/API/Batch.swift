@@ -8,11 +8,12 @@ public struct JobCondition: Codable, Hashable, Sendable {
     public var lastTransitionTime: Timestamp?
     public var reason: String?
     public var message: String?
+    /// Both times are `time` at whole seconds, as a `metav1.Time` is stored.
     public init(type: String, status: String, time: Timestamp, reason: String?, message: String?) {
         self.type = type
         self.status = status
-        self.lastProbeTime = time
-        self.lastTransitionTime = time
+        self.lastProbeTime = time.wholeSeconds
+        self.lastTransitionTime = time.wholeSeconds
         self.reason = reason
         self.message = message
     }

@@ -205,12 +205,13 @@ public enum IntOrString: Hashable, Sendable, Codable, CustomStringConvertible {
         case .int(let i):
             return Int(i)
         case .string(let s):
-            let digits = s.hasSuffix("%") ? String(s.dropLast()) : s
-            guard let v = Int(digits) else {
-                throw PercentError(description: "invalid value for IntOrString: invalid value \"\(s)\": strconv.Atoi: parsing \"\(digits)\": invalid syntax")
-            }
+            // `getIntOrPercentValueSafely`: the `%` suffix is checked before the number.
             guard s.hasSuffix("%") else {
                 throw PercentError(description: "invalid value for IntOrString: invalid type: string is not a percentage")
+            }
+            let digits = String(s.dropLast())
+            guard let v = Int(digits) else {
+                throw PercentError(description: "invalid value for IntOrString: invalid value \"\(s)\": strconv.Atoi: parsing \"\(digits)\": invalid syntax")
             }
             if roundUp {
                 let p = v * total

@@ -28,7 +28,10 @@ public struct AdmissionOptions: Sendable {
 /// - Node: allocatable defaults to capacity; name and taints validated.
 /// - Event: accepted as is.
 ///
-/// Errors are collected in upstream order and reported together, identical messages once (`ToAggregate`).
+/// Errors are collected in upstream order and reported together, identical messages once (`ToAggregate`). The API
+/// server's own checks answer 422 `Kind.group "name" is invalid: ...`; a kruise validating webhook's rejection is
+/// reported as the API server relays it (`ToStatusErr`): `admission webhook "<webhook>" denied the request: ...`
+/// with the webhook's code (500 for BroadcastJob, 422 for AdvancedCronJob) and no reason.
 /// Cost: linear in the size of the object, plus one encoding of the spec on updates that need an immutability
 /// comparison.
 public enum Admission {
@@ -53,6 +56,7 @@ public enum Admission {
 
         let admitted: APIObject
         let errors: [FieldError]
+        var denial: WebhookDenial?
         switch obj {
         case .pod(let p):
             let (o, e) = PodValidation.admit(p, old: oldSameKind.flatMap(Pod.unwrap), options: options)
@@ -61,11 +65,11 @@ public enum Admission {
             let (o, e) = JobAdmission.admit(j, old: oldSameKind.flatMap(Job.unwrap))
             (admitted, errors) = (.job(o), e)
         case .broadcastJob(let b):
-            let (o, e) = BroadcastJobAdmission.admit(b, old: oldSameKind.flatMap(BroadcastJob.unwrap))
-            (admitted, errors) = (.broadcastJob(o), e)
+            let (o, e, w) = BroadcastJobAdmission.admit(b, old: oldSameKind.flatMap(BroadcastJob.unwrap))
+            (admitted, errors, denial) = (.broadcastJob(o), e, w)
         case .advancedCronJob(let a):
-            let (o, e) = AdvancedCronJobAdmission.admit(a, old: oldSameKind.flatMap(AdvancedCronJob.unwrap))
-            (admitted, errors) = (.advancedCronJob(o), e)
+            let (o, e, w) = AdvancedCronJobAdmission.admit(a, old: oldSameKind.flatMap(AdvancedCronJob.unwrap))
+            (admitted, errors, denial) = (.advancedCronJob(o), e, w)
         case .node(let n):
             let (o, e) = NodeAdmission.admit(n, old: oldSameKind.flatMap(Node.unwrap))
             (admitted, errors) = (.node(o), e)
@@ -73,6 +77,7 @@ public enum Admission {
             (admitted, errors) = (obj, [])
         }
         if errors.isEmpty { return admitted }
+        if let denial { throw denial.error(causes: errors.dedupedByMessage()) }
         throw invalid(kind: admitted.kind, name: admitted.metadata.name ?? "", causes: errors.dedupedByMessage())
     }
 
@@ -85,5 +90,20 @@ public enum Admission {
             return APIError(code: 422, reason: .invalid, message: "\(kind.rawValue) \"\(name)\" is invalid: \(body)")
         }
         return APIError.invalid(kind: kind.rawValue, name: name, causes: causes)
+    }
+}
+
+/// A validating webhook that rejected a request, as the API server reports it (`webhook/errors.ToStatusErr`): the
+/// webhook's code, an empty reason (`StatusReasonUnknown`) and
+/// `admission webhook "<name>" denied the request: <aggregate>`.
+struct WebhookDenial: Sendable {
+    var name: String
+    var code: Int
+
+    /// `ToAggregate().Error()`: one message as is, several in brackets joined by ", ".
+    func error(causes: [FieldError]) -> APIError {
+        let list = causes.map(\.description)
+        let body = list.count == 1 ? list[0] : "[" + list.joined(separator: ", ") + "]"
+        return APIError(code: code, reason: .unknown, message: "admission webhook \"\(name)\" denied the request: \(body)")
     }
 }

@@ -76,15 +76,23 @@ enum BroadcastJobAdmission {
         return errs
     }
 
-    static func admit(_ job: BroadcastJob, old: BroadcastJob?) -> (BroadcastJob, [FieldError]) {
+    /// The validating webhook's name and the code of its rejection: the handler answers
+    /// `admission.Errored(http.StatusInternalServerError, allErrs.ToAggregate())`.
+    static let webhook = WebhookDenial(name: "vbroadcastjob.kb.io", code: 500)
+
+    /// Returns the admitted job, its errors, and who reports them: the API server's own checks (metadata) or,
+    /// when those pass, the validating webhook.
+    static func admit(_ job: BroadcastJob, old: BroadcastJob?) -> (BroadcastJob, [FieldError], WebhookDenial?) {
         var j = job
         setDefaults(&j, injectTemplateDefaults: old.map { $0.spec.template != j.spec.template } ?? true)
         if old == nil { j.status = nil }
+        // `paused` is `bool` with `omitempty` in the Go type: the webhook's patch drops `paused: false`.
+        if j.spec.paused == false { j.spec.paused = nil }
         let serverErrs = customResourceMetaErrors(j.metadata, old: old?.metadata)
-        if !serverErrs.isEmpty { return (j, serverErrs) }
+        if !serverErrs.isEmpty { return (j, serverErrs, nil) }
         var errs = ObjectMetaValidation.validate(j.metadata, namespaced: true, nameFunc: validateName)
         errs += validateSpec(j.spec)
-        return (j, errs)
+        return (j, errs, webhook)
     }
 }
 
@@ -241,7 +249,13 @@ enum AdvancedCronJobAdmission {
         return [FieldError(.forbidden, field: "spec", updateMsg)]
     }
 
-    static func admit(_ acj: AdvancedCronJob, old: AdvancedCronJob?) -> (AdvancedCronJob, [FieldError]) {
+    /// The validating webhook's name and the code of its rejection: `admission.Errored(http.StatusUnprocessableEntity,
+    /// allErrs.ToAggregate())` on create and on update.
+    static let webhook = WebhookDenial(name: "vadvancedcronjob.kb.io", code: 422)
+
+    /// Returns the admitted object, its errors, and who reports them: the API server's own checks (metadata, the
+    /// CRD's `concurrencyPolicy` enum) or, when those pass, the validating webhook.
+    static func admit(_ acj: AdvancedCronJob, old: AdvancedCronJob?) -> (AdvancedCronJob, [FieldError], WebhookDenial?) {
         var a = acj
         setDefaults(&a, injectTemplateDefaults: old.map { $0.spec.template != a.spec.template } ?? true)
         if old == nil { a.status = nil }
@@ -249,7 +263,7 @@ enum AdvancedCronJobAdmission {
         if let cp = a.spec.concurrencyPolicy, !concurrencyPolicies.contains(cp) {
             serverErrs.append(KubeValidation.notSupported("spec.concurrencyPolicy", cp, concurrencyPolicies))
         }
-        if !serverErrs.isEmpty { return (a, serverErrs) }
+        if !serverErrs.isEmpty { return (a, serverErrs, nil) }
         var errs: [FieldError]
         if let old {
             errs = ObjectMetaValidation.validateUpdate(a.metadata, old: old.metadata)
@@ -259,6 +273,6 @@ enum AdvancedCronJobAdmission {
             errs = ObjectMetaValidation.validate(a.metadata, namespaced: true, nameFunc: validateName)
             errs += validateSpec(a.spec)
         }
-        return (a, errs)
+        return (a, errs, webhook)
     }
 }

@@ -26,7 +26,8 @@ import Foundation
 public final class AdvancedCronJobController: Reconciler {
     public let name = "advancedcronjob-controller"
 
-    /// The annotation holding a child's scheduled time, RFC 3339 in UTC, whole seconds.
+    /// The annotation holding a child's scheduled time, RFC 3339 at whole seconds with the offset of the
+    /// controller's local zone (D-A7), as Go's `Format(time.RFC3339)` writes a time in `time.Local`.
     public static let annotationScheduledAt = "apps.kruise.io/scheduled-at"
     /// More missed start times than this is reported with `TooManyMissedTimes` (D-A2).
     public static let maxMissedStartTimes = 100
@@ -45,6 +46,10 @@ public final class AdvancedCronJobController: Reconciler {
         }
         public static func missSchedule(_ time: Timestamp) -> String {
             "Missed scheduled time to start a job: \(time.rfc3339)"
+        }
+        public static func failedCreate(_ error: Error) -> String { "Error creating job: \(error)" }
+        public static func unexpectedJob(_ name: String) -> String {
+            "Saw a job that the controller did not create or forgot: \(name)"
         }
     }
 
@@ -140,11 +145,13 @@ public final class AdvancedCronJobController: Reconciler {
         }
     }
 
-    /// The children of `kind` whose controller reference is this ACJ (kind, group, and uid), in name order.
+    /// The children of `kind` whose controller reference names this ACJ (kind, group and name, as upstream's
+    /// `.metadata.controller` field index: the owner's uid is not compared, so the children of a deleted ACJ of
+    /// the same name count until the garbage collector removes them), in name order.
     func children(of acj: AdvancedCronJob, kind: ChildKind) -> [Child] {
         let value = "\(acj.namespace)/\(AdvancedCronJob.kind)/\(acj.name)"
         func owned(_ meta: ObjectMeta) -> Bool {
-            Self.controllingCronJob(meta)?.uid == acj.uid
+            Self.controllingCronJob(meta)?.name == acj.name
         }
         switch kind {
         case .job:
@@ -181,6 +188,11 @@ public final class AdvancedCronJobController: Reconciler {
             switch child.finished {
             case nil:
                 active.append(child)
+                if !seen.contains(child.name) {
+                    // CronJob v2: an unfinished child missing from status.active (created by someone else, or
+                    // by this controller just before a crash that lost the status write).
+                    recorder.warning(acj, "UnexpectedJob", Message.unexpectedJob(child.name))
+                }
             case let type?:
                 if type == "Complete" { succeeded.append(child) } else { failed.append(child) }
                 if seen.contains(child.name) {
@@ -256,14 +268,19 @@ public final class AdvancedCronJobController: Reconciler {
         let createdRef: ObjectReference
         do {
             createdRef = try createChild(acj, kind: kind, name: childName, scheduled: scheduledTime)
-        } catch let error as APIError where error.isAlreadyExists {
-            // D-A1: the slot already ran (its child is not yet, or no longer, in this cache). Persist and move on.
-            acj = try writeStatus(acj, type: kind.statusType, active: activeRefs, lastScheduleTime: scheduledTime)
-            remember(acj, active: activeRefs)
-            return requeue
+        } catch let error as APIError {
+            // Upstream returns every create error (a rate-limited retry) and records nothing: the slot is not
+            // claimed. An AlreadyExists (the name is taken, by an earlier run this cache does not show yet or by
+            // someone else's object) is retried silently, as CronJob v2 does; any other error is reported with
+            // CronJob v2's FailedCreate (D-A6), e.g. a child the BroadcastJob webhook rejects.
+            if !error.isAlreadyExists {
+                recorder.warning(acj, "FailedCreate", Message.failedCreate(error))
+            }
+            throw error
         }
         recorder.normal(acj, "SuccessfulCreate", Message.created(childName))
         activeRefs.append(createdRef)
+        remember(acj, active: activeRefs)  // made here, so never "unexpected", even if the status write fails
         // D-A1: lastScheduleTime is persisted at creation.
         acj = try writeStatus(acj, type: kind.statusType, active: activeRefs, lastScheduleTime: scheduledTime)
         remember(acj, active: activeRefs)
@@ -356,7 +373,7 @@ public final class AdvancedCronJobController: Reconciler {
         func meta(_ template: ObjectMeta?) -> ObjectMeta {
             var m = ObjectMeta(name: name, namespace: acj.namespace, labels: template?.labels)
             var annotations = template?.annotations ?? [:]
-            annotations[Self.annotationScheduledAt] = scheduled.rfc3339
+            annotations[Self.annotationScheduledAt] = scheduled.rfc3339(in: localTimeZone)
             m.annotations = annotations
             m.ownerReferences = [acj.ownerReference()]
             return m

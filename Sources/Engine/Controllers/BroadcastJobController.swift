@@ -39,7 +39,7 @@ public final class BroadcastJobController: Reconciler {
         self.recorder = recorder
         self.queue = queue
         self.options = options
-        self.expectations = ScaleExpectations(clock: clock, timeout: expectationTimeout)
+        self.expectations = ScaleExpectations(clock: clock, timeout: expectationTimeout, itemsAreSets: true)
         registerHandlers()
     }
 
@@ -226,10 +226,11 @@ public final class BroadcastJobController: Reconciler {
 
         var status = job.status ?? BroadcastJobStatus()
         let policyType = job.completionPolicyType
-        // 5. Start time; D-B2: the deadline wake-up is re-armed on every reconcile.
+        // 5. Start time; D-B2: the deadline wake-up is re-armed on every reconcile, for completionPolicy
+        // Always only (as upstream arms it; the deadline itself, step 16, applies to any type but Never).
         var requeueAfter: Double = 0
-        if status.startTime == nil { status.startTime = now }
-        if policyType != "Never", let ads = job.spec.completionPolicy?.activeDeadlineSeconds {
+        if status.startTime == nil { status.startTime = now.wholeSeconds }  // metav1.Time: whole seconds
+        if policyType == "Always", let ads = job.spec.completionPolicy?.activeDeadlineSeconds {
             requeueAfter = status.startTime!.adding(seconds: Double(ads)).seconds(since: now)
         }
         // 6. Phase.
@@ -337,7 +338,9 @@ public final class BroadcastJobController: Reconciler {
                 let created = reconcilePods(job: job, restCount: restCount, restNodes: { view.restNodes($0, nodes: cache.nodes) },
                                             active: active, desired: desiredCount)
                 active = created.active
-                if let err = created.error { reconcileError = err }
+                // As upstream, reconcilePods' result replaces a deletion error from 18a (`active, err =
+                // r.reconcilePods(...)`): that error is then only logged, and the requeue stands.
+                reconcileError = created.error
             }
             // 18c. Complete?
             // Every desired node (as computed before this pass's creations) has a pod, none active.
@@ -366,7 +369,7 @@ public final class BroadcastJobController: Reconciler {
         var conditions = status.conditions ?? []
         conditions.append(JobCondition(type: type, status: "True", time: now, reason: type, message: message))
         status.conditions = conditions
-        status.completionTime = now
+        status.completionTime = now.wholeSeconds
         if let ttl = job.spec.completionPolicy?.ttlSecondsAfterFinished { return Double(ttl) + 1 }
         return 0
     }
@@ -483,6 +486,9 @@ public final class BroadcastJobController: Reconciler {
                 } catch {
                     expectations.observe(key, .create, node.name)
                     recorder.warning(job, "FailedCreate", "Error creating: \(error.message)")
+                    // As upstream: a Timeout may still create the pod, so it is neither counted, nor
+                    // returned, nor a reason to stop the slow start.
+                    if error.isTimeout { continue }
                     batchErrors += 1
                     if firstError == nil { firstError = error }
                 }

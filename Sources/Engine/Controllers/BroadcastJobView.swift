@@ -39,8 +39,10 @@ final class BroadcastJobView {
     private(set) var succeeded = 0
     private(set) var failedPhase = 0
     private(set) var live = 0
-    /// Live OnFailure pods with at least one restart: the only candidates for restart-limit failure.
+    /// Live OnFailure pods with at least one restart: the only candidates for a restart limit >= 0.
     private(set) var restarting = Set<String>()
+    /// Live OnFailure pods, restarted or not: all of them are over a negative restart limit.
+    private(set) var liveOnFailure = 0
 
     private(set) var roles: [String: NodeRole] = [:]
     private(set) var roleCounts: [NodeRole: Int] = [:]
@@ -77,6 +79,7 @@ final class BroadcastJobView {
         pods[key] = info
         if info.succeeded { succeeded += 1 } else if info.failedPhase { failedPhase += 1 } else if !info.deleting { live += 1 }
         if info.live && info.onFailure && info.restarts > 0 { restarting.insert(key) }
+        if info.live && info.onFailure { liveOnFailure += 1 }
         nodePods[info.node, default: []].insert(key)
         if nodePods[info.node]!.count > 1 { duplicateNodes.insert(info.node) }
         dirty.insert(info.node)
@@ -86,6 +89,7 @@ final class BroadcastJobView {
         guard let info = pods.removeValue(forKey: key) else { return }
         if info.succeeded { succeeded -= 1 } else if info.failedPhase { failedPhase -= 1 } else if !info.deleting { live -= 1 }
         restarting.remove(key)
+        if info.live && info.onFailure { liveOnFailure -= 1 }
         nodePods[info.node]?.remove(key)
         if nodePods[info.node]?.isEmpty == true { nodePods[info.node] = nil }
         if (nodePods[info.node]?.count ?? 0) < 2 { duplicateNodes.remove(info.node) }
@@ -96,7 +100,10 @@ final class BroadcastJobView {
 
     /// (active, failed, succeeded) for a restart limit.
     func counts(restartLimit: Int) -> (active: Int, failed: Int, succeeded: Int) {
-        let overLimit = restarting.reduce(0) { $0 + (pods[$1]!.restarts > restartLimit ? 1 : 0) }
+        // `restarts > restartLimit`: with a negative limit (not validated upstream) even a pod that never
+        // restarted is over it.
+        let overLimit = restartLimit < 0
+            ? liveOnFailure : restarting.reduce(0) { $0 + (pods[$1]!.restarts > restartLimit ? 1 : 0) }
         return (live - overLimit, failedPhase + overLimit, succeeded)
     }
 

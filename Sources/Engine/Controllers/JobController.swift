@@ -185,7 +185,7 @@ public final class JobController: Reconciler {
         var ready = activePods.filter(Self.isReady).count
         let oldStatus = job.status ?? JobStatus()
         var status = oldStatus
-        if status.startTime == nil && !suspended { status.startTime = now }
+        if status.startTime == nil && !suspended { status.startTime = now.wholeSeconds }  // metav1.Time
 
         // Failure: back-off limit, then the active deadline.
         let backoffLimit = Int(job.spec.backoffLimit ?? 6)
@@ -245,7 +245,7 @@ public final class JobController: Reconciler {
                 } else if Self.ensureCondition(&status, type: "Suspended", status: "False", reason: "JobResumed", message: "Job resumed", now: now) {
                     recorder.normal(job, "Resumed", "Job resumed")
                     // ActiveDeadlineSeconds counts the time the Job is continuously active.
-                    status.startTime = now
+                    status.startTime = now.wholeSeconds
                     resetStartTime = true
                 }
             }
@@ -263,7 +263,7 @@ public final class JobController: Reconciler {
                 conditions.append(finished)
             }
             status.conditions = conditions
-            if finished.type == "Complete" { status.completionTime = now }
+            if finished.type == "Complete" { status.completionTime = now.wholeSeconds }
         }
         tracking[job.uid] = t
         if status != oldStatus {

@@ -13,6 +13,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case serviceUnavailable = "ServiceUnavailable"
         case tooManyRequests = "TooManyRequests"
         case forbidden = "Forbidden"
+        /// `StatusReasonUnknown` (""): e.g. a validating webhook's denial that names no reason.
+        case unknown = ""
     }
     public var code: Int
     public var reason: Reason

@@ -17,18 +17,24 @@ public final class ScaleExpectations {
     private var entries: [String: Entry] = [:]
     private let clock: Clock
     public let timeout: Double
+    /// kruise keeps a *set* of items per action: expecting an item already awaited is a no-op and one
+    /// observation clears it. Otherwise (kube's counting ControllerExpectations) each expect needs its own
+    /// observation.
+    public let itemsAreSets: Bool
 
-    public init(clock: Clock, timeout: Double = 300) {
+    public init(clock: Clock, timeout: Double = 300, itemsAreSets: Bool = false) {
         self.clock = clock
         self.timeout = timeout
+        self.itemsAreSets = itemsAreSets
     }
 
     /// - Complexity: O(1); entries are mutated in place (a read-modify-write of the entry
     ///   would copy its item table, making a broadcast to N nodes O(N²)).
     public func expect(_ key: String, _ action: Action, _ item: String) {
+        let step = itemsAreSets ? 0 : 1
         switch action {
-        case .create: entries[key, default: Entry()].creates[item, default: 0] += 1
-        case .delete: entries[key, default: Entry()].deletes[item, default: 0] += 1
+        case .create: entries[key, default: Entry()].creates[item, default: 1 - step] += step
+        case .delete: entries[key, default: Entry()].deletes[item, default: 1 - step] += step
         }
     }
 

@@ -8,8 +8,9 @@ import HeapModule
 /// - A key being processed is never handed to a second worker: adds during processing mark it
 ///   dirty, and it is re-queued when `done` is called.
 /// - `add(_:after:)` holds a key until its time; an earlier add for the same key wins.
-/// - `addRateLimited` applies per-key exponential back-off, 5 ms doubling to 1000 s;
-///   `forget` resets it.
+/// - `addRateLimited` applies `DefaultControllerRateLimiter`: the larger of a per-key exponential
+///   back-off (5 ms doubling to 1000 s; `forget` resets it) and a token bucket shared by all keys
+///   (10 per second, burst 100; `rate.Limiter.Reserve().Delay()`).
 ///
 /// Time comes from the injected ``Clock``; whoever runs the workers asks
 /// ``nextDelayedTime`` when to call ``promoteDelayed()``.
@@ -31,6 +32,11 @@ public final class WorkQueue {
 
     public let baseDelay: Double
     public let maxDelay: Double
+    /// The shared bucket: refill rate (tokens per second) and capacity. It starts full.
+    public let bucketQPS: Double = 10
+    public let bucketBurst: Double = 100
+    private var bucketTokens: Double = 100
+    private var bucketLast: Timestamp?
 
     public init(clock: Clock, baseDelay: Double = 0.005, maxDelay: Double = 1000) {
         self.clock = clock
@@ -63,9 +69,21 @@ public final class WorkQueue {
     public func addRateLimited(_ key: String) -> Double {
         let n = failures[key, default: 0]
         failures[key] = n + 1
-        let delay = min(baseDelay * pow(2, Double(min(n, 60))), maxDelay)
+        let delay = max(min(baseDelay * pow(2, Double(min(n, 60))), maxDelay), bucketDelay())
         add(key, after: delay)
         return delay
+    }
+
+    /// Takes one token (the balance may go negative: the reservation is in the future) and returns how long
+    /// until it is available.
+    private func bucketDelay() -> Double {
+        let now = clock.now
+        if let last = bucketLast, now > last {
+            bucketTokens = min(bucketBurst, bucketTokens + now.seconds(since: last) * bucketQPS)
+        }
+        if bucketLast.map({ now > $0 }) ?? true { bucketLast = now }
+        bucketTokens -= 1
+        return bucketTokens < 0 ? -bucketTokens / bucketQPS : 0
     }
 
     public func forget(_ key: String) { failures[key] = nil }

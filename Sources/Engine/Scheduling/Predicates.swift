@@ -87,8 +87,10 @@ public enum NodeFitness {
     }
 
     /// A label requirement; nil when the requirement cannot be parsed (then the term does not match).
+    /// As `labels.NewRequirement`, every value must be a valid label value (so `Gt ["-1"]` is a parse error).
     static func requirementMatches(_ r: NodeSelectorRequirement, value: String?) -> Bool? {
         let values = r.values ?? []
+        guard values.allSatisfy({ KubeValidation.isValidLabelValue($0).isEmpty }) else { return nil }
         switch r.operator {
         case "In":
             guard !values.isEmpty else { return nil }
@@ -141,15 +143,32 @@ public struct ResourceUsage: Hashable, Sendable {
         pods += other.pods
     }
 
-    /// Effective requests of one pod: max(sum of regular containers, each init container) plus overhead.
+    /// Effective requests of one pod (`resourcehelper.PodRequests`, sidecar-aware since Kubernetes 1.29): the
+    /// regular containers plus the restartable init containers (`restartPolicy: Always`, sidecars, which keep
+    /// running), or, if larger per resource, the peak while an init container runs (its requests plus those of
+    /// the sidecars started before it); then the overhead.
     public static func requests(of spec: PodSpec) -> ResourceUsage {
         var sum: [String: Quantity] = [:]
-        for c in spec.containers {
-            for (k, v) in c.resources?.requests ?? [:] { sum[k] = (sum[k] ?? .zero) + v }
+        func add(_ list: [String: Quantity], to target: inout [String: Quantity]) {
+            for (k, v) in list { target[k] = (target[k] ?? .zero) + v }
         }
+        for c in spec.containers { add(c.resources?.requests ?? [:], to: &sum) }
+        var sidecars: [String: Quantity] = [:]
+        var initPeak: [String: Quantity] = [:]
         for c in spec.initContainers ?? [] {
-            for (k, v) in c.resources?.requests ?? [:] where v > (sum[k] ?? .zero) { sum[k] = v }
+            let own = c.resources?.requests ?? [:]
+            var use: [String: Quantity]
+            if c.restartPolicy == "Always" {
+                add(own, to: &sum)
+                add(own, to: &sidecars)
+                use = sidecars
+            } else {
+                use = own
+                add(sidecars, to: &use)
+            }
+            for (k, v) in use where initPeak[k].map({ v > $0 }) ?? true { initPeak[k] = v }
         }
+        for (k, v) in initPeak where sum[k].map({ v > $0 }) ?? true { sum[k] = v }
         for (k, v) in spec.overhead ?? [:] { sum[k] = (sum[k] ?? .zero) + v }
         var u = ResourceUsage()
         u.amounts = sum
@@ -159,14 +178,14 @@ public struct ResourceUsage: Hashable, Sendable {
 }
 
 extension PodSpec {
-    /// `getAssignedNode`: `nodeName`, else the single `metadata.name In [x]` matchField of the
-    /// first required node-selector term, else `""`.
+    /// `getAssignedNode`: `nodeName`, else the first `metadata.name In [x]` (one value) matchField of any
+    /// required node-selector term, in term order, else `""`.
     public var assignedNode: String {
         if let n = nodeName, !n.isEmpty { return n }
-        guard let terms = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms,
-              let first = terms.first else { return "" }
-        for f in first.matchFields ?? [] where f.key == "metadata.name" && f.operator == "In" && (f.values ?? []).count == 1 {
-            return f.values![0]
+        for term in affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [] {
+            for f in term.matchFields ?? [] where f.key == "metadata.name" && f.operator == "In" && (f.values ?? []).count == 1 {
+                return f.values![0]
+            }
         }
         return ""
     }
