@@ -134,25 +134,52 @@ private typealias Message = AdvancedCronJobController.Message
         #expect(child.metadata.annotations == ["apps.kruise.io/scheduled-at": "2022-03-24T08:50:00Z"])
     }
 
-    @Test func childrenOfAnotherOwnerOrAnOldIncarnationAreIgnored() throws {
+    @Test func childrenAreFoundByOwnerNameSoAnOldIncarnationsChildrenCount() throws {
+        // U8: upstream's field index keys children by the owner's name; the uid is not compared. A child of an
+        // ACJ deleted and recreated under the same name (not yet garbage-collected) still counts.
         let h = ACJHarness()
         h.createACJ()
-        // Same name in the ownerRef but another uid (an ACJ deleted and recreated): not ours.
         var meta = ObjectMeta(name: "acj-test-1", namespace: "default")
         var ref = h.acj().ownerReference()
         ref.uid = "old-uid"
         meta.ownerReferences = [ref]
         meta.annotations = ["apps.kruise.io/scheduled-at": "2022-03-24T09:30:00Z"]
         _ = try h.cluster.create(BroadcastJob(metadata: meta, spec: BroadcastJobSpec(template: ACJHarness.podTemplate())))
-        // A BroadcastJob controlled by a BroadcastJob-kind owner of the same name: not ours either.
+        // A BroadcastJob controlled by a BroadcastJob-kind owner of the same name: not a child.
         var meta2 = ObjectMeta(name: "acj-test-2", namespace: "default")
         meta2.ownerReferences = [OwnerReference(apiVersion: "apps.kruise.io/v1beta1", kind: "BroadcastJob", name: "acj-test",
                                                 uid: h.acj().uid, controller: true)]
         _ = try h.cluster.create(BroadcastJob(metadata: meta2, spec: BroadcastJobSpec(template: ACJHarness.podTemplate())))
         h.set("2022-03-24T08:50:00Z")
         #expect(try h.reconcile().requeueAfter == 300)
-        #expect(h.status().active?.map(\.name) == ["acj-test-1648111800"])
-        #expect(h.status().lastScheduleTime == ACJHarness.t("2022-03-24T08:50:00Z"))
+        // The old child is active and its scheduled-at (09:30) is the last schedule time, so 08:50 does not run.
+        #expect(h.status().active?.map(\.name) == ["acj-test-1"])
+        #expect(h.status().lastScheduleTime == ACJHarness.t("2022-03-24T09:30:00Z"))
+        #expect(h.recorder.count("SuccessfulCreate") == 0)
+        #expect(h.recorder.messages("UnexpectedJob") == ["Saw a job that the controller did not create or forgot: acj-test-1"])
+    }
+}
+
+@Suite struct AdvancedCronJobUnexpectedJobTests {
+    @Test func anActiveChildTheControllerDidNotCreateIsReportedOnce() throws {
+        // M1 (CronJob v2's UnexpectedJob, D-A6): an unfinished child missing from status.active.
+        let h = ACJHarness()
+        h.createACJ()
+        h.createChild(scheduled: "2022-03-24T08:45:00Z", name: "hand-made")
+        try h.reconcile()
+        #expect(h.recorder.records("UnexpectedJob").map(\.type) == ["Warning"])
+        #expect(h.recorder.messages("UnexpectedJob") == ["Saw a job that the controller did not create or forgot: hand-made"])
+        #expect(h.status().active?.map(\.name) == ["hand-made"])
+        // Now in status.active: not reported again; the controller's own children never are.
+        h.set("2022-03-24T08:50:00Z")
+        try h.reconcile()
+        try h.reconcile()
+        #expect(h.recorder.count("UnexpectedJob") == 1)
+        #expect(h.recorder.count("SuccessfulCreate") == 1)
+        // A finished child is not unexpected.
+        h.createChild(scheduled: "2022-03-24T08:30:00Z", finished: "Complete", name: "old-done")
+        try h.reconcile()
+        #expect(h.recorder.count("UnexpectedJob") == 1)
     }
 }
 
@@ -398,25 +425,57 @@ private typealias Message = AdvancedCronJobController.Message
         #expect(h.status().lastScheduleTime == ACJHarness.t("2022-03-24T08:50:00Z"))
     }
 
-    @Test func alreadyExistsForTheSlotIsTreatedAsAlreadyRun() throws {
+    @Test func alreadyExistsIsRetriedAndNeverClaimsTheSlot() throws {
+        // U6: as upstream, an AlreadyExists from the create is returned (rate-limited retry); the slot is not
+        // recorded as run and no event is recorded (CronJob v2 records none for AlreadyExists either).
         let h = ACJHarness()
         h.createACJ()
-        // An object with the child's name that this cache does not list as a child.
+        // An object with the child's name that is not this ACJ's child.
         _ = try h.cluster.create(BroadcastJob(metadata: ObjectMeta(name: "acj-test-1648111800", namespace: "default"),
                                           spec: BroadcastJobSpec(template: ACJHarness.podTemplate())))
         h.set("2022-03-24T08:50:00Z")
-        #expect(try h.reconcile().requeueAfter == 300)
+        #expect { try h.reconcile() } throws: { ($0 as? APIError)?.isAlreadyExists == true }
+        #expect(h.status().lastScheduleTime == nil)
+        #expect(h.status().active == nil)
         #expect(h.recorder.count("SuccessfulCreate") == 0)
-        #expect(h.status().lastScheduleTime == ACJHarness.t("2022-03-24T08:50:00Z"))
-        // The slot is not tried again.
+        #expect(h.recorder.count("FailedCreate") == 0)
+        // The retry tries the same slot again.
         var creates = 0
         h.cluster.failWrite = { verb, _ in
             if verb == "create" { creates += 1 }
             return nil
         }
         h.set("2022-03-24T08:51:00Z")
-        #expect(try h.reconcile().requeueAfter == 240)
-        #expect(creates == 0)
+        #expect(throws: APIError.self) { try h.reconcile() }
+        #expect(creates == 1)
+        #expect(h.status().lastScheduleTime == nil)
+        // The next slot has another name and runs.
+        h.set("2022-03-24T08:55:00Z")
+        #expect(try h.reconcile().requeueAfter == 300)
+        #expect(h.status().lastScheduleTime == ACJHarness.t("2022-03-24T08:55:00Z"))
+    }
+
+    @Test func aChildTheWebhookRejectsRecordsFailedCreateWithTheAdmissionMessage() throws {
+        // CronJob v2 (D-A6): Warning FailedCreate "Error creating job: <error>"; the slot is not claimed.
+        let h = ACJHarness()
+        h.createACJ()
+        h.updateACJ { $0.spec.template.broadcastJobTemplate?.spec.template.spec.restartPolicy = "Always" }
+        h.cluster.failWrite = { verb, object -> APIError? in
+            guard verb == "create" else { return nil }
+            let result = Result { () throws(APIError) in try Admission.admit(object, old: nil, options: AdmissionOptions()) }
+            if case .failure(let error) = result { return error }
+            return nil
+        }
+        h.set("2022-03-24T08:50:00Z")
+        #expect { try h.reconcile() } throws: { ($0 as? APIError)?.code == 500 }
+        #expect(h.recorder.records("FailedCreate").map(\.type) == ["Warning"])
+        #expect(h.recorder.records("FailedCreate").first?.object == "acj-test")
+        #expect(h.recorder.messages("FailedCreate") == [
+            #"Error creating job: admission webhook "vbroadcastjob.kb.io" denied the request: spec.template.spec.restartPolicy: Invalid value: "Always": pod restartPolicy can only be Never or OnFailure"#,
+        ])
+        #expect(h.childNames().isEmpty)
+        #expect(h.status().lastScheduleTime == nil)
+        #expect(h.recorder.count("SuccessfulCreate") == 0)
     }
 
     @Test func aStaleCacheDoesNotCreateTheSlotTwice() throws {
@@ -452,6 +511,7 @@ private typealias Message = AdvancedCronJobController.Message
         h.set("2022-03-24T08:50:00Z")
         #expect(throws: APIError.self) { try h.reconcile() }
         #expect(h.status().lastScheduleTime == nil)
+        #expect(h.recorder.messages("FailedCreate") == ["Error creating job: boom"])
         h.cluster.failWrite = nil
         h.set("2022-03-24T08:50:01Z")
         #expect(try h.reconcile().requeueAfter == 299)
@@ -576,6 +636,23 @@ private typealias Message = AdvancedCronJobController.Message
         let child = try #require(h.bcj(ACJHarness.child(Self.shanghai19Z)))
         #expect(child.name == "acj-test-1648148400")
         #expect(child.metadata.annotations?["apps.kruise.io/scheduled-at"] == "2022-03-24T19:00:00Z")
+    }
+
+    @Test func scheduledAtIsWrittenInTheControllersLocalZone() throws {
+        // U11: Go formats the scheduled time (a time in time.Local) with RFC3339: the local offset, whole seconds.
+        let h = ACJHarness(localTimeZone: TimeZone(identifier: "Asia/Shanghai")!)
+        h.createACJ()
+        h.set("2022-03-24T08:50:00Z")
+        try h.reconcile()
+        let child = try #require(h.bcj("acj-test-1648111800"))
+        #expect(child.metadata.annotations?["apps.kruise.io/scheduled-at"] == "2022-03-24T16:50:00+08:00")
+        #expect(h.status().lastScheduleTime == ACJHarness.t("2022-03-24T08:50:00Z"))
+        // Read back as the same instant: the slot is not run again.
+        h.set("2022-03-24T08:51:00Z")
+        try h.reconcile()
+        #expect(h.childNames() == ["acj-test-1648111800"])
+        #expect(Timestamp(unixSeconds: 1648111800).rfc3339(in: TimeZone(identifier: "America/New_York")!)
+            == "2022-03-24T04:50:00-04:00")
     }
 
     @Test func tzPrefixesInTheScheduleWork() throws {

@@ -121,7 +121,13 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
         do {
             _ = try IntOrString.string("abc").scaledValue(total: 3, roundUp: true)
         } catch {
-            #expect(error.description == #"invalid value for IntOrString: invalid value "abc": strconv.Atoi: parsing "abc": invalid syntax"#)
+            // getIntOrPercentValueSafely checks the % suffix before the number.
+            #expect(error.description == "invalid value for IntOrString: invalid type: string is not a percentage")
+        }
+        do {
+            _ = try IntOrString.string("x%").scaledValue(total: 3, roundUp: true)
+        } catch {
+            #expect(error.description == #"invalid value for IntOrString: invalid value "x%": strconv.Atoi: parsing "x": invalid syntax"#)
         }
         do {
             _ = try IntOrString.string("50").scaledValue(total: 3, roundUp: true)
