@@ -36,8 +36,9 @@ public struct AdmissionOptions: Sendable {
 /// comparison.
 public enum Admission {
     /// Defaults then validates `object` for a create (old == nil) or an update of the main resource (spec/metadata;
-    /// old = stored object). Returns the admitted object, or throws APIError with reason .invalid (code 422) whose
-    /// message names every field error in upstream order.
+    /// old = stored object). Returns the admitted object, or throws an APIError whose message names every field error
+    /// in upstream order: reason .invalid (422) for the API server's own checks, the webhook's denial (`WebhookDenial`)
+    /// for a kruise validating webhook's.
     public static func admit(_ object: APIObject, old: APIObject?, options: AdmissionOptions) throws(APIError) -> APIObject {
         var obj = object
         var meta = obj.metadata
