@@ -79,12 +79,17 @@ public final class Kubelet {
         self.images = images
         self.pullFreeAt = kernel.now
         // A node can start under pressure; the first node status write reports it.
-        self.diskPressure = Double(diskCapacity - (diskUsed + images.values.reduce(0, +))) < Double(diskCapacity) * 0.10
+        self.diskPressure = Double(diskCapacity) - Double(images.values.reduce(diskUsed, Self.saturatingAdd)) < Double(diskCapacity) * 0.10
     }
 
     // MARK: Views
 
-    public var diskUsed: Int64 { nonImageUsed + images.values.reduce(0, +) }
+    public var diskUsed: Int64 { images.values.reduce(nonImageUsed, Self.saturatingAdd) }
+    /// Disk sums saturate instead of trapping (sizes are bounded at load, but fills add up over a run).
+    static func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {
+        let (v, o) = a.addingReportingOverflow(b)
+        return o ? (b < 0 ? Int64.min : Int64.max) : v
+    }
     public var diskUsedPercent: Double { diskCapacity > 0 ? Double(diskUsed) * 100 / Double(diskCapacity) : 0 }
     public var imageCount: Int { images.count }
     /// Pods bound here that are not terminal.
@@ -252,9 +257,9 @@ public final class Kubelet {
                     deleted += 1
                 }
             case .freeDisk(let n):
-                nonImageUsed = max(0, nonImageUsed - n)
+                nonImageUsed = max(0, Self.saturatingAdd(nonImageUsed, -n))
             case .fillDisk(let n):
-                nonImageUsed += n
+                nonImageUsed = Self.saturatingAdd(nonImageUsed, n)
             }
         }
         diskChanged()
@@ -326,7 +331,7 @@ public final class Kubelet {
     // MARK: Disk
 
     func changeDisk(fill: Int64) {
-        nonImageUsed = max(0, nonImageUsed + fill)
+        nonImageUsed = max(0, Self.saturatingAdd(nonImageUsed, fill))
         diskChanged()
     }
 

@@ -92,6 +92,28 @@ struct YNode {
         return v
     }
 
+    /// An integer within `range`; the error names the field and the range.
+    func int(_ what: String, in range: ClosedRange<Int64>) throws -> Int64 {
+        let tag = Resolver.default.resolveTag(of: node)
+        guard case .scalar(let s) = node, tag == .int || tag == .str,
+              let v = Int64(s.string.replacingOccurrences(of: "_", with: "")), range.contains(v) else {
+            let found: String
+            if case .scalar(let s) = node, tag == .int || tag == .float { found = s.string } else { found = kindName }
+            throw error("\(what) must be an integer from \(range.lowerBound) to \(range.upperBound), found \(found)")
+        }
+        return v
+    }
+
+    /// A seed: any integer from -2^63 to 2^64-1 (a negative one is taken as its 64-bit two's complement).
+    func seed(_ what: String) throws -> UInt64 {
+        if case .scalar(let s) = node, Resolver.default.resolveTag(of: node) == .int {
+            let digits = s.string.replacingOccurrences(of: "_", with: "")
+            if let v = Int64(digits) { return UInt64(bitPattern: v) }
+            if let v = UInt64(digits) { return v }
+        }
+        throw error("\(what) must be an integer from -9223372036854775808 to 18446744073709551615, found \(kindName)")
+    }
+
     func double(_ what: String) throws -> Double {
         guard case .scalar(let s) = node, Resolver.default.resolveTag(of: node) == .int || Resolver.default.resolveTag(of: node) == .float, let v = Double(s.string) else {
             throw error("\(what) must be a number, found \(kindName)")
