@@ -310,8 +310,8 @@ public final class Simulation {
             if o.finishedCondition == nil, let f = n.finishedCondition { tell("Job \(n.name) \(f.type): \(f.message ?? "")") }
         case (_, .advancedCronJob(let n)) where c.type == .added:
             let zone = TimeZone(identifier: settings.timeZone) ?? TimeZone(identifier: "UTC")!
-            let next = AdvancedCronJobController.nextRun(of: n, after: c.time, localTimeZone: zone)
-            tell("AdvancedCronJob \(n.name) created, schedule \"\(n.spec.schedule)\"\(n.spec.timeZone.map { " in \($0)" } ?? ""): next run \(next.map { $0.rfc3339 } ?? "never")")
+            let next = AdvancedCronJobController.nextRunSeconds(of: n, after: c.time, localTimeZone: zone)
+            tell("AdvancedCronJob \(n.name) created, schedule \"\(n.spec.schedule)\"\(n.spec.timeZone.map { " in \($0)" } ?? ""): next run \(next.map { Timestamp.rfc3339(unixSeconds: $0) } ?? "never")")
         case (_, .job(let n)) where c.type == .added:
             tell("Job \(n.name) created\(n.metadata.controllerRef.map { " by \($0.kind) \($0.name)" } ?? "")")
         case (_, .job(let n)) where c.type == .deleted:

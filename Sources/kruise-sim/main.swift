@@ -67,21 +67,40 @@ struct Run: ParsableCommand {
 }
 
 struct Cron: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the next fire times of a cron schedule (robfig/cron v3 standard grammar).")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the next fire times of a cron schedule (robfig/cron v3 standard grammar).",
+        discussion: "A schedule that starts with '-' (\"-1 * * * *\") is read as the schedule, not as an option. Exit status: 0, 1 when no fire time exists within five years, 2 for an invalid schedule or option.")
 
-    @Argument(help: "The schedule, e.g. \"*/5 * * * *\", \"@hourly\", \"TZ=Asia/Shanghai 0 3 * * *\".") var spec: String
+    /// Captures the spec even when it starts with `-` (swift-argument-parser would take it for an option);
+    /// the real options below are still recognized first.
+    @Argument(parsing: .allUnrecognized, help: "The schedule, e.g. \"*/5 * * * *\", \"@hourly\", \"TZ=Asia/Shanghai 0 3 * * *\".") var spec: [String] = []
     @Option(help: "Start from this RFC 3339 time (the first fire time is strictly after it).") var from: String
     @Option(help: "Time zone for a spec without TZ= (default UTC).") var timeZone: String?
-    @Option(help: "How many fire times.") var count: Int = 1
+    @Option(help: "How many fire times (1 to \(Cron.maxCount)).") var count: String = "1"
+
+    static let maxCount = 100_000
+
+    func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("kruise-sim cron: \(message)\n".utf8))
+        return ExitCode(2)
+    }
 
     func run() throws {
-        guard let start = Timestamp(rfc3339: from) else {
-            FileHandle.standardError.write(Data("kruise-sim cron: --from must be an RFC 3339 time such as 2022-03-24T08:45:08Z, got \"\(from)\"\n".utf8))
-            throw ExitCode(2)
+        // `cron -- "-1 * * * *"` works too: the terminator is captured with the spec.
+        var spec = self.spec
+        if let i = spec.firstIndex(of: "--") { spec.remove(at: i) }
+        guard spec.count == 1, let spec = spec.first else {
+            throw fail(spec.isEmpty ? "missing the schedule, e.g. kruise-sim cron \"*/5 * * * *\" --from 2024-01-01T00:00:00Z"
+                                    : "expected one schedule (quote it), got \(spec.count) arguments: \(spec.joined(separator: " "))")
         }
-        guard count >= 1 else {
-            FileHandle.standardError.write(Data("kruise-sim cron: --count must be at least 1\n".utf8))
-            throw ExitCode(2)
+        if Timestamp.isOutOfRange(rfc3339: from) {
+            throw fail("--from \"\(from)\" is out of range: expected an instant \(Timestamp.rangeDescription)")
+        }
+        guard let start = Timestamp(rfc3339: from) else {
+            throw fail("--from must be an RFC 3339 time such as 2022-03-24T08:45:08Z, got \"\(from)\"")
+        }
+        guard let n = Int(count), (1...Self.maxCount).contains(n) else {
+            throw fail("--count must be an integer from 1 to \(Self.maxCount), got \"\(count)\"")
         }
         var effective = spec
         if let tz = timeZone, !spec.hasPrefix("TZ=") && !spec.hasPrefix("CRON_TZ=") { effective = "TZ=\(tz) \(spec)" }
@@ -92,14 +111,16 @@ struct Cron: ParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
-        var t = start.date
-        for _ in 0..<count {
-            guard let n = schedule.next(after: t) else {
-                FileHandle.standardError.write(Data("kruise-sim cron: no fire time within five years after \(Timestamp(date: t).rfc3339)\n".utf8))
+        // Unix seconds, not Timestamp: a fire time may lie past 2262 (`@every 2562047h`).
+        var t = start.unixSeconds
+        for i in 0..<n {
+            guard let next = schedule.next(afterUnixSeconds: t) else {
+                let after = i == 0 ? start.rfc3339 : Timestamp.rfc3339(unixSeconds: t)
+                FileHandle.standardError.write(Data("kruise-sim cron: no fire time within five years after \(after)\n".utf8))
                 throw ExitCode(1)
             }
-            print(Timestamp(date: n).rfc3339)
-            t = n
+            print(Timestamp.rfc3339(unixSeconds: next))
+            t = next
         }
     }
 }

@@ -289,10 +289,15 @@ public final class AdvancedCronJobController: Reconciler {
     /// The first fire time of an AdvancedCronJob's schedule strictly after `time`, as this
     /// controller reads the schedule (time zone rules included); nil when it never fires.
     /// kruise logs it as "sleeping until next now … and next run …".
+    /// A fire time past 2262 saturates at `Timestamp.max`; `nextRunSeconds` gives the exact second.
     public static func nextRun(of acj: AdvancedCronJob, after time: Timestamp, localTimeZone: TimeZone) -> Timestamp? {
-        guard let schedule = try? CronSchedule.parse(formatSchedule(acj.spec, localTimeZone: localTimeZone), defaultZone: localTimeZone),
-              let next = schedule.next(afterUnixSeconds: time.unixSeconds) else { return nil }
-        return Timestamp(unixSeconds: next)
+        nextRunSeconds(of: acj, after: time, localTimeZone: localTimeZone).map { Timestamp(unixSeconds: $0) }
+    }
+
+    /// `nextRun` in Unix seconds, exact even past 2262 (`@every 2100000h`).
+    public static func nextRunSeconds(of acj: AdvancedCronJob, after time: Timestamp, localTimeZone: TimeZone) -> Int64? {
+        guard let schedule = try? CronSchedule.parse(formatSchedule(acj.spec, localTimeZone: localTimeZone), defaultZone: localTimeZone) else { return nil }
+        return schedule.next(afterUnixSeconds: time.unixSeconds)
     }
 
     /// `getNextSchedule` (§2.4) with D-A1 and D-A2: the latest fire time in (earliest, now], where earliest is
