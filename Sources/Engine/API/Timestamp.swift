@@ -42,7 +42,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// The instant `seconds` later (seconds may be fractional or negative); saturates.
     public func adding(seconds: Double) -> Timestamp {
-        adding(nanos: Self.clampedNanos(seconds * 1e9))
+        let d = (seconds * 1e9).rounded()
+        if d.isNaN { return self }
+        if abs(d) < 9.2e18 { return adding(nanos: Int64(d)) }
+        return Timestamp(nanos: Self.clampedNanos(Double(nanos) + d))  // far beyond either end
     }
     /// The instant `delta` nanoseconds later; saturates at `Timestamp.min` / `Timestamp.max`.
     public func adding(nanos delta: Int64) -> Timestamp {
