@@ -363,6 +363,7 @@ public enum ScenarioLoader {
     /// Decodes and admits a manifest (as a create), reporting errors at the offending field.
     static func manifest(_ n: YNode, admission: AdmissionOptions) throws -> APIObject {
         guard case .mapping = n.node else { throw n.error("a manifest must be a map (a Kubernetes object), found \(n.kindName)") }
+        try n.requireFiniteNumbers()
         let raw = n.json()
         let obj: APIObject
         do {
@@ -468,6 +469,7 @@ public enum ScenarioLoader {
             let m = try v.fields("patch", allowed: ["ref", "merge"])
             guard let r = m["ref"], let mg = m["merge"] else { throw v.error("patch needs ref and merge") }
             guard case .mapping = mg.node else { throw mg.error("merge must be a map (a JSON merge patch)") }
+            try mg.requireFiniteNumbers()
             action = .patch(try ref(r, "ref"), mg.json())
         case "addNodes": action = .addNodes(try nodeEntry(v, "addNodes"))
         case "deleteNode": action = .deleteNode(try v.string("deleteNode"))

@@ -128,6 +128,36 @@ struct YNode {
         return b
     }
 
+    /// The first number inside this node that JSON cannot carry (`1e309`, `-.inf`, `.nan`), with its path:
+    /// Kubernetes' YAML-to-JSON conversion rejects these, and so does the loader.
+    func nonFiniteNumber(path: String = "") -> (node: YNode, path: String)? {
+        switch node {
+        case .scalar:
+            if Resolver.default.resolveTag(of: node) == .float, let f = node.float, !f.isFinite { return (self, path) }
+            return nil
+        case .mapping(let m):
+            for (k, v) in m {
+                let key = k.string ?? ""
+                if let hit = YNode(node: v, file: file).nonFiniteNumber(path: path.isEmpty ? key : path + "." + key) { return hit }
+            }
+            return nil
+        case .sequence(let items):
+            for (i, v) in items.enumerated() {
+                if let hit = YNode(node: v, file: file).nonFiniteNumber(path: path + "[\(i)]") { return hit }
+            }
+            return nil
+        case .alias:
+            return nil
+        }
+    }
+
+    /// Throws at the first number JSON cannot carry.
+    func requireFiniteNumbers() throws {
+        if let (bad, path) = nonFiniteNumber(), case .scalar(let s) = bad.node {
+            throw bad.error("\(path.isEmpty ? "value" : path): \(s.string) is not a finite number (JSON has no infinity or NaN)")
+        }
+    }
+
     /// The node as a JSON value (YAML core schema typing).
     func json() -> JSONValue {
         switch node {
