@@ -203,6 +203,7 @@ public final class Kubelet {
             let delay = min(10 * pow(2, Double(c.restartCount)), 300)
             c.lastState = c.state
             c.state = ContainerState(waiting: .init(reason: "CrashLoopBackOff", message: "back-off \(formatSeconds(delay)) restarting failed container=\(c.name) pod=\(rt.pod.name)"))
+            tell("\(rt.pod.name) on \(nodeName): container \(c.name) exited \(code), restart \(c.restartCount + 1) in \(formatSeconds(delay)) (restartPolicy \(policy))")
             let token = c.token
             kernel.schedule(after: delay) { [weak self, weak rt] in
                 guard let self, let rt, !rt.stopped, c.token == token else { return }
@@ -210,6 +211,10 @@ public final class Kubelet {
             }
         } else if rt.containers.allSatisfy({ $0.exited }) {
             rt.phase = rt.containers.allSatisfy({ $0.exitCode == 0 }) ? PodPhase.succeeded : PodPhase.failed
+            if rt.phase == PodPhase.failed {
+                let failed = rt.containers.filter { $0.exitCode != 0 }.map { "\($0.name) exited \($0.exitCode)" }
+                tell("\(rt.pod.name) on \(nodeName) failed: \(failed.joined(separator: ", "))")
+            }
         }
         writeStatus(rt)
     }
