@@ -195,9 +195,21 @@ final class Checker {
         let ref = OwnerReference(apiVersion: AdvancedCronJob.defaultAPIVersion, kind: AdvancedCronJob.kind, name: acj.name, uid: uid)
         if blockedByForbid(owner: ref, namespace: acj.namespace, scheduled: slot, child: "") { return }
         let r = reactionBound(writes: 1)
-        violate("cronOnTime", once: "slot \(uid)@\(slot.unixSeconds)",
-                "AdvancedCronJob \(acj.name) created no child for its scheduled time \(slot) within \(formatSeconds(r)) (expected \(acj.name)-\(slot.unixSeconds))",
-                objects: ["AdvancedCronJob/\(acjKey)"])
+        var message = "AdvancedCronJob \(acj.name) created no child for its scheduled time \(slot) within \(formatSeconds(r)) (expected \(acj.name)-\(slot.unixSeconds))"
+        message += whyNoChild(acj, since: slot).map { ": \($0)" } ?? "; no Warning event on the AdvancedCronJob says why"
+        violate("cronOnTime", once: "slot \(uid)@\(slot.unixSeconds)", message, objects: ["AdvancedCronJob/\(acjKey)"])
+    }
+
+    /// Why a slot got no child, as the controller told it: the latest Warning event recorded on
+    /// the AdvancedCronJob since the slot (such as `FailedCreate` with the admission message
+    /// that rejected the child), `REASON: MESSAGE`, with how many such events there were.
+    func whyNoChild(_ acj: AdvancedCronJob, since slot: Timestamp) -> String? {
+        let warnings = sim.events.events.filter {
+            $0.type == "Warning" && $0.kind == AdvancedCronJob.kind && $0.namespace == acj.namespace && $0.name == acj.name && $0.time >= slot
+        }
+        guard let last = warnings.last else { return nil }
+        let same = warnings.filter { $0.reason == last.reason }.count
+        return "\(last.reason)\(same > 1 ? " (\(same) times)" : ""): \(last.message)"
     }
 
     /// Under concurrencyPolicy Forbid a slot waits while an earlier child is still running:
