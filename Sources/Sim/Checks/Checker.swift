@@ -102,7 +102,7 @@ final class Checker {
             wake(at: start.adding(seconds: Double(ads)))
         }
         if let done = j.status?.completionTime, old?.status?.completionTime != done, let ttl = j.spec.completionPolicy?.ttlSecondsAfterFinished {
-            wake(at: done.adding(seconds: Double(ttl)))
+            wake(at: done.adding(seconds: Double(max(ttl, 0))))
         }
     }
 
@@ -257,7 +257,9 @@ final class Checker {
             for key in ttlJobs.sorted() {
                 guard case .broadcastJob(let j)? = sim.server.get(.broadcastJob, key: key), j.isFinished, let done = j.status?.completionTime,
                       let ttl = j.spec.completionPolicy?.ttlSecondsAfterFinished else { continue }
-                let due = done.adding(seconds: Double(ttl) + reactionBound(writes: 1))
+                // A negative TTL is accepted upstream (no webhook or schema check) and means
+                // "already past": the job is due for deletion when it finishes.
+                let due = done.adding(seconds: Double(max(ttl, 0)) + reactionBound(writes: 1))
                 if now > due {
                     violate("ttlHonored", once: key, "BroadcastJob \(j.name) finished at \(done) with ttlSecondsAfterFinished \(ttl) but still exists at \(now)", objects: ["BroadcastJob/\(key)"])
                 }
