@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import OrderedCollections
 
 /// A scenario's outcome with its wall time (wall time is reported, never used in the run).
 public struct ScenarioReport: Sendable {
@@ -43,7 +44,8 @@ extension RunOutcome {
             out.append("\(e.location): at \(TextReport.offset(e.time, s)): \(e.kind == .manifest ? "manifest rejected" : "timeline action failed"): \(e.message)")
         }
         for v in violations {
-            out.append("invariant \(v.invariant) violated at \(TextReport.offset(v.time, s)) (\(v.time)): \(v.message)")
+            let span = v.until.map { " until \(TextReport.offset($0, s)) (\(plural(v.checks, "check")))" } ?? ""
+            out.append("invariant \(v.invariant) violated at \(TextReport.offset(v.time, s)) (\(v.time))\(span): \(v.message)")
             if !v.objects.isEmpty { out.append("  objects: \(v.objects.joined(separator: ", "))") }
         }
         for c in failedChecks {
@@ -153,8 +155,11 @@ public enum JSONReport {
                                  "passed": .bool(c.passed), "details": .array(c.details.map { .string($0) })])
                     })),
                     ("violations", .array(out.violations.map { v in
-                        .object(["invariant": .string(v.invariant), "time": .string(v.time.rfc3339), "message": .string(v.message),
-                                 "objects": .array(v.objects.map { .string($0) })])
+                        var fields: OrderedDictionary<String, JSONValue> = ["invariant": .string(v.invariant), "time": .string(v.time.rfc3339)]
+                        if let u = v.until { fields["until"] = .string(u.rfc3339); fields["checks"] = .int(Int64(v.checks)) }
+                        fields["message"] = .string(v.message)
+                        fields["objects"] = .array(v.objects.map { .string($0) })
+                        return .object(fields)
                     })),
                     ("actionErrors", .array(out.actionErrors.map { e in
                         .object(["location": .string(e.location.description), "time": .string(e.time.rfc3339), "kind": .string(e.kind.rawValue),
@@ -235,7 +240,7 @@ public enum JUnitReport {
             case .on, .violated:
                 if let first = vs.first {
                     let text = vs.map { v in
-                        "violated at \(TextReport.offset(v.time, s)) (\(v.time)): \(v.message)" + (v.objects.isEmpty ? "" : "\n  objects: \(v.objects.joined(separator: ", "))")
+                        "violated at \(TextReport.offset(v.time, s)) (\(v.time))\(v.until.map { " until \(TextReport.offset($0, s))" } ?? ""): \(v.message)" + (v.objects.isEmpty ? "" : "\n  objects: \(v.objects.joined(separator: ", "))")
                     }.joined(separator: "\n")
                     k.failure = (vs.count == 1 ? first.message : "\(plural(vs.count, "violation")), first: \(first.message)", text)
                 }
