@@ -8,8 +8,25 @@ struct KruiseSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kruise-sim",
         abstract: "Deterministic simulator for OpenKruise BroadcastJob and AdvancedCronJob node maintenance.",
+        discussion: "Exit status: 0 success, 1 a check or invariant failed, 2 invalid input or usage.",
+        version: KruiseSimVersion.current,
         subcommands: [Run.self, Cron.self]
     )
+
+    /// As ArgumentParser's own `main`, but a usage error (unknown option, missing argument)
+    /// exits 2 like every other invalid input, not 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 struct Run: ParsableCommand {
@@ -26,7 +43,10 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Show every check and the story of passing runs too.") var verbose = false
 
     func run() throws {
-        let files = ScenarioRunner.expand(paths)
+        let (files, skipped) = ScenarioRunner.expandNoting(paths)
+        if !quiet && !json {
+            for (f, reason) in skipped { FileHandle.standardError.write(Data("kruise-sim: skipped \(f): \(reason)\n".utf8)) }
+        }
         if files.isEmpty {
             FileHandle.standardError.write(Data("kruise-sim: no scenario files in \(paths.joined(separator: " "))\n".utf8))
             throw ExitCode(2)
@@ -40,15 +60,13 @@ struct Run: ParsableCommand {
             let r = ScenarioRunner.run(file: f, seed: seed, trace: trace)
             reports.append(r)
             if !json && !quiet {
-                print(TextReport.render([r], verbose: verbose).split(separator: "\n", omittingEmptySubsequences: false).dropLast(2).joined(separator: "\n"))
+                print(TextReport.renderOne(r, verbose: verbose), terminator: "")
             }
         }
         if json {
             print(JSONReport.render(reports), terminator: "")
         } else {
-            let passed = reports.filter(\.passed).count
-            let invalid = reports.filter { $0.outcome == nil }.count
-            print("\(passed) passed, \(reports.count - passed - invalid) failed\(invalid > 0 ? ", \(invalid) invalid" : "")")
+            print(TextReport.summary(reports))
         }
         if let junit {
             do {

@@ -117,19 +117,29 @@ public final class Kubelet {
         let rt = PodRuntime(pod: pod)
         pods[pod.key] = rt
         if pod.metadata.deletionTimestamp != nil { stopAndConfirm(rt); return }
-        // A manifest that carries status: adopt it as it is.
+        // A manifest that carries status: adopt it as it is. A pod already running keeps its
+        // containers and their restart counts: nothing restarts, and only a container that
+        // starts again later counts a restart.
         if let st = pod.status, let phase = st.phase {
             rt.phase = phase
             rt.startTime = st.startTime ?? kernel.now
+            var derived = false
             for c in rt.containers {
-                if let cs = st.containerStatuses?.first(where: { $0.name == c.name }) {
-                    c.restartCount = cs.restartCount
-                    if let s = cs.state { c.state = s }
-                    c.lastState = cs.lastState
-                    c.startedOnce = true
+                guard let cs = st.containerStatuses?.first(where: { $0.name == c.name }) else { continue }
+                c.restartCount = cs.restartCount
+                c.lastState = cs.lastState
+                if let s = cs.state, s.running != nil || s.terminated != nil || s.waiting != nil {
+                    c.state = s
+                } else if phase == PodPhase.running {
+                    // A status entry without a state in a Running pod: the container is running
+                    // (since the pod started, as far as anyone can tell).
+                    c.state = ContainerState(running: .init(startedAt: rt.startTime))
+                    derived = true
                 }
+                c.startedOnce = c.restartCount > 0 || c.state.running != nil || c.state.terminated != nil || cs.lastState?.terminated != nil
             }
             if phase == PodPhase.succeeded || phase == PodPhase.failed { return }
+            if derived { writeStatus(rt) }
             for c in rt.containers where c.running { scheduleExit(rt, c) }
             for c in rt.containers where !c.running && c.state.terminated == nil { pullAndStart(rt, c) }
             return
@@ -208,6 +218,7 @@ public final class Kubelet {
             let delay = min(10 * pow(2, Double(c.restartCount)), 300)
             c.lastState = c.state
             c.state = ContainerState(waiting: .init(reason: "CrashLoopBackOff", message: "back-off \(formatSeconds(delay)) restarting failed container=\(c.name) pod=\(rt.pod.name)"))
+            tell("\(rt.pod.name) on \(nodeName): container \(c.name) exited \(code), restart \(c.restartCount + 1) in \(formatSeconds(delay)) (restartPolicy \(policy))")
             let token = c.token
             kernel.schedule(after: delay) { [weak self, weak rt] in
                 guard let self, let rt, !rt.stopped, c.token == token else { return }
@@ -215,6 +226,10 @@ public final class Kubelet {
             }
         } else if rt.containers.allSatisfy({ $0.exited }) {
             rt.phase = rt.containers.allSatisfy({ $0.exitCode == 0 }) ? PodPhase.succeeded : PodPhase.failed
+            if rt.phase == PodPhase.failed {
+                let failed = rt.containers.filter { $0.exitCode != 0 }.map { "\($0.name) exited \($0.exitCode)" }
+                tell("\(rt.pod.name) on \(nodeName) failed: \(failed.joined(separator: ", "))")
+            }
         }
         writeStatus(rt)
     }

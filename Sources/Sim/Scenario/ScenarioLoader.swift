@@ -16,7 +16,10 @@ public enum ScenarioLoader {
         } catch {
             throw ScenarioError(file: path, line: 1, column: 1, message: "cannot read file: \(error.localizedDescription)")
         }
-        return try load(text: text, file: path, seedOverride: seedOverride)
+        let s = try load(text: text, file: path, seedOverride: seedOverride)
+        // As kubectl --validate=warn: the warnings go to stderr and the run goes on.
+        for w in s.warnings { FileHandle.standardError.write(Data("\(w)\n".utf8)) }
+        return s
     }
 
     public static func load(text: String, file: String, seedOverride: UInt64? = nil) throws -> Scenario {
@@ -51,10 +54,11 @@ public enum ScenarioLoader {
             }
         }
         if let n = f["images"] { s.images = try images(n) }
-        let admission = AdmissionOptions(defaultTolerationSeconds: Int64(s.settings.podEvictionTimeout))
+        let admission = ManifestContext(admission: AdmissionOptions(defaultTolerationSeconds: Int64(s.settings.podEvictionTimeout)),
+                                        validation: s.settings.fieldValidation)
         if let n = f["manifests"] {
             for m in try n.sequence("manifests") {
-                s.manifests.append((try manifest(m, admission: admission), loc(m)))
+                s.manifests.append((try manifest(m, admission: admission, create: true), loc(m)))
             }
         }
         if let n = f["manifestFiles"] {
@@ -66,7 +70,7 @@ public enum ScenarioLoader {
                     throw pn.error("cannot read manifest file \"\(path)\"")
                 }
                 for d in try parseYAMLDocuments(t, file: path) where !d.isNull {
-                    s.manifests.append((try manifest(d, admission: admission), loc(d)))
+                    s.manifests.append((try manifest(d, admission: admission, create: true), loc(d)))
                 }
             }
         }
@@ -107,6 +111,7 @@ public enum ScenarioLoader {
         if let n = f["expect"] {
             for e in try n.sequence("expect") { s.expectations.append(try expectation(e, scenario: s)) }
         }
+        s.warnings = admission.warnings
         return s
     }
 
@@ -224,7 +229,7 @@ public enum ScenarioLoader {
         var s = Settings()
         let f = try n.fields("settings", allowed: ["apiLatency", "watchDelay", "clientQPS", "clientBurst", "workers", "bindPodsBy",
                                                    "expectationTimeout", "timeZone", "nodeMonitorGracePeriod", "podEvictionTimeout",
-                                                   "imagePullBandwidth", "faults"])
+                                                   "imagePullBandwidth", "faults", "fieldValidation"])
         if let v = f["apiLatency"] { s.apiLatency = try durationSpec(v, "settings.apiLatency", in: Limits.delay) }
         if let v = f["watchDelay"] { s.watchDelay = try durationSpec(v, "settings.watchDelay", in: Limits.delay) }
         if let v = f["clientQPS"] { s.clientQPS = try number(v, "settings.clientQPS", in: Limits.qps) }
@@ -246,6 +251,16 @@ public enum ScenarioLoader {
             guard s.imagePullBandwidth >= 1 else { throw v.error("settings.imagePullBandwidth must be at least 1 byte per second") }
         }
         if let v = f["faults"] { s.faults = try faults(v, "settings.faults") }
+        if let v = f["fieldValidation"] {
+            let word = try v.string("settings.fieldValidation")
+            let names = FieldValidation.allCases.map(\.rawValue)
+            guard let fv = FieldValidation.allCases.first(where: { $0.rawValue.lowercased() == word.lowercased() }) else {
+                var msg = "settings.fieldValidation must be one of \(names.joined(separator: ", ")) (as kubectl's --validate), found \"\(word)\""
+                if let sg = suggestion(word, names) { msg += " (did you mean \"\(sg)\"?)" }
+                throw v.error(msg)
+            }
+            s.fieldValidation = fv
+        }
         return s
     }
 
@@ -360,28 +375,64 @@ public enum ScenarioLoader {
         return c
     }
 
-    /// Decodes and admits a manifest (as a create), reporting errors at the offending field.
-    static func manifest(_ n: YNode, admission: AdmissionOptions) throws -> APIObject {
+    /// What manifests are read with: admission options, the field validation mode, and the
+    /// warnings collected under `Warn`.
+    final class ManifestContext {
+        let admission: AdmissionOptions
+        let validation: FieldValidation
+        var warnings: [ScenarioError] = []
+        init(admission: AdmissionOptions, validation: FieldValidation) {
+            self.admission = admission
+            self.validation = validation
+        }
+    }
+
+    /// Decodes, validates and admits a manifest, reporting errors at the offending field.
+    /// Unknown fields are handled as `kubectl apply --validate=...` would have the API server
+    /// do; `create` manifests (those in `manifests`) must not set `metadata.resourceVersion`.
+    static func manifest(_ n: YNode, admission ctx: ManifestContext, create: Bool = false) throws -> APIObject {
         guard case .mapping = n.node else { throw n.error("a manifest must be a map (a Kubernetes object), found \(n.kindName)") }
         try n.requireFiniteNumbers()
-        let raw = n.json()
-        let obj: APIObject
-        do {
-            obj = try APIObject.decode(manifest: raw)
-        } catch let e as DecodingError {
-            throw decodingError(e, n)
-        } catch let e as APIObject.DecodeError {
-            throw (n.descend([AnyCodingKey("kind")])).error(e.description)
+        var raw = n.json()
+        func decode() throws -> APIObject {
+            do {
+                return try APIObject.decode(manifest: raw)
+            } catch let e as DecodingError {
+                throw decodingError(e, n)
+            } catch let e as APIObject.DecodeError {
+                throw (n.descend([AnyCodingKey("kind")])).error(e.description)
+            }
+        }
+        var obj = try decode()
+        let unknown = ManifestSchema.unknownFields(of: obj)
+        if let first = unknown.first {
+            switch ctx.validation {
+            case .strict:
+                // The API server reports them all at once; the first is where the error points.
+                var msg = "strict decoding error: \(first.message)"
+                if unknown.count > 1 { msg += "; also " + unknown.dropFirst().map { "unknown field \"\($0.path)\"" }.joined(separator: ", ") }
+                msg += " (\(obj.kind.rawValue) \"\(obj.metadata.name ?? "")\"; settings.fieldValidation: Warn or Ignore drops unknown fields instead)"
+                throw n.keyNode(first.steps).error(msg)
+            case .warn, .ignore:
+                for u in unknown {
+                    if ctx.validation == .warn { ctx.warnings.append(n.keyNode(u.steps).error("Warning: \(u.message)")) }
+                    raw = raw.removing(u.steps[...])
+                }
+                obj = try decode()
+            }
         }
         guard !(obj.metadata.name ?? "").isEmpty || !(obj.metadata.generateName ?? "").isEmpty else {
             throw n.error("\(obj.kind.rawValue) manifest needs metadata.name")
+        }
+        if create, let rv = obj.metadata.resourceVersion, !rv.isEmpty {
+            throw n.keyNode([.key("metadata"), .key("resourceVersion")]).error("resourceVersion should not be set on objects to be created (the API server's answer to creating \(obj.kind.rawValue) \"\(obj.metadata.name ?? "")\"; remove metadata.resourceVersion)")
         }
         var probe = obj
         var m = probe.metadata
         if m.uid == nil { m.uid = "00000000-0000-4000-8000-000000000000" }
         probe.metadata = m
         do {
-            _ = try Admission.admit(probe, old: nil, options: admission)
+            _ = try Admission.admit(probe, old: nil, options: ctx.admission)
         } catch {
             throw n.error("admission rejected \(obj.kind.rawValue) \"\(obj.metadata.name ?? "")\": \(error.message)")
         }
@@ -451,7 +502,7 @@ public enum ScenarioLoader {
                               "nodeDown", "nodeUp", "fillDisk", "freeDisk", "killPod", "deletePod", "restartControllers",
                               "stopControllers", "startControllers", "faults"]
 
-    static func timelineEntry(_ n: YNode, scenario: Scenario, admission: AdmissionOptions) throws -> TimelineEntry {
+    static func timelineEntry(_ n: YNode, scenario: Scenario, admission: ManifestContext) throws -> TimelineEntry {
         let f = try n.fields("a timeline entry", allowed: ["at"] + actionNames)
         guard let atn = f["at"] else { throw n.error("a timeline entry needs at: (a duration, an RFC 3339 time or end)") }
         let at = try timeSpec(atn, "at")
@@ -575,33 +626,47 @@ public enum ScenarioLoader {
         }
     }
 
+    static let matcherOperators = ["eq", "ne", "lt", "lte", "gt", "gte", "in", "matches", "exists"]
+    /// The operators that combine in one map (a range such as `{gte: 58, lte: 60}`).
+    static let combinableOperators = ["lt", "lte", "gt", "gte", "ne"]
+
+    /// A plain value (equality), or a map of operators. A map's keys must all be operators, so a
+    /// misspelt one (`{gtee: 3}`) is an error rather than an equality with a map; equality with
+    /// a map value is written `{eq: {...}}`.
     static func matcher(_ n: YNode) throws -> Matcher {
-        if case .mapping(let m) = n.node, m.count == 1, let (k, v) = m.first.map({ ($0.key.string ?? "", YNode(node: $0.value, file: n.file)) }),
-           ["eq", "ne", "lt", "lte", "gt", "gte", "in", "matches", "exists"].contains(k) {
-            switch k {
-            case "eq": return .eq(v.json())
-            case "ne": return .ne(v.json())
-            case "lt": return .lt(v.json())
-            case "lte": return .lte(v.json())
-            case "gt": return .gt(v.json())
-            case "gte": return .gte(v.json())
-            case "in": return .isIn(try v.sequence("in").map { $0.json() })
-            case "matches":
-                let r = try v.string("matches")
-                guard (try? NSRegularExpression(pattern: r)) != nil else { throw v.error("invalid regular expression \"\(r)\"") }
-                return .matches(r)
-            default: return .exists(try v.bool("exists"))
+        guard case .mapping = n.node else { return .eq(n.json()) }
+        let entries = try n.mapping("a matcher")
+        for (k, kn, _) in entries where !matcherOperators.contains(k) {
+            var msg = "unknown matcher operator \"\(k)\""
+            if let s = suggestion(k, matcherOperators) { msg += " (did you mean \"\(s)\"?)" }
+            msg += "; expected one of: \(matcherOperators.joined(separator: ", ")) (to compare with a map, write {eq: {...}})"
+            throw kn.error(msg)
+        }
+        guard !entries.isEmpty else { throw n.error("a matcher map needs an operator: \(matcherOperators.joined(separator: ", ")) (to compare with an empty map, write {eq: {}})") }
+        if entries.count > 1 {
+            if let (k, kn, _) = entries.first(where: { !combinableOperators.contains($0.key) }) {
+                throw kn.error("matcher operator \"\(k)\" does not combine with others in one map; only \(combinableOperators.joined(separator: ", ")) do (a range such as {gte: 58, lte: 60})")
             }
+            return .all(try entries.map { try single($0.key, $0.value) })
         }
-        // Several comparisons at once: a range such as {gte: 58, lte: 60}.
-        if case .mapping(let m) = n.node, m.count > 1,
-           m.allSatisfy({ ["lt", "lte", "gt", "gte", "ne"].contains($0.key.string ?? "") }) {
-            return .all(try m.map { k, v in
-                let single = YNode(node: .mapping(.init([(k, v)])), file: n.file)
-                return try matcher(single)
-            })
+        return try single(entries[0].key, entries[0].value)
+    }
+
+    private static func single(_ k: String, _ v: YNode) throws -> Matcher {
+        switch k {
+        case "eq": return .eq(v.json())
+        case "ne": return .ne(v.json())
+        case "lt": return .lt(v.json())
+        case "lte": return .lte(v.json())
+        case "gt": return .gt(v.json())
+        case "gte": return .gte(v.json())
+        case "in": return .isIn(try v.sequence("in").map { $0.json() })
+        case "matches":
+            let r = try v.string("matches")
+            guard (try? NSRegularExpression(pattern: r)) != nil else { throw v.error("invalid regular expression \"\(r)\"") }
+            return .matches(r)
+        default: return .exists(try v.bool("exists"))
         }
-        return .eq(n.json())
     }
 }
 

@@ -9,7 +9,8 @@ public struct ScenarioError: Error, CustomStringConvertible, Equatable {
     public var line: Int
     public var column: Int
     public var message: String
-    public var description: String { "\(file):\(line):\(column): \(message)" }
+    /// `FILE:LINE:COLUMN: message`; `FILE: message` when the error has no position (line 0).
+    public var description: String { line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)" }
 }
 
 /// A YAML node with its position, for typed reading with precise errors.
