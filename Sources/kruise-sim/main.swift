@@ -92,7 +92,7 @@ struct Cron: ParsableCommand {
     /// Captures the spec even when it starts with `-` (swift-argument-parser would take it for an option);
     /// the real options below are still recognized first.
     @Argument(parsing: .allUnrecognized, help: "The schedule, e.g. \"*/5 * * * *\", \"@hourly\", \"TZ=Asia/Shanghai 0 3 * * *\".") var spec: [String] = []
-    @Option(help: "Start from this RFC 3339 time (the first fire time is strictly after it).") var from: String
+    @Option(help: "Start from this RFC 3339 time (the first fire time is strictly after it; default: now).") var from: String?
     @Option(help: "Time zone for a spec without TZ= (default UTC).") var timeZone: String?
     @Option(help: "How many fire times (1 to \(Cron.maxCount)).") var count: String = "1"
 
@@ -108,14 +108,8 @@ struct Cron: ParsableCommand {
         var spec = self.spec
         if let i = spec.firstIndex(of: "--") { spec.remove(at: i) }
         guard spec.count == 1, let spec = spec.first else {
-            throw fail(spec.isEmpty ? "missing the schedule, e.g. kruise-sim cron \"*/5 * * * *\" --from 2024-01-01T00:00:00Z"
+            throw fail(spec.isEmpty ? "missing the schedule, e.g. kruise-sim cron \"*/5 * * * *\" --from 2024-01-01T00:00:00Z --count 3"
                                     : "expected one schedule (quote it), got \(spec.count) arguments: \(spec.joined(separator: " "))")
-        }
-        if Timestamp.isOutOfRange(rfc3339: from) {
-            throw fail("--from \"\(from)\" is out of range: expected an instant \(Timestamp.rangeDescription)")
-        }
-        guard let start = Timestamp(rfc3339: from) else {
-            throw fail("--from must be an RFC 3339 time such as 2022-03-24T08:45:08Z, got \"\(from)\"")
         }
         guard let n = Int(count), (1...Self.maxCount).contains(n) else {
             throw fail("--count must be an integer from 1 to \(Self.maxCount), got \"\(count)\"")
@@ -128,6 +122,21 @@ struct Cron: ParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
+        }
+        // The schedule is checked before --from, so a bad spec is reported as robfig reports it.
+        // Without --from the fire times are those after the current time (this command only
+        // prints a schedule; nothing in a simulation reads the wall clock).
+        let start: Timestamp
+        if let from {
+            if Timestamp.isOutOfRange(rfc3339: from) {
+                throw fail("--from \"\(from)\" is out of range: expected an instant \(Timestamp.rangeDescription)")
+            }
+            guard let s = Timestamp(rfc3339: from) else {
+                throw fail("--from must be an RFC 3339 time such as 2022-03-24T08:45:08Z, got \"\(from)\"")
+            }
+            start = s
+        } else {
+            start = Timestamp(date: Date())
         }
         // Unix seconds, not Timestamp: a fire time may lie past 2262 (`@every 2562047h`).
         var t = start.unixSeconds
