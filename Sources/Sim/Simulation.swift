@@ -49,6 +49,20 @@ public final class Simulation {
         digest.add("story \(kernel.now.nanos) \(text)")
     }
 
+    /// Story lines that stand for a repeated event: the line's index, by event identity, and how
+    /// often and until when it recurred (Kubernetes aggregates repeated events the same way).
+    private var eventLines: [String: Int] = [:]
+    private var repeats: [Int: (count: Int, last: Timestamp)] = [:]
+
+    /// The story with each repeated event's line saying how often it recurred.
+    var finishedStory: [(time: Timestamp, text: String)] {
+        var out = story
+        for (i, r) in repeats {
+            out[i].text += " (×\(r.count), last at +\(formatSeconds(r.last.seconds(since: scenario.start))))"
+        }
+        return out
+    }
+
     /// The delay of one watch delivery (`settings.watchDelay`, or the faults override).
     func watchDelay() -> Double {
         (settings.faults.watchDelay ?? settings.watchDelay).draw(rng, "watch")
@@ -73,6 +87,7 @@ public final class Simulation {
         events.onRecord = { [unowned self] e in
             digest.add("event \(e.time.nanos) \(e.component) \(e.kind)/\(e.namespace)/\(e.name) \(e.type) \(e.reason) \(e.message)")
             trace?.event(e)
+            storyOf(e)
         }
         // t = 0: nodes and manifests are in the store before any component acts.
         for entry in scenario.nodes { createNodes(entry, startKubelets: false) }
@@ -101,9 +116,9 @@ public final class Simulation {
         checker.finish()
         trace?.finish()
         return RunOutcome(scenario: scenario, checks: checker.results, violations: checker.violations, demanded: checker.demandedViolations,
-                          actionErrors: checker.actionErrors + setupErrors.map { ActionError(location: $0.0, time: scenario.start, message: $0.1) },
+                          actionErrors: checker.actionErrors + setupErrors.map { ActionError(location: $0.0, time: scenario.start, message: $0.1, kind: .manifest) },
                           digest: digest.hex, events: kernel.eventsRun, writes: server.resourceVersion,
-                          reconciles: controllerManager.host.totalReconciles, story: story, endTime: kernel.now)
+                          reconciles: controllerManager.host.totalReconciles, story: finishedStory, endTime: kernel.now)
     }
 
     // MARK: Nodes
@@ -176,14 +191,17 @@ public final class Simulation {
         }
         switch entry.action {
         case .apply(let obj):
+            // The change feed already tells of the kinds it follows (storyOf).
+            let followed: Set<KnownKind> = [.broadcastJob, .advancedCronJob, .job]
+            func told(_ verb: String) { if !followed.contains(obj.kind) { tell("apply: \(verb) \(obj.kind.rawValue)/\(obj.metadata.name ?? "")") } }
             if let cur = server.get(obj.kind, obj.metadata.namespace ?? "default", obj.metadata.name ?? "") {
                 var o = obj
                 var m = o.metadata
                 m.resourceVersion = cur.metadata.resourceVersion
                 o.metadata = m
-                do { try server.update(o, subresource: .main, at: now, actor: .scenario); tell("apply: updated \(obj.kind.rawValue)/\(obj.metadata.name ?? "")") } catch { fail(error.message) }
+                do { try server.update(o, subresource: .main, at: now, actor: .scenario); told("updated") } catch { fail(error.message) }
             } else {
-                do { try server.create(obj, at: now, actor: .scenario); tell("apply: created \(obj.kind.rawValue)/\(obj.metadata.name ?? "")") } catch { fail(error.message) }
+                do { try server.create(obj, at: now, actor: .scenario); told("created") } catch { fail(error.message) }
             }
         case .delete(let ref):
             do { try server.delete(ref.kind, namespace: ref.namespace, name: ref.name, uid: nil, at: now, actor: .scenario); tell("delete \(ref)") } catch { fail(error.message) }
@@ -303,22 +321,89 @@ public final class Simulation {
                 tell("BroadcastJob \(n.name) \(np): desired \(st.desired), active \(st.active), succeeded \(st.succeeded), failed \(st.failed)\(n.status?.conditions?.last.map { $0.message.map { " (\($0))" } ?? "" } ?? "")")
             }
         case (_, .broadcastJob(let n)) where c.type == .added:
-            tell("BroadcastJob \(n.name) created\(n.metadata.controllerRef.map { " by \($0.kind) \($0.name)" } ?? "")")
+            tell("BroadcastJob \(n.name) created\(createdBy(c, n.metadata))")
         case (_, .broadcastJob(let n)) where c.type == .deleted:
-            tell("BroadcastJob \(n.name) deleted")
+            let ttl = n.spec.completionPolicy?.ttlSecondsAfterFinished
+            tell("BroadcastJob \(n.name) deleted\(deletedBecause(c, n.metadata, finishedAt: n.isFinished ? n.status?.completionTime : nil, ttl: ttl))")
         case (.job(let o)?, .job(let n)) where c.type != .deleted:
             if o.finishedCondition == nil, let f = n.finishedCondition { tell("Job \(n.name) \(f.type): \(f.message ?? "")") }
         case (_, .advancedCronJob(let n)) where c.type == .added:
             let zone = TimeZone(identifier: settings.timeZone) ?? TimeZone(identifier: "UTC")!
-            let next = AdvancedCronJobController.nextRun(of: n, after: c.time, localTimeZone: zone)
-            tell("AdvancedCronJob \(n.name) created, schedule \"\(n.spec.schedule)\"\(n.spec.timeZone.map { " in \($0)" } ?? ""): next run \(next.map { $0.rfc3339 } ?? "never")")
+            let next = AdvancedCronJobController.nextRunSeconds(of: n, after: c.time, localTimeZone: zone)
+            tell("AdvancedCronJob \(n.name) created\(createdBy(c, n.metadata)), schedule \"\(n.spec.schedule)\"\(n.spec.timeZone.map { " in \($0)" } ?? ""): next run \(next.map { Timestamp.rfc3339(unixSeconds: $0) } ?? "never")")
+        case (_, .advancedCronJob(let n)) where c.type == .deleted && c.actor != .scenario:
+            tell("AdvancedCronJob \(n.name) deleted")
         case (_, .job(let n)) where c.type == .added:
-            tell("Job \(n.name) created\(n.metadata.controllerRef.map { " by \($0.kind) \($0.name)" } ?? "")")
+            tell("Job \(n.name) created\(createdBy(c, n.metadata))")
         case (_, .job(let n)) where c.type == .deleted:
-            tell("Job \(n.name) deleted")
+            tell("Job \(n.name) deleted\(deletedBecause(c, n.metadata, finishedAt: n.finishedCondition != nil ? n.status?.completionTime : nil, ttl: n.spec.ttlSecondsAfterFinished.map { Int32(clamping: $0) }))")
+        case (.node(let o)?, .node(let n)) where c.type != .deleted && c.actor != .scenario:
+            // Taints that components add or remove (disk pressure, not-ready, unreachable); the
+            // scenario's own taint actions are told by the timeline.
+            func text(_ t: Taint) -> String { "\(t.key)\(t.value.map { "=\($0)" } ?? ""):\(t.effect)" }
+            let before = Set((o.spec?.taints ?? []).map(text))
+            let after = (n.spec?.taints ?? []).map(text)
+            let who = c.actor == .kubelet ? "its kubelet" : "the \(c.actor.rawValue)"
+            let why = n.status?.conditions?.filter { $0.status == "True" && $0.type != "Ready" }.map { "\($0.type): \($0.message ?? "")" } ?? []
+            let ready = n.status?.conditions?.first { $0.type == "Ready" }
+            let readyText = ready.map { $0.status == "True" ? [] : ["Ready \($0.status): \($0.message ?? "")"] } ?? []
+            let reasons = (why + readyText).joined(separator: "; ")
+            for t in after where !before.contains(t) {
+                tell("node \(n.name) tainted \(t) by \(who)\(reasons.isEmpty ? "" : " (\(reasons))")")
+            }
+            let afterSet = Set(after)
+            for t in (o.spec?.taints ?? []).map(text) where !afterSet.contains(t) {
+                tell("node \(n.name): taint \(t) removed by \(who)")
+            }
         default:
             break
         }
+    }
+
+    /// " by AdvancedCronJob x" for a child; " (timeline)" for the scenario's own apply after t = 0.
+    private func createdBy(_ c: APIServer.Change, _ m: ObjectMeta) -> String {
+        if let ref = m.controllerRef { return " by \(ref.kind) \(ref.name)" }
+        return c.actor == .scenario && c.time > scenario.start ? " (timeline apply)" : ""
+    }
+
+    /// Why a job went: its TTL after finishing, its owner gone (garbage collection), or its
+    /// controller (history limits, Replace: the controller's own event line says which).
+    private func deletedBecause(_ c: APIServer.Change, _ m: ObjectMeta, finishedAt: Timestamp?, ttl: Int32?) -> String {
+        if c.actor == .scenario { return " (timeline)" }
+        if let f = finishedAt, let ttl, c.time.seconds(since: f) >= Double(ttl) {
+            return ": ttlSecondsAfterFinished (\(ttl)s) passed since it finished at +\(formatSeconds(f.seconds(since: scenario.start)))"
+        }
+        if let ref = m.controllerRef {
+            let ownerKind = KnownKind.allCases.first { $0.rawValue == ref.kind }
+            if let k = ownerKind, server.get(k, m.namespace ?? "default", ref.name)?.metadata.uid != ref.uid {
+                return " by the garbage collector: its owner \(ref.kind) \(ref.name) is gone"
+            }
+            if ref.kind == "AdvancedCronJob" {
+                return " by AdvancedCronJob \(ref.name): " + (finishedAt != nil ? "it keeps only its history limit of finished children" : "concurrencyPolicy Replace")
+            }
+            return " by \(ref.kind) \(ref.name)"
+        }
+        return " by the \(c.actor.rawValue)"
+    }
+
+    /// Events that explain an outcome: every Warning, and the Normal ones that say why something
+    /// did not happen or was removed. A repeat of the same event (object, reason, message) is not
+    /// told again; its first line counts the repeats.
+    private func storyOf(_ e: RecordedEvent) {
+        let normal: Set<String> = ["JobAlreadyActive", "SuccessfulDelete", "TaintManagerEviction", "NodeNotReady", "NodeReady",
+                                   "Continue", "Suspended", "Resumed"]
+        guard e.type == "Warning" || normal.contains(e.reason) else { return }
+        // A job's failure is told by its phase line, with the same message.
+        if e.kind == "BroadcastJob" || e.kind == "Job", ["DeadlineExceeded", "failed pod is found", "BackoffLimitExceeded"].contains(e.reason) { return }
+        // A child deleted by its AdvancedCronJob is told by the deletion line ("by AdvancedCronJob x").
+        if e.kind == "AdvancedCronJob", e.reason == "SuccessfulDelete" { return }
+        let key = "\(e.kind)/\(e.namespace)/\(e.name)|\(e.type)|\(e.reason)|\(e.message)"
+        if let i = eventLines[key] {
+            repeats[i] = ((repeats[i]?.count ?? 1) + 1, e.time)
+            return
+        }
+        eventLines[key] = story.count
+        tell("\(e.kind) \(e.name): \(e.type == "Warning" ? "Warning " : "")\(e.reason): \(e.message)")
     }
 }
 
@@ -335,10 +420,13 @@ final class KubeletLeases: NodeHeartbeats {
     }
 }
 
+/// A timeline action that failed, or a manifest the API server rejected at t = 0.
 public struct ActionError: Sendable {
+    public enum Kind: String, Sendable { case timelineAction = "timeline action", manifest }
     public var location: SourceLocation
     public var time: Timestamp
     public var message: String
+    public var kind: Kind = .timelineAction
 }
 
 /// A running FNV-1a digest of the event history.

@@ -8,8 +8,25 @@ struct KruiseSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kruise-sim",
         abstract: "Deterministic simulator for OpenKruise BroadcastJob and AdvancedCronJob node maintenance.",
+        discussion: "Exit status: 0 success, 1 a check or invariant failed, 2 invalid input or usage.",
+        version: KruiseSimVersion.current,
         subcommands: [Run.self, Cron.self]
     )
+
+    /// As ArgumentParser's own `main`, but a usage error (unknown option, missing argument)
+    /// exits 2 like every other invalid input, not 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 struct Run: ParsableCommand {
@@ -26,7 +43,10 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Show every check and the story of passing runs too.") var verbose = false
 
     func run() throws {
-        let files = ScenarioRunner.expand(paths)
+        let (files, skipped) = ScenarioRunner.expandNoting(paths)
+        if !quiet && !json {
+            for (f, reason) in skipped { FileHandle.standardError.write(Data("kruise-sim: skipped \(f): \(reason)\n".utf8)) }
+        }
         if files.isEmpty {
             FileHandle.standardError.write(Data("kruise-sim: no scenario files in \(paths.joined(separator: " "))\n".utf8))
             throw ExitCode(2)
@@ -40,15 +60,13 @@ struct Run: ParsableCommand {
             let r = ScenarioRunner.run(file: f, seed: seed, trace: trace)
             reports.append(r)
             if !json && !quiet {
-                print(TextReport.render([r], verbose: verbose).split(separator: "\n", omittingEmptySubsequences: false).dropLast(2).joined(separator: "\n"))
+                print(TextReport.renderOne(r, verbose: verbose), terminator: "")
             }
         }
         if json {
             print(JSONReport.render(reports), terminator: "")
         } else {
-            let passed = reports.filter(\.passed).count
-            let invalid = reports.filter { $0.outcome == nil }.count
-            print("\(passed) passed, \(reports.count - passed - invalid) failed\(invalid > 0 ? ", \(invalid) invalid" : "")")
+            print(TextReport.summary(reports))
         }
         if let junit {
             do {
@@ -67,21 +85,34 @@ struct Run: ParsableCommand {
 }
 
 struct Cron: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the next fire times of a cron schedule (robfig/cron v3 standard grammar).")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the next fire times of a cron schedule (robfig/cron v3 standard grammar).",
+        discussion: "A schedule that starts with '-' (\"-1 * * * *\") is read as the schedule, not as an option. Exit status: 0, 1 when no fire time exists within five years, 2 for an invalid schedule or option.")
 
-    @Argument(help: "The schedule, e.g. \"*/5 * * * *\", \"@hourly\", \"TZ=Asia/Shanghai 0 3 * * *\".") var spec: String
-    @Option(help: "Start from this RFC 3339 time (the first fire time is strictly after it).") var from: String
+    /// Captures the spec even when it starts with `-` (swift-argument-parser would take it for an option);
+    /// the real options below are still recognized first.
+    @Argument(parsing: .allUnrecognized, help: "The schedule, e.g. \"*/5 * * * *\", \"@hourly\", \"TZ=Asia/Shanghai 0 3 * * *\".") var spec: [String] = []
+    @Option(help: "Start from this RFC 3339 time (the first fire time is strictly after it; default: now).") var from: String?
     @Option(help: "Time zone for a spec without TZ= (default UTC).") var timeZone: String?
-    @Option(help: "How many fire times.") var count: Int = 1
+    @Option(help: "How many fire times (1 to \(Cron.maxCount)).") var count: String = "1"
+
+    static let maxCount = 100_000
+
+    func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("kruise-sim cron: \(message)\n".utf8))
+        return ExitCode(2)
+    }
 
     func run() throws {
-        guard let start = Timestamp(rfc3339: from) else {
-            FileHandle.standardError.write(Data("kruise-sim cron: --from must be an RFC 3339 time such as 2022-03-24T08:45:08Z, got \"\(from)\"\n".utf8))
-            throw ExitCode(2)
+        // `cron -- "-1 * * * *"` works too: the terminator is captured with the spec.
+        var spec = self.spec
+        if let i = spec.firstIndex(of: "--") { spec.remove(at: i) }
+        guard spec.count == 1, let spec = spec.first else {
+            throw fail(spec.isEmpty ? "missing the schedule, e.g. kruise-sim cron \"*/5 * * * *\" --from 2024-01-01T00:00:00Z --count 3"
+                                    : "expected one schedule (quote it), got \(spec.count) arguments: \(spec.joined(separator: " "))")
         }
-        guard count >= 1 else {
-            FileHandle.standardError.write(Data("kruise-sim cron: --count must be at least 1\n".utf8))
-            throw ExitCode(2)
+        guard let n = Int(count), (1...Self.maxCount).contains(n) else {
+            throw fail("--count must be an integer from 1 to \(Self.maxCount), got \"\(count)\"")
         }
         var effective = spec
         if let tz = timeZone, !spec.hasPrefix("TZ=") && !spec.hasPrefix("CRON_TZ=") { effective = "TZ=\(tz) \(spec)" }
@@ -92,14 +123,31 @@ struct Cron: ParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
-        var t = start.date
-        for _ in 0..<count {
-            guard let n = schedule.next(after: t) else {
-                FileHandle.standardError.write(Data("kruise-sim cron: no fire time within five years after \(Timestamp(date: t).rfc3339)\n".utf8))
+        // The schedule is checked before --from, so a bad spec is reported as robfig reports it.
+        // Without --from the fire times are those after the current time (this command only
+        // prints a schedule; nothing in a simulation reads the wall clock).
+        let start: Timestamp
+        if let from {
+            if Timestamp.isOutOfRange(rfc3339: from) {
+                throw fail("--from \"\(from)\" is out of range: expected an instant \(Timestamp.rangeDescription)")
+            }
+            guard let s = Timestamp(rfc3339: from) else {
+                throw fail("--from must be an RFC 3339 time such as 2022-03-24T08:45:08Z, got \"\(from)\"")
+            }
+            start = s
+        } else {
+            start = Timestamp(date: Date())
+        }
+        // Unix seconds, not Timestamp: a fire time may lie past 2262 (`@every 2562047h`).
+        var t = start.unixSeconds
+        for i in 0..<n {
+            guard let next = schedule.next(afterUnixSeconds: t) else {
+                let after = i == 0 ? start.rfc3339 : Timestamp.rfc3339(unixSeconds: t)
+                FileHandle.standardError.write(Data("kruise-sim cron: no fire time within five years after \(after)\n".utf8))
                 throw ExitCode(1)
             }
-            print(Timestamp(date: n).rfc3339)
-            t = n
+            print(Timestamp.rfc3339(unixSeconds: next))
+            t = next
         }
     }
 }

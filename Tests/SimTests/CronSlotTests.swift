@@ -61,4 +61,47 @@ import Testing
         """, invariant: "invariants: {cronOnTime: violated}"))
         #expect(o.passed)
     }
+
+    @Test func aSlotWithNoChildSaysWhyFromTheWarningEventsOnTheJob() throws {
+        // clientQPS 1: 100 pod creations hold the manager's client past the 1m slot, so the slot
+        // has no child R after it (no write fails, so the controller records no Warning itself).
+        // A FailedCreate Warning on the AdvancedCronJob, as the controller records when admission
+        // rejects the child, is recorded here by hand just after the slot: the violation quotes it.
+        let text = """
+        duration: 2m
+        settings: {clientQPS: 1, clientBurst: 10}
+        nodes: [{namePrefix: n, count: 100}]
+        images: {busybox: {run: forever}}
+        manifests:
+          - apiVersion: apps.kruise.io/v1beta1
+            kind: BroadcastJob
+            metadata: {name: wide}
+            spec:
+              template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}
+          - apiVersion: apps.kruise.io/v1beta1
+            kind: AdvancedCronJob
+            metadata: {name: tick}
+            spec:
+              schedule: "* * * * *"
+              template:
+                broadcastJobTemplate:
+                  spec:
+                    template: {spec: {restartPolicy: Never, nodeSelector: {none: none}, containers: [{name: t, image: busybox}]}}
+        """
+        let sim = Simulation(scenario: try ScenarioLoader.load(text: text, file: "cron-why.yaml"))
+        let denied = "admission webhook \"vbroadcastjob.kb.io\" denied the request: spec.template.spec.restartPolicy: Unsupported value: \"Always\""
+        func warn(at seconds: Double, _ reason: String, _ message: String) {
+            sim.kernel.schedule(at: sim.scenario.start.adding(seconds: seconds)) {
+                sim.events.record(RecordedEvent(time: sim.kernel.now, component: "test", kind: "AdvancedCronJob", namespace: "default",
+                                                name: "tick", type: "Warning", reason: reason, message: message))
+            }
+        }
+        warn(at: 30, "FailedCreate", "before the slot: not the reason")  // before the slot: not quoted
+        warn(at: 60.2, "FailedCreate", denied)
+        warn(at: 60.4, "FailedCreate", denied)
+        let o = sim.run()
+        let v = o.violations.filter { $0.invariant == "cronOnTime" && $0.message.contains("2024-01-01T00:01:00Z") }
+        #expect(v.count == 1, "\(o.violations.map(\.message))")
+        #expect(v.first?.message.hasSuffix("(expected tick-1704067260): FailedCreate (2 times): \(denied)") == true, "\(v.first?.message ?? "")")
+    }
 }

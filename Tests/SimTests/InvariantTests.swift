@@ -555,6 +555,49 @@ import Engine
         let v = Self.expectCaught(m, "statusConsistent", between: 10, and: 30, objects: ["BroadcastJob/default/counted"])
         #expect(v?.message.contains("status says active 2, succeeded 0, failed 0 but its pods are active 0, succeeded 2, failed 0") == true, "\(v?.message ?? "")")
         #expect(m.on.checks.allSatisfy { $0.passed })
+        // The writes fail to the end: the status stays wrong, and that is one violation whose
+        // time range runs from the first check that saw it to the last (each 5s of quiet).
+        #expect(m.on.violations.count == 1, "\(m.on.violations.map(\.message))")
+        if let v, let until = v.until {
+            #expect(until.seconds(since: Self.t0) >= 55)
+            #expect(v.checks >= 8)
+            #expect(v.message.hasSuffix("; still so at \(until) (\(v.checks) checks since \(v.time))"), "\(v.message)")
+        } else {
+            Issue.record("no time range on \(String(describing: v))")
+        }
+    }
+
+    @Test func statusConsistentWaitsWhileTheControllerAwaitsADeletionItAskedFor() throws {
+        // The pod on n1 is deleted by the controller (n1 stops fitting) while n1's kubelet is
+        // down: it stays Terminating and the controller waits on its delete expectation, as
+        // upstream, leaving the status stale when the other pods succeed at 1m. That is not a
+        // fault until the expectation times out (settings.expectationTimeout 2m here, after
+        // which the controller proceeds and corrects the status).
+        let yaml = """
+        duration: 4m
+        settings: {expectationTimeout: 2m}
+        nodes:
+          - {namePrefix: n, count: 3, labels: {role: worker}}
+        images: {app: {run: 60s}}
+        manifests:
+          - apiVersion: apps.kruise.io/v1beta1
+            kind: BroadcastJob
+            metadata: {name: bj}
+            spec:
+              completionPolicy: {type: Never}
+              template:
+                spec:
+                  restartPolicy: Never
+                  nodeSelector: {role: worker}
+                  containers: [{name: c, image: app}]
+        timeline:
+          - {at: 30s, nodeDown: n1}
+          - {at: 31s, label: {node: n1, labels: {role: other}}}
+        expect:
+          - {at: 2m, object: bcj/bj, fields: {status.active: 2, status.succeeded: 0}}
+          - {at: 2m40s, object: bcj/bj, fields: {status.active: 0, status.succeeded: 2}}
+        """
+        expectPassed(try runScenario(yaml), checks: 2)
     }
 
     @Test func statusConsistentHoldsAfterARestartWithoutFaults() throws {

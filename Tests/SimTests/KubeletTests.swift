@@ -393,4 +393,85 @@ import Engine
         """)
         expectPassed(o, checks: 2)
     }
+
+    // MARK: Pods that were already running
+
+    static func runningPod(_ name: String, restartCount: Int, state: String?) -> String {
+        """
+          - apiVersion: v1
+            kind: Pod
+            metadata: {name: \(name)}
+            spec:
+              nodeName: n1
+              restartPolicy: OnFailure
+              containers: [{name: c, image: app}]
+            status:
+              phase: Running
+              startTime: "2023-12-31T23:00:00Z"
+              containerStatuses:
+                - {name: c, image: app, restartCount: \(restartCount)\(state.map { ", state: \($0)" } ?? "")}
+
+        """
+    }
+
+    @Test func aPodRunningAtTheStartKeepsItsContainerAndRestartCount() throws {
+        // The manifest gives the container status without a state (as a fixture often does):
+        // the container is taken as running since the pod started, and is not restarted.
+        let o = try runScenario("""
+        duration: 2m
+        nodes: [{name: n1}]
+        images:
+          app: {run: forever}
+        manifests:
+        \(Self.runningPod("p", restartCount: 2, state: nil))
+        expect:
+          - at: 1m
+            object: po/p
+            fields:
+              status.phase: Running
+              "status.containerStatuses[0].restartCount": 2
+              "status.containerStatuses[0].state.running.startedAt": "2023-12-31T23:00:00Z"
+        """)
+        expectPassed(o, checks: 1)
+    }
+
+    @Test func aRunningContainerAdoptedWithItsStateCountsOnlyLaterRestarts() throws {
+        // It exits 1 after 10 s: the first restart after adoption makes the count 3, not 4.
+        let o = try runScenario("""
+        duration: 2m
+        nodes: [{name: n1}]
+        images:
+          app: {run: 10s, exitCode: 1}
+        manifests:
+        \(Self.runningPod("p", restartCount: 2, state: "{running: {startedAt: \"2023-12-31T23:30:00Z\"}}"))
+        expect:
+          - {at: 5s, object: po/p, fields: {"status.containerStatuses[0].restartCount": 2}}
+          # Exit at 10 s, back-off 10 s × 2^2 = 40 s: the restart comes at 50 s.
+          - {at: 49s, object: po/p, fields: {"status.containerStatuses[0].restartCount": 2, "status.containerStatuses[0].state.waiting.reason": CrashLoopBackOff}}
+          - {at: 51s, object: po/p, fields: {"status.containerStatuses[0].restartCount": 3, "status.containerStatuses[0].state.running.startedAt": {exists: true}}}
+        """)
+        expectPassed(o, checks: 3)
+    }
+
+    @Test func aPendingPodAdoptedWithoutStatesStartsWithoutCountingARestart() throws {
+        let o = try runScenario("""
+        duration: 1m
+        nodes: [{name: n1}]
+        images:
+          app: {run: forever}
+        manifests:
+          - apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              nodeName: n1
+              containers: [{name: c, image: app}]
+            status:
+              phase: Pending
+              containerStatuses: [{name: c, image: app, restartCount: 0}]
+        expect:
+          - {at: 30s, object: po/p, fields: {status.phase: Running, "status.containerStatuses[0].restartCount": 0}}
+        """)
+        expectPassed(o, checks: 1)
+    }
 }

@@ -170,11 +170,11 @@ func position(of needle: String, in text: String, occurrence: Int = 1) -> (line:
         nodes:
           - namePrefix: w
             count: three
-        """, at: "three", contains: ["count must be an integer, found a string (\"three\")"])
+        """, at: "three", contains: ["count must be an integer from 1 to 100000, found a string (\"three\")"])
         expectError("""
         duration: 5m
         seed: [1, 2]
-        """, at: "[1, 2]", contains: ["seed must be an integer, found a list"])
+        """, at: "[1, 2]", contains: ["seed must be an integer from -9223372036854775808 to 18446744073709551615, found a list"])
         expectError("""
         duration: 5m
         nodes:

@@ -110,7 +110,7 @@ import FoundationXML
         \(InvariantTests.ownedPod("a", node: "n1"))\(InvariantTests.ownedPod("b", node: "n1"))
         """)
         let text = TextReport.render([ScenarioReport(file: "crowded.yaml", outcome: o, error: nil, wallSeconds: 0)], verbose: false)
-        #expect(text.contains("1 invariant violation(s)"), "\(text)")
+        #expect(text.contains("(0/0 checks, 1 invariant violation (onePodPerNode), seed 1)"), "\(text)")
         #expect(text.contains("  invariant onePodPerNode violated at +0s (2024-01-01T00:00:00Z): BroadcastJob owner has 2 running pods on node n1: a, b\n"), "\(text)")
         #expect(text.contains("    objects: "), "\(text)")
     }
@@ -140,7 +140,9 @@ import FoundationXML
         let text = JSONReport.render([failing, passing, invalid])
         let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(root["passed"] as? Int == 1)
-        #expect(root["failed"] as? Int == 2)
+        // An invalid file is counted as invalid, as the text summary does, not as failed.
+        #expect(root["failed"] as? Int == 1)
+        #expect(root["invalid"] as? Int == 1)
         let scenarios = try #require(root["scenarios"] as? [[String: Any]])
         #expect(scenarios.count == 3)
         let f = scenarios[0]
@@ -160,6 +162,9 @@ import FoundationXML
         #expect(scenarios[2]["passed"] as? Bool == false)
         #expect((scenarios[2]["error"] as? String)?.contains("invalid.yaml:1:1: missing required key \"duration\"") == true)
         #expect(scenarios[2]["digest"] == nil)
+        #expect(scenarios.map { $0["status"] as? String } == ["failed", "passed", "invalid"])
+        let loc = try #require(scenarios[2]["errorLocation"] as? [String: Any])
+        #expect(loc["line"] as? Int == 1 && loc["column"] as? Int == 1)
     }
 
     @Test func jsonDigestIsTheSameForTheSameRunAndDiffersForAnotherSeed() throws {
@@ -187,27 +192,33 @@ import FoundationXML
         let scenario = try #require((root["scenarios"] as? [[String: Any]])?.first)
         #expect(Set(scenario.keys).isSuperset(of: ["file", "name", "passed", "seed", "digest", "checks"]))
         let topKeys = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { String($0.split(separator: ":")[0]).trimmingCharacters(in: .whitespaces) }
-        #expect(topKeys == ["\"scenarios\"", "\"passed\"", "\"failed\""], "\(topKeys)")
+        #expect(topKeys == ["\"scenarios\"", "\"passed\"", "\"failed\"", "\"invalid\""], "\(topKeys)")
     }
 
     // MARK: JUnit
 
-    @Test func junitReportCountsFailuresAndErrors() throws {
+    @Test func junitReportHasATestcasePerCheckAndInvariant() throws {
         let dir = try makeTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let failing = ScenarioRunner.run(file: try Self.write(Self.failing, "failing.yaml", in: dir))
         let passing = ScenarioRunner.run(file: try Self.write(Self.passing, "ok.yaml", in: dir))
         let invalid = ScenarioRunner.run(file: try Self.write("duration: soon\n", "invalid.yaml", in: dir))
         let xml = JUnitReport.render([failing, passing, invalid])
+        let invariants = Scenario.invariantNames.count
+        // failing: 2 checks + the invariants; passing: 1 check + the invariants; invalid: one errored case.
+        let tests = 2 + invariants + 1 + invariants + 1
         #expect(xml.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"))
-        #expect(xml.contains("<testsuites name=\"kruise-sim\" tests=\"3\" failures=\"1\" errors=\"1\">"), "\(xml)")
-        #expect(xml.contains("<testsuite name=\"scenarios\" tests=\"3\" failures=\"1\" errors=\"1\">"), "\(xml)")
-        #expect(xml.contains("<testcase classname=\"kruise-sim\" name=\"report-demo\""), "\(xml)")
-        #expect(xml.contains("<failure message=\"1 check(s) or invariant(s) failed\">"), "\(xml)")
-        // The failure text is the escaped text report.
-        #expect(xml.contains("FAIL status.phase: expected &quot;completed&quot;, got &quot;running&quot;"), "\(xml)")
-        #expect(xml.contains("<error message=\""), "\(xml)")
-        #expect(xml.components(separatedBy: "<testcase ").count == 4)
+        #expect(xml.contains("<testsuites name=\"kruise-sim\" tests=\"\(tests)\" failures=\"1\" errors=\"1\">"), "\(xml)")
+        #expect(xml.contains("<testsuite name=\"report-demo\" file=\"\(dir.path)/failing.yaml\" tests=\"\(2 + invariants)\" failures=\"1\" errors=\"0\""), "\(xml)")
+        #expect(xml.contains("<testsuite name=\"all-good\""), "\(xml)")
+        let at = position(of: "at: 10s", in: Self.failing)
+        #expect(xml.contains("name=\"check at \(dir.path)/failing.yaml:\(at.line):\(at.column): at +10s object BroadcastJob/default/hello\""), "\(xml)")
+        #expect(xml.contains("name=\"invariant onePodPerNode\""), "\(xml)")
+        // The failure is the failed field, expected and actual, not the run's summary.
+        #expect(xml.contains("<failure message=\"status.phase: expected &quot;completed&quot;, got &quot;running&quot;\">"), "\(xml)")
+        #expect(!xml.contains("passed, "), "\(xml)")
+        #expect(xml.contains("<error message=\"\(dir.path)/invalid.yaml:1:11: duration: invalid duration"), "\(xml)")
+        #expect(xml.components(separatedBy: "<testcase ").count == tests + 1)
         // Well-formed XML.
         let parser = XMLParser(data: Data(xml.utf8))
         #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")

@@ -49,11 +49,19 @@ public struct Quantity: Hashable, Sendable, Comparable, CustomStringConvertible 
     public static func == (a: Quantity, b: Quantity) -> Bool { a.nanos == b.nanos }
     public func hash(into h: inout Hasher) { h.combine(nanos) }
 
+    /// Values are kept within ±`limitNanos` (about 1.3e27 units, far beyond any real resource): a larger written
+    /// value, and any sum or difference past it, saturates there instead of overflowing.
+    public static let limitNanos: Int128 = 1 << 120
+
+    static func clamped(_ n: Int128) -> Int128 { Swift.min(Swift.max(n, -limitNanos), limitNanos) }
+
     public static func + (a: Quantity, b: Quantity) -> Quantity {
-        Quantity(nanos: a.nanos + b.nanos, text: Quantity.canonical(a.nanos + b.nanos))
+        let n = clamped(a.nanos + b.nanos)  // |a|, |b| ≤ 2^120: the sum cannot overflow Int128
+        return Quantity(nanos: n, text: Quantity.canonical(n))
     }
     public static func - (a: Quantity, b: Quantity) -> Quantity {
-        Quantity(nanos: a.nanos - b.nanos, text: Quantity.canonical(a.nanos - b.nanos))
+        let n = clamped(a.nanos - b.nanos)
+        return Quantity(nanos: n, text: Quantity.canonical(n))
     }
 
     static func canonical(_ nanos: Int128) -> String {
@@ -121,13 +129,16 @@ public struct Quantity: Hashable, Sendable, Comparable, CustomStringConvertible 
         guard let mantissa = Int128(intDigits + fracDigits) else { return nil }
         // value = mantissa * 10^(base10Exp - frac) * binaryMul, in nanos: * 10^9
         let exp = base10Exp - fracDigits.count + 9
-        var n = mantissa * binaryMul
+        var (n, overflow) = mantissa.multipliedReportingOverflow(by: binaryMul)
         if exp >= 0 {
-            for _ in 0..<exp {
-                let (r, o) = n.multipliedReportingOverflow(by: 10)
-                if o { return nil }
-                n = r
+            for _ in 0..<exp where !overflow && n <= Quantity.limitNanos {
+                (n, overflow) = n.multipliedReportingOverflow(by: 10)
             }
+            if overflow || n > Quantity.limitNanos { n = Quantity.limitNanos }
+        } else if overflow {
+            n = Quantity.limitNanos
+        } else if -exp > 38 {
+            n = n > 0 ? 1 : 0  // below one nano-unit: rounds up (10^39 would overflow the divisor)
         } else {
             var divisor: Int128 = 1
             for _ in 0..<(-exp) { divisor *= 10 }

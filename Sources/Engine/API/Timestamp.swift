@@ -2,25 +2,65 @@ import Foundation
 
 /// An instant, as nanoseconds since the Unix epoch. Serialized as RFC 3339 in UTC
 /// (`2022-03-24T08:50:00Z`), with a fraction only when the instant has one.
+///
+/// The representable range is that of Go's `UnixNano` (an Int64 of nanoseconds):
+/// 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z. Arithmetic never traps: a result
+/// past either end saturates at that end (`Timestamp.min` / `Timestamp.max`), which keeps every comparison
+/// with an in-range instant (such as the simulated now) correct.
 public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var nanos: Int64
 
-    public init(nanos: Int64) { self.nanos = nanos }
-    public init(unixSeconds: Int64) { self.nanos = unixSeconds * 1_000_000_000 }
-    public init(date: Date) { self.nanos = Int64((date.timeIntervalSince1970 * 1e9).rounded()) }
+    /// The earliest and latest representable instants.
+    public static let min = Timestamp(nanos: Int64.min)
+    public static let max = Timestamp(nanos: Int64.max)
+    /// The representable range, for error messages.
+    public static let rangeDescription = "between 1677-09-21T00:12:44Z and 2262-04-11T23:47:16Z"
 
-    public var unixSeconds: Int64 { nanos >= 0 ? nanos / 1_000_000_000 : -((-nanos + 999_999_999) / 1_000_000_000) }
+    public init(nanos: Int64) { self.nanos = nanos }
+    /// Saturates outside the representable range.
+    public init(unixSeconds: Int64) {
+        let (v, o) = unixSeconds.multipliedReportingOverflow(by: 1_000_000_000)
+        self.nanos = o ? (unixSeconds < 0 ? Int64.min : Int64.max) : v
+    }
+    /// Saturates outside the representable range; NaN is the epoch.
+    public init(date: Date) { self.nanos = Self.clampedNanos(date.timeIntervalSince1970 * 1e9) }
+
+    /// `seconds` in whole nanoseconds (rounded), clamped to Int64; NaN is 0.
+    public static func clampedNanos(_ nanos: Double) -> Int64 {
+        guard !nanos.isNaN else { return 0 }
+        let r = nanos.rounded()
+        if r >= 9.223372036854775807e18 { return Int64.max }
+        if r <= -9.223372036854775808e18 { return Int64.min }
+        return Int64(r)
+    }
+
+    /// Floor of the seconds since the epoch.
+    public var unixSeconds: Int64 { floorDiv(nanos, 1_000_000_000) }
     public var date: Date { Date(timeIntervalSince1970: Double(nanos) / 1e9) }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.nanos < b.nanos }
 
-    /// The instant `seconds` later (seconds may be fractional or negative).
+    /// The instant `seconds` later (seconds may be fractional or negative); saturates.
     public func adding(seconds: Double) -> Timestamp {
-        Timestamp(nanos: nanos + Int64((seconds * 1e9).rounded()))
+        let d = (seconds * 1e9).rounded()
+        if d.isNaN { return self }
+        if abs(d) < 9.2e18 { return adding(nanos: Int64(d)) }
+        return Timestamp(nanos: Self.clampedNanos(Double(nanos) + d))  // far beyond either end
+    }
+    /// The instant `delta` nanoseconds later; saturates at `Timestamp.min` / `Timestamp.max`.
+    public func adding(nanos delta: Int64) -> Timestamp {
+        let (v, o) = nanos.addingReportingOverflow(delta)
+        return Timestamp(nanos: o ? (delta < 0 ? Int64.min : Int64.max) : v)
+    }
+    /// Nanoseconds from `other` to `self`, saturating like Go's `Time.Sub`.
+    public func nanos(since other: Timestamp) -> Int64 {
+        let (d, o) = nanos.subtractingReportingOverflow(other.nanos)
+        return o ? (nanos < other.nanos ? Int64.min : Int64.max) : d
     }
     /// Seconds from `other` to `self`.
     public func seconds(since other: Timestamp) -> Double {
-        Double(nanos - other.nanos) / 1e9
+        let (d, o) = nanos.subtractingReportingOverflow(other.nanos)
+        return o ? (Double(nanos) - Double(other.nanos)) / 1e9 : Double(d) / 1e9
     }
 
     public var description: String { rfc3339 }
@@ -28,8 +68,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// RFC 3339 in UTC; fractional seconds only when present.
     public var rfc3339: String {
         let secs = unixSeconds
-        let frac = nanos - secs * 1_000_000_000
-        let (y, m, d) = civilFromDays(Int64(floorDiv(secs, 86400)))
+        let frac = nanos - (nanos / 1_000_000_000) * 1_000_000_000
+        return Self.rfc3339(unixSeconds: secs, fraction: frac < 0 ? frac + 1_000_000_000 : frac)
+    }
+
+    /// RFC 3339 in UTC of `unixSeconds` plus `fraction` nanoseconds (0 ..< 1e9); works for any year that
+    /// fits in Int64 seconds, including instants a `Timestamp` cannot hold (a fire time past 2262).
+    public static func rfc3339(unixSeconds secs: Int64, fraction frac: Int64 = 0) -> String {
+        let (y, m, d) = civilFromDays(floorDiv(secs, 86400))
         let sod = secs - floorDiv(secs, 86400) * 86400
         var s = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, sod / 3600, (sod / 60) % 60, sod % 60)
         if frac != 0 {
@@ -40,8 +86,22 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return s + "Z"
     }
 
-    /// Parses RFC 3339 (`2022-03-24T08:50:00Z`, `…+08:00`, fractional seconds allowed).
+    /// Parses RFC 3339 (`2022-03-24T08:50:00Z`, `…+08:00`, fractional seconds allowed); nil for bad syntax or
+    /// an instant outside the representable range (see `isOutOfRange(rfc3339:)`).
     public init?(rfc3339 s: String) {
+        guard case .success(let t) = Self.parse(rfc3339: s) else { return nil }
+        self = t
+    }
+
+    /// True when `s` is valid RFC 3339 syntax for an instant outside the representable range.
+    public static func isOutOfRange(rfc3339 s: String) -> Bool {
+        if case .failure(.outOfRange) = parse(rfc3339: s) { return true }
+        return false
+    }
+
+    public enum ParseError: Error { case syntax, outOfRange }
+
+    public static func parse(rfc3339 s: String) -> Result<Timestamp, ParseError> {
         let u = Array(s.utf8)
         func num(_ from: Int, _ len: Int) -> Int? {
             guard from + len <= u.count else { return nil }
@@ -55,7 +115,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard u.count >= 20, let y = num(0, 4), u[4] == 45, let mo = num(5, 2), u[7] == 45, let d = num(8, 2),
               u[10] == 84 || u[10] == 116 || u[10] == 32, let h = num(11, 2), u[13] == 58, let mi = num(14, 2), u[16] == 58,
               let sec = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61
-        else { return nil }
+        else { return .failure(.syntax) }
         var i = 19
         var frac: Int64 = 0
         if i < u.count, u[i] == 46 {
@@ -65,24 +125,27 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
                 if digits < 9 { frac = frac * 10 + Int64(u[i] - 48); digits += 1 }
                 i += 1
             }
-            guard digits > 0 else { return nil }
+            guard digits > 0 else { return .failure(.syntax) }
             for _ in digits..<9 { frac *= 10 }
         }
-        guard i < u.count else { return nil }
+        guard i < u.count else { return .failure(.syntax) }
         var offset = 0
         if u[i] == 90 || u[i] == 122 {
             i += 1
         } else if u[i] == 43 || u[i] == 45 {
-            guard let oh = num(i + 1, 2), u.count > i + 3, u[i + 3] == 58, let om = num(i + 4, 2) else { return nil }
+            guard let oh = num(i + 1, 2), u.count > i + 3, u[i + 3] == 58, let om = num(i + 4, 2) else { return .failure(.syntax) }
             offset = (oh * 3600 + om * 60) * (u[i] == 45 ? -1 : 1)
             i += 6
         } else {
-            return nil
+            return .failure(.syntax)
         }
-        guard i == u.count else { return nil }
+        guard i == u.count else { return .failure(.syntax) }
         let days = daysFromCivil(Int64(y), Int64(mo), Int64(d))
         let secs = days * 86400 + Int64(h * 3600 + mi * 60 + sec) - Int64(offset)
-        self.nanos = secs * 1_000_000_000 + frac
+        let (whole, o1) = secs.multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, o2) = whole.addingReportingOverflow(frac)
+        if o1 || o2 { return .failure(.outOfRange) }
+        return .success(Timestamp(nanos: total))
     }
 }
 
@@ -91,6 +154,9 @@ extension Timestamp: Codable {
         let c = try decoder.singleValueContainer()
         let s = try c.decode(String.self)
         guard let t = Timestamp(rfc3339: s) else {
+            if Timestamp.isOutOfRange(rfc3339: s) {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "time \"\(s)\" is out of range: expected an instant \(Timestamp.rangeDescription)")
+            }
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an RFC 3339 time such as 2022-03-24T08:50:00Z, got \"\(s)\"")
         }
         self = t

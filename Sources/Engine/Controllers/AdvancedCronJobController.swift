@@ -229,7 +229,7 @@ public final class AdvancedCronJobController: Reconciler {
         var requeue = ReconcileResult.done
         if let nextFire {
             // D-A5: exactly at the next slot.
-            requeue = ReconcileResult(requeueAfter: Double(nextFire * 1_000_000_000 - now.nanos) / 1e9)
+            requeue = ReconcileResult(requeueAfter: Self.secondsUntil(fire: nextFire, now: now))
         } else {
             // D-A8: no fire time within five years: reported, not looped on.
             recorder.warning(acj, "InvalidSchedule", Message.invalidSchedule)
@@ -239,7 +239,7 @@ public final class AdvancedCronJobController: Reconciler {
         let scheduledTime = Timestamp(unixSeconds: scheduled)
 
         // 10. Too late: unreachable (the search starts at now − SDS), kept as upstream.
-        if let sds = acj.spec.startingDeadlineSeconds, scheduledTime.nanos + Self.nanos(seconds: sds) < now.nanos {
+        if let sds = acj.spec.startingDeadlineSeconds, scheduledTime.adding(nanos: Self.goSeconds(sds)) < now {
             recorder.warning(acj, "MissSchedule", Message.missSchedule(scheduledTime))
             return requeue
         }
@@ -306,10 +306,15 @@ public final class AdvancedCronJobController: Reconciler {
     /// The first fire time of an AdvancedCronJob's schedule strictly after `time`, as this
     /// controller reads the schedule (time zone rules included); nil when it never fires.
     /// kruise logs it as "sleeping until next now … and next run …".
+    /// A fire time past 2262 saturates at `Timestamp.max`; `nextRunSeconds` gives the exact second.
     public static func nextRun(of acj: AdvancedCronJob, after time: Timestamp, localTimeZone: TimeZone) -> Timestamp? {
-        guard let schedule = try? CronSchedule.parse(formatSchedule(acj.spec, localTimeZone: localTimeZone), defaultZone: localTimeZone),
-              let next = schedule.next(afterUnixSeconds: time.unixSeconds) else { return nil }
-        return Timestamp(unixSeconds: next)
+        nextRunSeconds(of: acj, after: time, localTimeZone: localTimeZone).map { Timestamp(unixSeconds: $0) }
+    }
+
+    /// `nextRun` in Unix seconds, exact even past 2262 (`@every 2100000h`).
+    public static func nextRunSeconds(of acj: AdvancedCronJob, after time: Timestamp, localTimeZone: TimeZone) -> Int64? {
+        guard let schedule = try? CronSchedule.parse(formatSchedule(acj.spec, localTimeZone: localTimeZone), defaultZone: localTimeZone) else { return nil }
+        return schedule.next(afterUnixSeconds: time.unixSeconds)
     }
 
     /// `getNextSchedule` (§2.4) with D-A1 and D-A2: the latest fire time in (earliest, now], where earliest is
@@ -318,7 +323,7 @@ public final class AdvancedCronJobController: Reconciler {
     func mostRecentMissed(_ schedule: CronSchedule, acj: AdvancedCronJob, now: Timestamp) -> (Int64?, Bool) {
         var earliest = acj.status?.lastScheduleTime ?? acj.metadata.creationTimestamp ?? now
         if let sds = acj.spec.startingDeadlineSeconds {
-            let deadline = Timestamp(nanos: now.nanos - Self.nanos(seconds: sds))
+            let deadline = now.adding(nanos: -1_000_000_000 &* sds)  // `-time.Second * time.Duration(sds)`, wrapping
             if deadline > earliest { earliest = deadline }
         }
         if earliest > now { return (nil, false) }
@@ -461,9 +466,20 @@ public final class AdvancedCronJobController: Reconciler {
         return max(a, b)
     }
 
-    /// Seconds as nanoseconds, saturating far beyond any real deadline.
-    static func nanos(seconds: Int64) -> Int64 {
-        let limit: Int64 = 4_000_000_000  // about 126 years; keeps the product within Int64
-        return min(max(seconds, 0), limit) * 1_000_000_000
+    /// `nextRun.Sub(now)` in seconds: Go's `Time.Sub` saturates at the largest `time.Duration`
+    /// (2562047h47m16.854775807s), and a fire time can lie past 2262 (`@every 2100000h`), beyond Int64 nanoseconds.
+    static func secondsUntil(fire: Int64, now: Timestamp) -> Double {
+        let (fireNanos, overflow) = fire.multipliedReportingOverflow(by: 1_000_000_000)
+        if !overflow {
+            let (d, o) = fireNanos.subtractingReportingOverflow(now.nanos)
+            if !o { return Double(d) / 1e9 }
+        }
+        let whole = Double(fire) - Double(now.unixSeconds)
+        let ahead = whole - Double(now.nanos - Timestamp(unixSeconds: now.unixSeconds).nanos) / 1e9
+        return min(ahead, 9_223_372_036.854775807)
     }
+
+    /// `time.Second * time.Duration(seconds)` as Go computes it: an int64 multiply that wraps past about
+    /// 292 years (a huge startingDeadlineSeconds wraps as upstream does; see docs/semantics.md).
+    static func goSeconds(_ seconds: Int64) -> Int64 { seconds &* 1_000_000_000 }
 }

@@ -231,7 +231,8 @@ public final class BroadcastJobController: Reconciler {
         var requeueAfter: Double = 0
         if status.startTime == nil { status.startTime = now.wholeSeconds }  // metav1.Time: whole seconds
         if policyType == "Always", let ads = job.spec.completionPolicy?.activeDeadlineSeconds {
-            requeueAfter = status.startTime!.adding(seconds: Double(ads)).seconds(since: now)
+            // `time.Duration(ads) * time.Second`: Go's int64 multiply wraps (documented in docs/semantics.md).
+            requeueAfter = status.startTime!.adding(nanos: ads &* 1_000_000_000).seconds(since: now)
         }
         // 6. Phase.
         if (status.phase ?? "").isEmpty { status.phase = BroadcastJobPhase.running }
@@ -305,7 +306,7 @@ public final class BroadcastJobController: Reconciler {
         }
         // 16. Active deadline.
         if !jobFailed, policyType != "Never", let ads = job.spec.completionPolicy?.activeDeadlineSeconds,
-           let start = status.startTime, now.seconds(since: start) >= Double(ads) {
+           let start = status.startTime, now.nanos(since: start) >= ads &* 1_000_000_000 {
             jobFailed = true
             failureReason = "DeadlineExceeded"
             failureMessage = "Job \(job.namespace)/\(job.name) was active longer than specified deadline"

@@ -186,12 +186,17 @@ enum CronParser {
         return getBits(start, end, step) | extra
     }
 
+    /// Go works on `uint` here: `min + step` cannot overflow (min ≤ 59, step ≤ Int64.max), so a huge step just
+    /// ends the loop after `min` (`1/9223372036854775807` is minute 1). Callers pass 0 ≤ min ≤ max ≤ 59, step ≥ 1.
     static func getBits(_ min: Int, _ max: Int, _ step: Int) -> UInt64 {
         var bits: UInt64 = 0
-        var i = min
-        while i <= max {
-            bits |= 1 << UInt64(i)
-            i += step
+        var i = UInt64(min)
+        let hi = UInt64(max), by = UInt64(step)
+        while i <= hi {
+            bits |= 1 << i
+            let (next, overflow) = i.addingReportingOverflow(by)
+            if overflow { break }
+            i = next
         }
         return bits
     }

@@ -73,7 +73,8 @@ public enum CronSchedule: Sendable, Equatable {
     public func next(afterUnixSeconds seconds: Int64) -> Int64? {
         switch self {
         case .constantDelay(let d):
-            return seconds + d
+            let (t, overflow) = seconds.addingReportingOverflow(d)
+            return overflow ? nil : t
         case .spec(let s):
             return CronNext.next(s, afterUnixSeconds: seconds)
         }

@@ -16,7 +16,7 @@ public final class TokenBucket {
     }
     /// The instant (≥ `t`) at which a call asked for at `t` may go.
     public func reserve(at t: Timestamp) -> Timestamp {
-        guard qps > 0 else { return t }
+        guard qps > 0, qps.isFinite else { return t }
         let at = max(t, last)
         tokens = min(burst, tokens + at.seconds(since: last) * qps)
         last = at

@@ -145,7 +145,10 @@ public final class APIServer {
         if meta.uid == nil || meta.uid!.isEmpty { meta.uid = newUID() }
         meta.creationTimestamp = time
         meta.deletionTimestamp = nil
-        meta.resourceVersion = nil
+        if let rv = meta.resourceVersion, !rv.isEmpty {
+            // The storage layer's ErrResourceVersionSetOnCreate, passed on as an internal error.
+            throw APIError(code: 500, reason: .internalError, message: "resourceVersion should not be set on objects to be created")
+        }
         meta.generation = 1
         o.metadata = meta
         o = try Admission.admit(o, old: nil, options: admissionOptions)

@@ -14,9 +14,14 @@ public struct CheckResult: Sendable {
 /// An invariant that did not hold.
 public struct Violation: Sendable {
     public var invariant: String
+    /// When it was first seen.
     public var time: Timestamp
     public var message: String
     public var objects: [String]
+    /// For a violation that persisted over several checks (statusConsistent): the last check
+    /// that still saw it, and how many checks did. A persisting violation is reported once.
+    public var until: Timestamp? = nil
+    public var checks: Int = 1
 }
 
 /// Watches invariants after every batch of events and evaluates expectations at their times.
@@ -51,16 +56,20 @@ final class Checker {
         1 + 2 * sim.maxWatchDelay + Double(n) / sim.settings.clientQPS
     }
 
-    private func violate(_ invariant: String, once key: String, _ message: String, objects: [String]) {
-        guard active(invariant), !reported.contains(invariant + "|" + key) else { return }
+    /// Reports a violation once per key; returns its index in `violations` when it was added
+    /// (not when the scenario demands the violation).
+    @discardableResult
+    private func violate(_ invariant: String, once key: String, _ message: String, objects: [String]) -> Int? {
+        guard active(invariant), !reported.contains(invariant + "|" + key) else { return nil }
         reported.insert(invariant + "|" + key)
         if sim.scenario.mode(of: invariant) == .violated {
             demandedViolations.insert(invariant)
             sim.tell("invariant \(invariant) violated, as the scenario demands: \(message)")
-            return
+            return nil
         }
         violations.append(Violation(invariant: invariant, time: sim.kernel.now, message: message, objects: objects))
         sim.tell("INVARIANT \(invariant) VIOLATED: \(message)")
+        return violations.count - 1
     }
 
     // MARK: Change feed
@@ -69,6 +78,8 @@ final class Checker {
         switch c.object {
         case .pod(let p):
             podChanged(old: c.old.flatMap(Pod.unwrap), new: p, deleted: c.type == .deleted)
+            if c.type == .deleted { terminatingSince[p.key] = nil }
+            else if p.metadata.deletionTimestamp != nil, c.old.flatMap(Pod.unwrap)?.metadata.deletionTimestamp == nil { terminatingSince[p.key] = c.time }
         case .broadcastJob(let j):
             let key = j.key
             if c.type == .deleted {
@@ -102,7 +113,7 @@ final class Checker {
             wake(at: start.adding(seconds: Double(ads)))
         }
         if let done = j.status?.completionTime, old?.status?.completionTime != done, let ttl = j.spec.completionPolicy?.ttlSecondsAfterFinished {
-            wake(at: done.adding(seconds: Double(ttl)))
+            wake(at: done.adding(seconds: Double(max(ttl, 0))))
         }
     }
 
@@ -195,9 +206,21 @@ final class Checker {
         let ref = OwnerReference(apiVersion: AdvancedCronJob.defaultAPIVersion, kind: AdvancedCronJob.kind, name: acj.name, uid: uid)
         if blockedByForbid(owner: ref, namespace: acj.namespace, scheduled: slot, child: "") { return }
         let r = reactionBound(writes: 1)
-        violate("cronOnTime", once: "slot \(uid)@\(slot.unixSeconds)",
-                "AdvancedCronJob \(acj.name) created no child for its scheduled time \(slot) within \(formatSeconds(r)) (expected \(acj.name)-\(slot.unixSeconds))",
-                objects: ["AdvancedCronJob/\(acjKey)"])
+        var message = "AdvancedCronJob \(acj.name) created no child for its scheduled time \(slot) within \(formatSeconds(r)) (expected \(acj.name)-\(slot.unixSeconds))"
+        message += whyNoChild(acj, since: slot).map { ": \($0)" } ?? "; no Warning event on the AdvancedCronJob says why"
+        violate("cronOnTime", once: "slot \(uid)@\(slot.unixSeconds)", message, objects: ["AdvancedCronJob/\(acjKey)"])
+    }
+
+    /// Why a slot got no child, as the controller told it: the latest Warning event recorded on
+    /// the AdvancedCronJob since the slot (such as `FailedCreate` with the admission message
+    /// that rejected the child), `REASON: MESSAGE`, with how many such events there were.
+    func whyNoChild(_ acj: AdvancedCronJob, since slot: Timestamp) -> String? {
+        let warnings = sim.events.events.filter {
+            $0.type == "Warning" && $0.kind == AdvancedCronJob.kind && $0.namespace == acj.namespace && $0.name == acj.name && $0.time >= slot
+        }
+        guard let last = warnings.last else { return nil }
+        let same = warnings.filter { $0.reason == last.reason }.count
+        return "\(last.reason)\(same > 1 ? " (\(same) times)" : ""): \(last.message)"
     }
 
     /// Under concurrencyPolicy Forbid a slot waits while an earlier child is still running:
@@ -245,7 +268,9 @@ final class Checker {
             for key in ttlJobs.sorted() {
                 guard case .broadcastJob(let j)? = sim.server.get(.broadcastJob, key: key), j.isFinished, let done = j.status?.completionTime,
                       let ttl = j.spec.completionPolicy?.ttlSecondsAfterFinished else { continue }
-                let due = done.adding(seconds: Double(ttl) + reactionBound(writes: 1))
+                // A negative TTL is accepted upstream (no webhook or schema check) and means
+                // "already past": the job is due for deletion when it finishes.
+                let due = done.adding(seconds: Double(max(ttl, 0)) + reactionBound(writes: 1))
                 if now > due {
                     violate("ttlHonored", once: key, "BroadcastJob \(j.name) finished at \(done) with ttlSecondsAfterFinished \(ttl) but still exists at \(now)", objects: ["BroadcastJob/\(key)"])
                 }
@@ -270,9 +295,49 @@ final class Checker {
         }
     }
 
+    // MARK: statusConsistent
+
+    /// When each pod got its deletionTimestamp (pods that still exist).
+    private var terminatingSince: [String: Timestamp] = [:]
+    /// Pods (namespace/name) the BroadcastJob controller deleted, from its SuccessfulDelete events.
+    private var deletedByJobController = Set<String>()
+    private var eventsScanned = 0
+    /// An open statusConsistent violation per job key: it is reported once, with the time range
+    /// over which the checks kept seeing it.
+    private var inconsistent: [String: (index: Int?, since: Timestamp, message: String)] = [:]
+
+    private func scanDeleteEvents() {
+        let events = sim.events.events
+        while eventsScanned < events.count {
+            let e = events[eventsScanned]
+            eventsScanned += 1
+            if e.kind == BroadcastJob.kind, e.reason == "SuccessfulDelete", e.message.hasPrefix("Delete pod: ") {
+                deletedByJobController.insert("\(e.namespace)/\(e.message.dropFirst("Delete pod: ".count))")
+            }
+        }
+    }
+
+    /// The pod whose deletion the job's controller is still waiting to observe, if any: a pod it
+    /// deleted that still exists (Terminating; its kubelet has not confirmed, e.g. the node is
+    /// down). Upstream's pod event handlers count a deletion only when the pod is gone (Update
+    /// does not look at deletionTimestamp), so each reconcile returns early on the unsatisfied
+    /// delete expectation and the status is not written, for up to the expectation timeout.
+    private func awaitedDeletion(_ pods: [Pod], now: Timestamp) -> Pod? {
+        let limit = sim.settings.expectationTimeout + reactionBound(writes: 1)
+        return pods.filter {
+            guard $0.metadata.deletionTimestamp != nil, let since = terminatingSince[$0.key] else { return false }
+            return deletedByJobController.contains($0.key) && now.seconds(since: since) <= limit
+        }.min { $0.key < $1.key }
+    }
+
     private func checkStatusConsistent() {
+        let now = sim.kernel.now
         let jobs = sim.server.list(BroadcastJob.self).filter { !($0.status?.phase ?? "").isEmpty && !$0.isFinished }
+        // Open violations of jobs that finished or went away end here.
+        let open = Set(jobs.map(\.key))
+        for key in inconsistent.keys.sorted() where !open.contains(key) { closeInconsistent(key, at: now) }
         guard !jobs.isEmpty else { return }
+        scanDeleteEvents()
         var podsByOwner: [String: [Pod]] = [:]
         for p in sim.server.list(Pod.self) {
             if let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind { podsByOwner[ref.uid, default: []].append(p) }
@@ -281,7 +346,8 @@ final class Checker {
             let st = j.status!
             var active = 0, succeeded = 0, failed = 0
             let limit = Int(j.spec.failurePolicy?.restartLimit ?? 0)
-            for p in podsByOwner[j.uid] ?? [] {
+            let pods = podsByOwner[j.uid] ?? []
+            for p in pods {
                 switch p.phase {
                 case PodPhase.succeeded: succeeded += 1
                 case PodPhase.failed: failed += 1
@@ -290,11 +356,35 @@ final class Checker {
                     if p.spec.restartPolicy == "OnFailure" && p.totalRestarts > limit { failed += 1 } else { active += 1 }
                 }
             }
-            if st.active != active || st.succeeded != succeeded || st.failed != failed {
-                violate("statusConsistent", once: "\(j.key)@\(sim.kernel.now.nanos / 1_000_000_000)",
-                        "BroadcastJob \(j.name) status says active \(st.active), succeeded \(st.succeeded), failed \(st.failed) but its pods are active \(active), succeeded \(succeeded), failed \(failed) after 1s of quiet",
-                        objects: ["BroadcastJob/\(j.key)"])
+            guard st.active != active || st.succeeded != succeeded || st.failed != failed else {
+                closeInconsistent(j.key, at: now)
+                continue
             }
+            if awaitedDeletion(pods, now: now) != nil {
+                // Not a fault: the controller waits for a deletion it asked for (see above).
+                closeInconsistent(j.key, at: now)
+                continue
+            }
+            let mismatch = "BroadcastJob \(j.name) status says active \(st.active), succeeded \(st.succeeded), failed \(st.failed) but its pods are active \(active), succeeded \(succeeded), failed \(failed) after 1s of quiet"
+            if let cur = inconsistent[j.key] {
+                // Still so: the one report grows its time range.
+                if let i = cur.index {
+                    violations[i].until = now
+                    violations[i].checks += 1
+                    violations[i].message = cur.message + "; still so at \(now) (\(violations[i].checks) checks since \(cur.since))"
+                }
+            } else {
+                let i = violate("statusConsistent", once: "\(j.key)@\(now.nanos)", mismatch, objects: ["BroadcastJob/\(j.key)"])
+                inconsistent[j.key] = (i, now, mismatch)
+            }
+        }
+    }
+
+    /// Ends an open statusConsistent violation: the story says when the status agreed again.
+    private func closeInconsistent(_ key: String, at now: Timestamp) {
+        guard let cur = inconsistent.removeValue(forKey: key) else { return }
+        if let i = cur.index, violations[i].checks > 1 {
+            sim.tell("statusConsistent: BroadcastJob \(key) no longer inconsistent at \(now) (since \(cur.since), \(violations[i].checks) checks)")
         }
     }
 

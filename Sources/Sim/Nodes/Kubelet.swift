@@ -79,12 +79,17 @@ public final class Kubelet {
         self.images = images
         self.pullFreeAt = kernel.now
         // A node can start under pressure; the first node status write reports it.
-        self.diskPressure = Double(diskCapacity - (diskUsed + images.values.reduce(0, +))) < Double(diskCapacity) * 0.10
+        self.diskPressure = Double(diskCapacity) - Double(images.values.reduce(diskUsed, Self.saturatingAdd)) < Double(diskCapacity) * 0.10
     }
 
     // MARK: Views
 
-    public var diskUsed: Int64 { nonImageUsed + images.values.reduce(0, +) }
+    public var diskUsed: Int64 { images.values.reduce(nonImageUsed, Self.saturatingAdd) }
+    /// Disk sums saturate instead of trapping (sizes are bounded at load, but fills add up over a run).
+    static func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {
+        let (v, o) = a.addingReportingOverflow(b)
+        return o ? (b < 0 ? Int64.min : Int64.max) : v
+    }
     public var diskUsedPercent: Double { diskCapacity > 0 ? Double(diskUsed) * 100 / Double(diskCapacity) : 0 }
     public var imageCount: Int { images.count }
     /// Pods bound here that are not terminal.
@@ -112,19 +117,29 @@ public final class Kubelet {
         let rt = PodRuntime(pod: pod)
         pods[pod.key] = rt
         if pod.metadata.deletionTimestamp != nil { stopAndConfirm(rt); return }
-        // A manifest that carries status: adopt it as it is.
+        // A manifest that carries status: adopt it as it is. A pod already running keeps its
+        // containers and their restart counts: nothing restarts, and only a container that
+        // starts again later counts a restart.
         if let st = pod.status, let phase = st.phase {
             rt.phase = phase
             rt.startTime = st.startTime ?? kernel.now
+            var derived = false
             for c in rt.containers {
-                if let cs = st.containerStatuses?.first(where: { $0.name == c.name }) {
-                    c.restartCount = cs.restartCount
-                    if let s = cs.state { c.state = s }
-                    c.lastState = cs.lastState
-                    c.startedOnce = true
+                guard let cs = st.containerStatuses?.first(where: { $0.name == c.name }) else { continue }
+                c.restartCount = cs.restartCount
+                c.lastState = cs.lastState
+                if let s = cs.state, s.running != nil || s.terminated != nil || s.waiting != nil {
+                    c.state = s
+                } else if phase == PodPhase.running {
+                    // A status entry without a state in a Running pod: the container is running
+                    // (since the pod started, as far as anyone can tell).
+                    c.state = ContainerState(running: .init(startedAt: rt.startTime))
+                    derived = true
                 }
+                c.startedOnce = c.restartCount > 0 || c.state.running != nil || c.state.terminated != nil || cs.lastState?.terminated != nil
             }
             if phase == PodPhase.succeeded || phase == PodPhase.failed { return }
+            if derived { writeStatus(rt) }
             for c in rt.containers where c.running { scheduleExit(rt, c) }
             for c in rt.containers where !c.running && c.state.terminated == nil { pullAndStart(rt, c) }
             return
@@ -203,6 +218,7 @@ public final class Kubelet {
             let delay = min(10 * pow(2, Double(c.restartCount)), 300)
             c.lastState = c.state
             c.state = ContainerState(waiting: .init(reason: "CrashLoopBackOff", message: "back-off \(formatSeconds(delay)) restarting failed container=\(c.name) pod=\(rt.pod.name)"))
+            tell("\(rt.pod.name) on \(nodeName): container \(c.name) exited \(code), restart \(c.restartCount + 1) in \(formatSeconds(delay)) (restartPolicy \(policy))")
             let token = c.token
             kernel.schedule(after: delay) { [weak self, weak rt] in
                 guard let self, let rt, !rt.stopped, c.token == token else { return }
@@ -210,6 +226,10 @@ public final class Kubelet {
             }
         } else if rt.containers.allSatisfy({ $0.exited }) {
             rt.phase = rt.containers.allSatisfy({ $0.exitCode == 0 }) ? PodPhase.succeeded : PodPhase.failed
+            if rt.phase == PodPhase.failed {
+                let failed = rt.containers.filter { $0.exitCode != 0 }.map { "\($0.name) exited \($0.exitCode)" }
+                tell("\(rt.pod.name) on \(nodeName) failed: \(failed.joined(separator: ", "))")
+            }
         }
         writeStatus(rt)
     }
@@ -252,9 +272,9 @@ public final class Kubelet {
                     deleted += 1
                 }
             case .freeDisk(let n):
-                nonImageUsed = max(0, nonImageUsed - n)
+                nonImageUsed = max(0, Self.saturatingAdd(nonImageUsed, -n))
             case .fillDisk(let n):
-                nonImageUsed += n
+                nonImageUsed = Self.saturatingAdd(nonImageUsed, n)
             }
         }
         diskChanged()
@@ -326,7 +346,7 @@ public final class Kubelet {
     // MARK: Disk
 
     func changeDisk(fill: Int64) {
-        nonImageUsed = max(0, nonImageUsed + fill)
+        nonImageUsed = max(0, Self.saturatingAdd(nonImageUsed, fill))
         diskChanged()
     }
 

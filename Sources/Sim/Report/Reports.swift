@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import OrderedCollections
 
 /// A scenario's outcome with its wall time (wall time is reported, never used in the run).
 public struct ScenarioReport: Sendable {
@@ -11,47 +12,107 @@ public struct ScenarioReport: Sendable {
     public var passed: Bool { outcome?.passed ?? false }
 }
 
+/// "1 check", "2 checks".
+func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+
+extension RunOutcome {
+    public var failedChecks: [CheckResult] { checks.filter { !$0.passed } }
+
+    /// What the run found, as the summary line and JUnit say it: "1/2 checks, invariants held",
+    /// "2/2 checks, 1 invariant violation (onePodPerNode), 1 timeline action failed".
+    public var findings: String {
+        var parts = ["\(checks.count - failedChecks.count)/\(checks.count) checks"]
+        if violations.isEmpty {
+            parts.append("invariants held")
+        } else {
+            var names: [String] = []
+            for v in violations where !names.contains(v.invariant) { names.append(v.invariant) }
+            parts.append("\(plural(violations.count, "invariant violation")) (\(names.joined(separator: ", ")))")
+        }
+        for kind in [ActionError.Kind.manifest, .timelineAction] {
+            let n = actionErrors.filter { $0.kind == kind }.count
+            if n > 0 { parts.append(kind == .manifest ? "\(plural(n, "manifest")) rejected" : "\(plural(n, "timeline action")) failed") }
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    /// One line (and its detail lines) per thing that failed, in the order a reader checks them.
+    public func failureLines() -> [String] {
+        let s = scenario
+        var out: [String] = []
+        for e in actionErrors {
+            out.append("\(e.location): at \(TextReport.offset(e.time, s)): \(e.kind == .manifest ? "manifest rejected" : "timeline action failed"): \(e.message)")
+        }
+        for v in violations {
+            let span = v.until.map { " until \(TextReport.offset($0, s)) (\(plural(v.checks, "check")))" } ?? ""
+            out.append("invariant \(v.invariant) violated at \(TextReport.offset(v.time, s)) (\(v.time))\(span): \(v.message)")
+            if !v.objects.isEmpty { out.append("  objects: \(v.objects.joined(separator: ", "))") }
+        }
+        for c in failedChecks {
+            out.append("\(c.location): at \(TextReport.offset(c.time, s)): FAILED \(c.subject)")
+            out += c.details.map { "  " + $0 }
+        }
+        return out
+    }
+}
+
 public enum TextReport {
     /// One line per scenario; for a failure, each failed check or invariant with its context.
     public static func render(_ reports: [ScenarioReport], verbose: Bool) -> String {
         var out = ""
         for r in reports {
-            guard let o = r.outcome else {
-                out += "ERROR \(r.file)\n  \(r.error?.description ?? "unknown error")\n"
-                continue
-            }
-            let s = o.scenario
-            let status = o.passed ? "PASS" : "FAIL"
-            let checks = o.checks.count
-            let failedChecks = o.checks.filter { !$0.passed }.count
-            out += "\(status)  \(s.name)  \(formatSeconds(s.duration)) simulated in \(String(format: "%.2f", r.wallSeconds))s wall  "
-            out += "(\(checks - failedChecks)/\(checks) checks, \(o.violations.isEmpty ? "invariants held" : "\(o.violations.count) invariant violation(s)"), seed \(s.seed))\n"
-            if !o.passed || verbose {
-                if verbose || !o.passed {
-                    if !s.description.isEmpty && !o.passed { out += "  scenario: \(firstSentence(s.description))\n" }
-                }
-                for e in o.actionErrors {
-                    out += "  \(e.location): at \(offset(e.time, s)): timeline action failed: \(e.message)\n"
-                }
-                for v in o.violations {
-                    out += "  invariant \(v.invariant) violated at \(offset(v.time, s)) (\(v.time)): \(v.message)\n"
-                    if !v.objects.isEmpty { out += "    objects: \(v.objects.joined(separator: ", "))\n" }
-                }
-                for c in o.checks where !c.passed || verbose {
-                    out += "  \(c.location): at \(offset(c.time, s)): \(c.passed ? "ok" : "FAILED") \(c.subject)\n"
-                    for d in c.details { out += "    \(d)\n" }
-                }
-                if !o.passed || verbose {
-                    out += "  what happened:\n"
-                    let lines = o.story
-                    let shown = lines.count > 40 ? Array(lines.prefix(20)) + [(o.endTime, "… \(lines.count - 40) more …")] + Array(lines.suffix(20)) : lines
-                    for (t, text) in shown { out += "    \(clock(t)) \(offset(t, s).padding(toLength: 9, withPad: " ", startingAt: 0)) \(text)\n" }
-                }
+            out += renderOne(r, verbose: verbose)
+        }
+        out += summary(reports) + "\n"
+        return out
+    }
+
+    /// "3 passed, 1 failed, 1 invalid".
+    public static func summary(_ reports: [ScenarioReport]) -> String {
+        let passed = reports.filter(\.passed).count
+        let invalid = reports.filter { $0.outcome == nil }.count
+        return "\(passed) passed, \(reports.count - passed - invalid) failed\(invalid > 0 ? ", \(invalid) invalid" : "")"
+    }
+
+    /// The lines of one scenario (no summary line).
+    public static func renderOne(_ r: ScenarioReport, verbose: Bool) -> String {
+        guard let o = r.outcome else {
+            return "ERROR \(r.file)\n  \(r.error?.description ?? "unknown error")\n"
+        }
+        let s = o.scenario
+        var out = "\(o.passed ? "PASS" : "FAIL")  \(s.name)  \(formatSeconds(s.duration)) simulated in \(String(format: "%.2f", r.wallSeconds))s wall  "
+        out += "(\(o.findings), seed \(s.seed))\n"
+        guard !o.passed || verbose else { return out }
+        if !s.description.isEmpty && !o.passed { out += "  scenario: \(firstSentence(s.description))\n" }
+        for line in o.failureLines() { out += "  \(line)\n" }
+        if verbose {
+            for c in o.checks where c.passed {
+                out += "  \(c.location): at \(offset(c.time, s)): ok \(c.subject)\n"
+                for d in c.details { out += "    \(d)\n" }
             }
         }
-        let passed = reports.filter(\.passed).count
-        let errors = reports.filter { $0.outcome == nil }.count
-        out += "\(passed) passed, \(reports.count - passed - errors) failed\(errors > 0 ? ", \(errors) invalid" : "")\n"
+        out += "  what happened:\n"
+        out += storyText(o, full: verbose)
+        return out
+    }
+
+    /// The story, one line per happening: wall-clock time (with the date when the run spans more
+    /// than one day), the offset from the start, and what happened. Without `full`, a long story
+    /// keeps its first and last 20 lines.
+    static func storyText(_ o: RunOutcome, full: Bool) -> String {
+        let s = o.scenario
+        let lines = o.story
+        let shown = !full && lines.count > 40
+            ? Array(lines.prefix(20)) + [(o.endTime, "… \(lines.count - 40) more lines (-v shows them all) …")] + Array(lines.suffix(20))
+            : lines
+        let spansDays = day(s.start) != day(o.endTime)
+        let offsets = shown.map { offset($0.time, s) }
+        let width = offsets.map(\.count).max() ?? 0
+        var out = ""
+        for (i, (t, text)) in shown.enumerated() {
+            let when = spansDays ? "\(day(t)) \(clock(t))" : clock(t)
+            out += "    \(when) \(offsets[i].padding(toLength: width, withPad: " ", startingAt: 0))  \(text)\n"
+        }
         return out
     }
 
@@ -67,12 +128,16 @@ public enum TextReport {
         return String(r[r.index(r.startIndex, offsetBy: 11)..<r.index(r.startIndex, offsetBy: 19)])
     }
 
+    /// The UTC date (YYYY-MM-DD).
+    static func day(_ t: Timestamp) -> String { String(t.rfc3339.prefix(10)) }
+
     static func offset(_ t: Timestamp, _ s: Scenario) -> String {
         "+" + formatSeconds(max(0, t.seconds(since: s.start)))
     }
 }
 
 public enum JSONReport {
+    /// The `--json` document (its schema is in docs/reports.md).
     public static func render(_ reports: [ScenarioReport]) -> String {
         var arr: [JSONValue] = []
         for r in reports {
@@ -80,84 +145,194 @@ public enum JSONReport {
             if let out = r.outcome {
                 let s = out.scenario
                 o += [
-                    ("name", .string(s.name)), ("passed", .bool(out.passed)), ("seed", .int(Int64(bitPattern: s.seed))),
+                    ("name", .string(s.name)), ("status", .string(out.passed ? "passed" : "failed")), ("passed", .bool(out.passed)),
+                    ("seed", .int(Int64(bitPattern: s.seed))),
                     ("simulatedSeconds", .double(s.duration)), ("wallSeconds", .double((r.wallSeconds * 1000).rounded() / 1000)),
-                    ("digest", .string(out.digest)), ("kernelEvents", .int(Int64(out.events))), ("apiWrites", .int(out.writes)),
+                    ("digest", .string(out.digest)), ("kernelEvents", .int(Int64(clamping: out.events))), ("apiWrites", .int(out.writes)),
                     ("reconciles", .int(Int64(out.reconciles))),
                     ("checks", .array(out.checks.map { c in
                         .object(["location": .string(c.location.description), "time": .string(c.time.rfc3339), "subject": .string(c.subject),
                                  "passed": .bool(c.passed), "details": .array(c.details.map { .string($0) })])
                     })),
                     ("violations", .array(out.violations.map { v in
-                        .object(["invariant": .string(v.invariant), "time": .string(v.time.rfc3339), "message": .string(v.message),
-                                 "objects": .array(v.objects.map { .string($0) })])
+                        var fields: OrderedDictionary<String, JSONValue> = ["invariant": .string(v.invariant), "time": .string(v.time.rfc3339)]
+                        if let u = v.until { fields["until"] = .string(u.rfc3339); fields["checks"] = .int(Int64(v.checks)) }
+                        fields["message"] = .string(v.message)
+                        fields["objects"] = .array(v.objects.map { .string($0) })
+                        return .object(fields)
                     })),
                     ("actionErrors", .array(out.actionErrors.map { e in
-                        .object(["location": .string(e.location.description), "time": .string(e.time.rfc3339), "message": .string(e.message)])
+                        .object(["location": .string(e.location.description), "time": .string(e.time.rfc3339), "kind": .string(e.kind.rawValue),
+                                 "message": .string(e.message)])
                     })),
                 ]
             } else {
-                o += [("passed", .bool(false)), ("error", .string(r.error?.description ?? ""))]
+                o += [("status", .string("invalid")), ("passed", .bool(false)), ("error", .string(r.error?.description ?? ""))]
+                if let e = r.error {
+                    o.append(("errorLocation", .object(["file": .string(e.file), "line": .int(Int64(e.line)), "column": .int(Int64(e.column)),
+                                                        "message": .string(e.message)])))
+                }
             }
             arr.append(.object(.init(uniqueKeysWithValues: o)))
         }
         let passed = reports.filter(\.passed).count
-        let root: JSONValue = .object(["scenarios": .array(arr), "passed": .int(Int64(passed)), "failed": .int(Int64(reports.count - passed))])
+        let invalid = reports.filter { $0.outcome == nil }.count
+        let root: JSONValue = .object(["scenarios": .array(arr), "passed": .int(Int64(passed)),
+                                       "failed": .int(Int64(reports.count - passed - invalid)), "invalid": .int(Int64(invalid))])
         return root.jsonText(pretty: true) + "\n"
     }
 }
 
+/// JUnit XML: one testsuite per scenario, one testcase per check, per invariant and per failed
+/// timeline action or rejected manifest, so a CI system shows which one failed and why.
 public enum JUnitReport {
-    public static func render(_ reports: [ScenarioReport]) -> String {
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
-        let failures = reports.filter { !$0.passed && $0.outcome != nil }.count
-        let errors = reports.filter { $0.outcome == nil }.count
-        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        x += "<testsuites name=\"kruise-sim\" tests=\"\(reports.count)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
-        x += "  <testsuite name=\"scenarios\" tests=\"\(reports.count)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
-        for r in reports {
-            let name = r.outcome?.scenario.name ?? r.file
-            x += "    <testcase classname=\"kruise-sim\" name=\"\(esc(name))\" file=\"\(esc(r.file))\" time=\"\(String(format: "%.3f", r.wallSeconds))\""
-            if let o = r.outcome, o.passed {
-                x += "/>\n"
-            } else if let o = r.outcome {
-                let text = TextReport.render([r], verbose: false)
-                let n = o.checks.filter { !$0.passed }.count + o.violations.count + o.actionErrors.count
-                x += ">\n      <failure message=\"\(n) check(s) or invariant(s) failed\">\(esc(text))</failure>\n    </testcase>\n"
-            } else {
-                x += ">\n      <error message=\"\(esc(r.error?.description ?? ""))\"/>\n    </testcase>\n"
+    static func esc(_ s: String) -> String {
+        var o = ""
+        o.reserveCapacity(s.utf8.count)
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "&": o += "&amp;"
+            case "<": o += "&lt;"
+            case ">": o += "&gt;"
+            case "\"": o += "&quot;"
+            case "\t", "\n", "\r": o.unicodeScalars.append(ch)
+            default:
+                // XML 1.0 has no other control characters, even escaped.
+                if ch.value < 0x20 || ch.value == 0xFFFE || ch.value == 0xFFFF { o += "\u{FFFD}" } else { o.unicodeScalars.append(ch) }
             }
         }
-        x += "  </testsuite>\n</testsuites>\n"
+        return o
+    }
+
+    struct Case {
+        var name: String
+        var time: Double = 0
+        var failure: (message: String, text: String)?
+        var error: String?
+        var skipped: String?
+    }
+
+    static func cases(_ r: ScenarioReport) -> [Case] {
+        guard let o = r.outcome else {
+            return [Case(name: "load", error: r.error?.description ?? "invalid scenario")]
+        }
+        let s = o.scenario
+        var out: [Case] = []
+        for e in o.actionErrors {
+            let what = e.kind == .manifest ? "manifest rejected" : "timeline action failed"
+            out.append(Case(name: "\(e.kind.rawValue) at \(e.location)",
+                            failure: ("\(what): \(e.message)", "\(e.location): at \(TextReport.offset(e.time, s)): \(what): \(e.message)")))
+        }
+        for c in o.checks {
+            var k = Case(name: "check at \(c.location): at \(TextReport.offset(c.time, s)) \(c.subject)")
+            if !c.passed {
+                let failedFields = c.details.filter { $0.hasPrefix("FAIL") }
+                k.failure = (failedFields.first.map { String($0.dropFirst(5)) } ?? "check failed",
+                             (["\(c.location): at \(TextReport.offset(c.time, s)): FAILED \(c.subject)"] + c.details.map { "  " + $0 }).joined(separator: "\n"))
+            }
+            out.append(k)
+        }
+        for name in Scenario.invariantNames {
+            var k = Case(name: "invariant \(name)")
+            let vs = o.violations.filter { $0.invariant == name }
+            switch s.mode(of: name) {
+            case .off: k.skipped = "turned off by the scenario"
+            case .on, .violated:
+                if let first = vs.first {
+                    let text = vs.map { v in
+                        "violated at \(TextReport.offset(v.time, s)) (\(v.time))\(v.until.map { " until \(TextReport.offset($0, s))" } ?? ""): \(v.message)" + (v.objects.isEmpty ? "" : "\n  objects: \(v.objects.joined(separator: ", "))")
+                    }.joined(separator: "\n")
+                    k.failure = (vs.count == 1 ? first.message : "\(plural(vs.count, "violation")), first: \(first.message)", text)
+                }
+            }
+            out.append(k)
+        }
+        out[0].time = r.wallSeconds
+        return out
+    }
+
+    public static func render(_ reports: [ScenarioReport]) -> String {
+        let all = reports.map { ($0, cases($0)) }
+        func count(_ cs: [Case], _ p: (Case) -> Bool) -> Int { cs.filter(p).count }
+        let tests = all.reduce(0) { $0 + $1.1.count }
+        let failures = all.reduce(0) { $0 + count($1.1) { $0.failure != nil } }
+        let errors = all.reduce(0) { $0 + count($1.1) { $0.error != nil } }
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        x += "<testsuites name=\"kruise-sim\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
+        for (r, cs) in all {
+            let name = r.outcome?.scenario.name ?? r.file
+            x += "  <testsuite name=\"\(esc(name))\" file=\"\(esc(r.file))\" tests=\"\(cs.count)\" failures=\"\(count(cs) { $0.failure != nil })\" "
+            x += "errors=\"\(count(cs) { $0.error != nil })\" skipped=\"\(count(cs) { $0.skipped != nil })\" time=\"\(String(format: "%.3f", r.wallSeconds))\">\n"
+            for c in cs {
+                x += "    <testcase classname=\"\(esc(name))\" name=\"\(esc(c.name))\" file=\"\(esc(r.file))\" time=\"\(String(format: "%.3f", c.time))\""
+                if let f = c.failure {
+                    x += ">\n      <failure message=\"\(esc(f.message))\">\(esc(f.text))</failure>\n    </testcase>\n"
+                } else if let e = c.error {
+                    x += ">\n      <error message=\"\(esc(e))\">\(esc(e))</error>\n    </testcase>\n"
+                } else if let sk = c.skipped {
+                    x += ">\n      <skipped message=\"\(esc(sk))\"/>\n    </testcase>\n"
+                } else {
+                    x += "/>\n"
+                }
+            }
+            x += "  </testsuite>\n"
+        }
+        x += "</testsuites>\n"
         return x
     }
 }
 
 /// Runs scenario files and directories.
 public enum ScenarioRunner {
-    /// Expands directories into their `*.yaml`/`*.yml` files (sorted), keeping file arguments as given.
-    public static func expand(_ paths: [String]) -> [String] {
+    /// Expands directories into their `*.yaml`/`*.yml` scenario files (sorted), keeping file
+    /// arguments as given. A directory may also hold Kubernetes manifests (for a scenario's
+    /// `manifestFiles`): those are skipped, and `skipped` names each with the reason.
+    public static func expand(_ paths: [String]) -> [String] { expandNoting(paths).files }
+
+    public static func expandNoting(_ paths: [String]) -> (files: [String], skipped: [(file: String, reason: String)]) {
         var out: [String] = []
+        var skipped: [(String, String)] = []
         for p in paths {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue {
                 let items = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
                 for f in items.sorted() where f.hasSuffix(".yaml") || f.hasSuffix(".yml") {
-                    out.append((p as NSString).appendingPathComponent(f))
+                    let path = (p as NSString).appendingPathComponent(f)
+                    if let kind = manifestKind(path) {
+                        skipped.append((path, "a Kubernetes manifest (kind \(kind)), not a scenario; a scenario applies it with `manifestFiles:`"))
+                    } else {
+                        out.append(path)
+                    }
                 }
             } else {
                 out.append(p)
             }
         }
-        return out
+        return (out, skipped)
+    }
+
+    /// The `kind` of a file whose first YAML document is a Kubernetes object (top-level
+    /// `apiVersion` and `kind`, no `duration`), or nil for anything else.
+    static func manifestKind(_ path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        var keys: [String: String] = [:]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            if line.hasPrefix("---") { if keys.isEmpty { continue } else { break } }
+            guard let first = line.first, first != " ", first != "#", first != "-", let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            keys[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        guard keys["duration"] == nil, keys["apiVersion"] != nil, let kind = keys["kind"] else { return nil }
+        return kind.isEmpty ? "?" : kind
     }
 
     /// Loads and runs one file. Wall time is measured around the run only for the report.
     public static func run(file: String, seed: UInt64? = nil, trace: String? = nil) -> ScenarioReport {
         let startWall = DispatchTime.now().uptimeNanoseconds
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: file, isDirectory: &isDir) {
+            return ScenarioReport(file: file, outcome: nil, error: ScenarioError(file: file, line: 0, column: 0, message: "no such file"), wallSeconds: 0)
+        }
         do {
             let s = try ScenarioLoader.load(path: file, seedOverride: seed)
             var sink: SQLiteTrace?

@@ -23,6 +23,8 @@ public struct Settings: Sendable {
     public var podEvictionTimeout: Double = 300
     public var imagePullBandwidth: Double = 50_000_000
     public var faults = FaultSettings()
+    /// Unknown fields in manifests: rejected (Strict), dropped with a warning (Warn) or dropped silently (Ignore).
+    public var fieldValidation = FieldValidation.strict
     public init() {}
 }
 
@@ -178,6 +180,8 @@ public struct Scenario: Sendable {
     public var timeline: [TimelineEntry] = []
     public var invariants: [String: InvariantMode] = [:]
     public var expectations: [Expectation] = []
+    /// What loading found but let pass (`settings.fieldValidation: Warn`), each `FILE:LINE:COLUMN: Warning: ...`.
+    public var warnings: [ScenarioError] = []
 
     public static let invariantNames = ["onePodPerNode", "podsOnFitNodes", "deadlineHonored", "ttlHonored",
                                         "restartLimitHonored", "cronOnTime", "statusConsistent"]

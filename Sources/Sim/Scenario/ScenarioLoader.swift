@@ -16,7 +16,10 @@ public enum ScenarioLoader {
         } catch {
             throw ScenarioError(file: path, line: 1, column: 1, message: "cannot read file: \(error.localizedDescription)")
         }
-        return try load(text: text, file: path, seedOverride: seedOverride)
+        let s = try load(text: text, file: path, seedOverride: seedOverride)
+        // As kubectl --validate=warn: the warnings go to stderr and the run goes on.
+        for w in s.warnings { FileHandle.standardError.write(Data("\(w)\n".utf8)) }
+        return s
     }
 
     public static func load(text: String, file: String, seedOverride: UInt64? = nil) throws -> Scenario {
@@ -28,20 +31,21 @@ public enum ScenarioLoader {
         var s = Scenario(file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension)
         if let n = f["name"] { s.name = try n.string("name") }
         if let d = f["description"] { s.description = try d.string("description") }
-        if let n = f["seed"] {
-            let v = try n.int("seed")
-            s.seed = UInt64(bitPattern: v)
-        }
+        if let n = f["seed"] { s.seed = try n.seed("seed") }
         if let o = seedOverride { s.seed = o }
         if let n = f["start"] { s.start = try timestamp(n, "start") }
         guard let dn = f["duration"] else { throw root.error("missing required key \"duration\" (how long to simulate, e.g. 10m)") }
-        s.duration = try duration(dn, "duration")
+        s.duration = try duration(dn, "duration", in: Limits.longDuration)
         guard s.duration > 0 else { throw dn.error("duration must be positive") }
+        guard s.start.adding(seconds: s.duration) < Timestamp.max else {
+            throw dn.error("duration: the scenario would end after 2262-04-11T23:47:16Z, the last representable instant; start earlier or simulate less")
+        }
         if let n = f["settings"] { s.settings = try settings(n) }
         if let n = f["nodes"] {
             var seen = Set<String>()
             for e in try n.sequence("nodes") {
                 let entry = try nodeEntry(e, "nodes entry")
+                try checkNodeTotal(seen.count + entry.names.count, e)
                 for name in entry.names {
                     if seen.contains(name) { throw e.error("node \"\(name)\" is defined twice") }
                     seen.insert(name)
@@ -50,10 +54,11 @@ public enum ScenarioLoader {
             }
         }
         if let n = f["images"] { s.images = try images(n) }
-        let admission = AdmissionOptions(defaultTolerationSeconds: Int64(s.settings.podEvictionTimeout))
+        let admission = ManifestContext(admission: AdmissionOptions(defaultTolerationSeconds: Int64(s.settings.podEvictionTimeout)),
+                                        validation: s.settings.fieldValidation)
         if let n = f["manifests"] {
             for m in try n.sequence("manifests") {
-                s.manifests.append((try manifest(m, admission: admission), loc(m)))
+                s.manifests.append((try manifest(m, admission: admission, create: true), loc(m)))
             }
         }
         if let n = f["manifestFiles"] {
@@ -65,7 +70,7 @@ public enum ScenarioLoader {
                     throw pn.error("cannot read manifest file \"\(path)\"")
                 }
                 for d in try parseYAMLDocuments(t, file: path) where !d.isNull {
-                    s.manifests.append((try manifest(d, admission: admission), loc(d)))
+                    s.manifests.append((try manifest(d, admission: admission, create: true), loc(d)))
                 }
             }
         }
@@ -74,7 +79,10 @@ public enum ScenarioLoader {
         if let n = f["timeline"] {
             for e in try n.sequence("timeline") {
                 let entry = try timelineEntry(e, scenario: s, admission: admission)
-                if case .addNodes(let ne) = entry.action { ne.names.forEach { nodeNames.insert($0) } }
+                if case .addNodes(let ne) = entry.action {
+                    ne.names.forEach { nodeNames.insert($0) }
+                    try checkNodeTotal(nodeNames.count, e)
+                }
                 s.timeline.append(entry)
             }
             // Node names used by node actions must exist at some point.
@@ -101,8 +109,9 @@ public enum ScenarioLoader {
             }
         }
         if let n = f["expect"] {
-            for e in try n.sequence("expect") { s.expectations.append(try expectation(e)) }
+            for e in try n.sequence("expect") { s.expectations.append(try expectation(e, scenario: s)) }
         }
+        s.warnings = admission.warnings
         return s
     }
 
@@ -118,18 +127,24 @@ public enum ScenarioLoader {
 
     // MARK: Values
 
-    static func duration(_ n: YNode, _ what: String) throws -> Double {
+    static func duration(_ n: YNode, _ what: String, in range: ClosedRange<Double>) throws -> Double {
         let s: String
         if case .scalar(let sc) = n.node { s = sc.string } else { throw n.error("\(what) must be a duration such as 90s, 5m or 1h30m, found \(n.kindName)") }
-        if s == "0" { return 0 }
-        do {
-            return try parseGoDurationSeconds(s)
-        } catch {
-            throw n.error("\(what): invalid duration \"\(s)\": expected Go syntax such as 90s, 5m, 1h30m or 250ms (\(error.description))")
+        let v: Double
+        if s == "0" {
+            v = 0
+        } else {
+            do {
+                v = try parseGoDurationSeconds(s)
+            } catch {
+                throw n.error("\(what): invalid duration \"\(s)\": expected Go syntax such as 90s, 5m, 1h30m or 250ms (\(error.description))")
+            }
         }
+        guard range.contains(v) else { throw n.error(Limits.outOfRange(what, s, range)) }
+        return v
     }
 
-    static func durationSpec(_ n: YNode, _ what: String) throws -> DurationSpec {
+    static func durationSpec(_ n: YNode, _ what: String, in range: ClosedRange<Double>) throws -> DurationSpec {
         if case .scalar(let sc) = n.node, sc.string.contains("..") {
             let parts = sc.string.components(separatedBy: "..")
             guard parts.count == 2, let a = parseGoDuration(parts[0].trimmingCharacters(in: .whitespaces)),
@@ -137,13 +152,30 @@ public enum ScenarioLoader {
                 throw n.error("\(what): invalid range \"\(sc.string)\": expected two durations such as 2s..5s")
             }
             guard a <= b else { throw n.error("\(what): range \"\(sc.string)\" starts after it ends") }
+            guard range.contains(a), range.contains(b) else { throw n.error(Limits.outOfRange(what, sc.string, range)) }
             return DurationSpec(low: a, high: b)
         }
-        return DurationSpec(try duration(n, what))
+        return DurationSpec(try duration(n, what, in: range))
+    }
+
+    /// A finite number within `range`.
+    static func number(_ n: YNode, _ what: String, in range: ClosedRange<Double>) throws -> Double {
+        let v = try n.double(what)
+        guard v.isFinite, range.contains(v) else {
+            throw n.error("\(what) must be a number from \(Limits.plain(range.lowerBound)) to \(Limits.plain(range.upperBound)), found \(n.kindName)")
+        }
+        return v
+    }
+
+    static func checkNodeTotal(_ total: Int, _ at: YNode) throws {
+        if total > Limits.maxNodes {
+            throw at.error("too many nodes: \(total); a scenario may define at most \(Limits.maxNodes) nodes in all (nodes and addNodes)")
+        }
     }
 
     static func timestamp(_ n: YNode, _ what: String) throws -> Timestamp {
         let s = try n.string(what)
+        if Timestamp.isOutOfRange(rfc3339: s) { throw n.error("\(what): time \"\(s)\" is out of range: expected an instant \(Timestamp.rangeDescription)") }
         guard let t = Timestamp(rfc3339: s) else { throw n.error("\(what) must be an RFC 3339 time such as 2022-03-24T08:45:08Z, found \"\(s)\"") }
         return t
     }
@@ -151,6 +183,7 @@ public enum ScenarioLoader {
     static func timeSpec(_ n: YNode, _ what: String) throws -> TimeSpec {
         guard case .scalar(let sc) = n.node else { throw n.error("\(what) must be a duration, an RFC 3339 time or `end`, found \(n.kindName)") }
         if sc.string == "end" { return .end }
+        if Timestamp.isOutOfRange(rfc3339: sc.string) { throw n.error("\(what): time \"\(sc.string)\" is out of range: expected an instant \(Timestamp.rangeDescription)") }
         if let t = Timestamp(rfc3339: sc.string) { return .instant(t) }
         if sc.string == "0" { return .offset(0) }
         if let d = parseGoDuration(sc.string) { return .offset(d) }
@@ -162,6 +195,9 @@ public enum ScenarioLoader {
             throw n.error("\(what) must be a size such as 68.6MB, 79Gi or 500M, found \(n.kindName)")
         }
         guard q.nanos >= 0 else { throw n.error("\(what) must not be negative") }
+        guard q.nanos <= Int128(Limits.maxSize) * 1_000_000_000 else {
+            throw n.error("\(what) must be at most 1Pi (\(Limits.maxSize) bytes), found \(sc.string)")
+        }
         return q.value
     }
 
@@ -193,25 +229,38 @@ public enum ScenarioLoader {
         var s = Settings()
         let f = try n.fields("settings", allowed: ["apiLatency", "watchDelay", "clientQPS", "clientBurst", "workers", "bindPodsBy",
                                                    "expectationTimeout", "timeZone", "nodeMonitorGracePeriod", "podEvictionTimeout",
-                                                   "imagePullBandwidth", "faults"])
-        if let v = f["apiLatency"] { s.apiLatency = try durationSpec(v, "settings.apiLatency") }
-        if let v = f["watchDelay"] { s.watchDelay = try durationSpec(v, "settings.watchDelay") }
-        if let v = f["clientQPS"] { s.clientQPS = try v.double("settings.clientQPS"); guard s.clientQPS > 0 else { throw v.error("settings.clientQPS must be positive") } }
-        if let v = f["clientBurst"] { s.clientBurst = try v.double("settings.clientBurst"); guard s.clientBurst >= 1 else { throw v.error("settings.clientBurst must be at least 1") } }
-        if let v = f["workers"] { s.workers = Int(try v.int("settings.workers")); guard s.workers >= 1 else { throw v.error("settings.workers must be at least 1") } }
+                                                   "imagePullBandwidth", "faults", "fieldValidation"])
+        if let v = f["apiLatency"] { s.apiLatency = try durationSpec(v, "settings.apiLatency", in: Limits.delay) }
+        if let v = f["watchDelay"] { s.watchDelay = try durationSpec(v, "settings.watchDelay", in: Limits.delay) }
+        if let v = f["clientQPS"] { s.clientQPS = try number(v, "settings.clientQPS", in: Limits.qps) }
+        if let v = f["clientBurst"] { s.clientBurst = try number(v, "settings.clientBurst", in: Limits.burst) }
+        if let v = f["workers"] { s.workers = Int(try v.int("settings.workers", in: Limits.workers)) }
         if let v = f["bindPodsBy"] {
             s.bindPodsBy = try v.string("settings.bindPodsBy")
             guard ["scheduler", "nodeName"].contains(s.bindPodsBy) else { throw v.error("settings.bindPodsBy must be scheduler or nodeName, found \"\(s.bindPodsBy)\"") }
         }
-        if let v = f["expectationTimeout"] { s.expectationTimeout = try duration(v, "settings.expectationTimeout") }
+        if let v = f["expectationTimeout"] { s.expectationTimeout = try duration(v, "settings.expectationTimeout", in: Limits.longDuration) }
         if let v = f["timeZone"] {
             s.timeZone = try v.string("settings.timeZone")
             guard TimeZone(identifier: s.timeZone) != nil else { throw v.error("settings.timeZone: unknown time zone \(s.timeZone)") }
         }
-        if let v = f["nodeMonitorGracePeriod"] { s.nodeMonitorGracePeriod = try duration(v, "settings.nodeMonitorGracePeriod") }
-        if let v = f["podEvictionTimeout"] { s.podEvictionTimeout = try duration(v, "settings.podEvictionTimeout") }
-        if let v = f["imagePullBandwidth"] { s.imagePullBandwidth = Double(try size(v, "settings.imagePullBandwidth")) }
+        if let v = f["nodeMonitorGracePeriod"] { s.nodeMonitorGracePeriod = try duration(v, "settings.nodeMonitorGracePeriod", in: Limits.longDuration) }
+        if let v = f["podEvictionTimeout"] { s.podEvictionTimeout = try duration(v, "settings.podEvictionTimeout", in: Limits.longDuration) }
+        if let v = f["imagePullBandwidth"] {
+            s.imagePullBandwidth = Double(try size(v, "settings.imagePullBandwidth"))
+            guard s.imagePullBandwidth >= 1 else { throw v.error("settings.imagePullBandwidth must be at least 1 byte per second") }
+        }
         if let v = f["faults"] { s.faults = try faults(v, "settings.faults") }
+        if let v = f["fieldValidation"] {
+            let word = try v.string("settings.fieldValidation")
+            let names = FieldValidation.allCases.map(\.rawValue)
+            guard let fv = FieldValidation.allCases.first(where: { $0.rawValue.lowercased() == word.lowercased() }) else {
+                var msg = "settings.fieldValidation must be one of \(names.joined(separator: ", ")) (as kubectl's --validate), found \"\(word)\""
+                if let sg = suggestion(word, names) { msg += " (did you mean \"\(sg)\"?)" }
+                throw v.error(msg)
+            }
+            s.fieldValidation = fv
+        }
         return s
     }
 
@@ -220,7 +269,7 @@ public enum ScenarioLoader {
         let f = try n.fields(what, allowed: ["errorRate", "conflictRate", "watchDelay"])
         if let v = f["errorRate"] { fs.errorRate = try probability(v, "\(what).errorRate") }
         if let v = f["conflictRate"] { fs.conflictRate = try probability(v, "\(what).conflictRate") }
-        if let v = f["watchDelay"] { fs.watchDelay = try durationSpec(v, "\(what).watchDelay") }
+        if let v = f["watchDelay"] { fs.watchDelay = try durationSpec(v, "\(what).watchDelay", in: Limits.delay) }
         return fs
     }
 
@@ -234,8 +283,7 @@ public enum ScenarioLoader {
         } else if let p = f["namePrefix"] {
             guard let c = f["count"] else { throw p.error("namePrefix needs count") }
             let prefix = try p.string("namePrefix")
-            let count = try c.int("count")
-            guard count >= 1, count <= 1_000_000 else { throw c.error("count must be between 1 and 1000000") }
+            let count = try c.int("count", in: 1...Int64(Limits.maxNodes))
             e.names = (1...Int(count)).map { "\(prefix)\($0)" }
         } else {
             throw n.error("a node entry needs name, or namePrefix with count")
@@ -265,8 +313,7 @@ public enum ScenarioLoader {
                     e.images.append((ImageRef.normalize(try nm.string("name")), bytes))
                 } else if let p = g["namePrefix"], let c = g["count"] {
                     let prefix = try p.string("namePrefix")
-                    let count = try c.int("count")
-                    guard count >= 1 else { throw c.error("count must be at least 1") }
+                    let count = try c.int("count", in: Limits.imageCount)
                     for k in 1...Int(count) { e.images.append((ImageRef.normalize("\(prefix)\(k)"), bytes)) }
                 } else {
                     throw i.error("an images entry needs name, or namePrefix with count")
@@ -304,9 +351,9 @@ public enum ScenarioLoader {
             let f = try v.fields("images[\(key)]", allowed: ["size", "run", "exitCode", "failureRate", "effects"])
             if let s = f["size"] { b.size = try size(s, "size") }
             if let r = f["run"] {
-                if case .scalar(let sc) = r.node, sc.string == "forever" { b.run = .forever } else { b.run = .duration(try durationSpec(r, "run")) }
+                if case .scalar(let sc) = r.node, sc.string == "forever" { b.run = .forever } else { b.run = .duration(try durationSpec(r, "run", in: Limits.longDuration)) }
             }
-            if let e = f["exitCode"] { b.exitCode = Int32(clamping: try e.int("exitCode")) }
+            if let e = f["exitCode"] { b.exitCode = Int32(try e.int("exitCode", in: Int64(Int32.min)...Int64(Int32.max))) }
             if let r = f["failureRate"] { b.failureRate = try probability(r, "failureRate") }
             if let es = f["effects"] {
                 for e in try es.sequence("effects") {
@@ -328,27 +375,64 @@ public enum ScenarioLoader {
         return c
     }
 
-    /// Decodes and admits a manifest (as a create), reporting errors at the offending field.
-    static func manifest(_ n: YNode, admission: AdmissionOptions) throws -> APIObject {
+    /// What manifests are read with: admission options, the field validation mode, and the
+    /// warnings collected under `Warn`.
+    final class ManifestContext {
+        let admission: AdmissionOptions
+        let validation: FieldValidation
+        var warnings: [ScenarioError] = []
+        init(admission: AdmissionOptions, validation: FieldValidation) {
+            self.admission = admission
+            self.validation = validation
+        }
+    }
+
+    /// Decodes, validates and admits a manifest, reporting errors at the offending field.
+    /// Unknown fields are handled as `kubectl apply --validate=...` would have the API server
+    /// do; `create` manifests (those in `manifests`) must not set `metadata.resourceVersion`.
+    static func manifest(_ n: YNode, admission ctx: ManifestContext, create: Bool = false) throws -> APIObject {
         guard case .mapping = n.node else { throw n.error("a manifest must be a map (a Kubernetes object), found \(n.kindName)") }
-        let raw = n.json()
-        let obj: APIObject
-        do {
-            obj = try APIObject.decode(manifest: raw)
-        } catch let e as DecodingError {
-            throw decodingError(e, n)
-        } catch let e as APIObject.DecodeError {
-            throw (n.descend([AnyCodingKey("kind")])).error(e.description)
+        try n.requireFiniteNumbers()
+        var raw = n.json()
+        func decode() throws -> APIObject {
+            do {
+                return try APIObject.decode(manifest: raw)
+            } catch let e as DecodingError {
+                throw decodingError(e, n)
+            } catch let e as APIObject.DecodeError {
+                throw (n.descend([AnyCodingKey("kind")])).error(e.description)
+            }
+        }
+        var obj = try decode()
+        let unknown = ManifestSchema.unknownFields(of: obj)
+        if let first = unknown.first {
+            switch ctx.validation {
+            case .strict:
+                // The API server reports them all at once; the first is where the error points.
+                var msg = "strict decoding error: \(first.message)"
+                if unknown.count > 1 { msg += "; also " + unknown.dropFirst().map { "unknown field \"\($0.path)\"" }.joined(separator: ", ") }
+                msg += " (\(obj.kind.rawValue) \"\(obj.metadata.name ?? "")\"; settings.fieldValidation: Warn or Ignore drops unknown fields instead)"
+                throw n.keyNode(first.steps).error(msg)
+            case .warn, .ignore:
+                for u in unknown {
+                    if ctx.validation == .warn { ctx.warnings.append(n.keyNode(u.steps).error("Warning: \(u.message)")) }
+                    raw = raw.removing(u.steps[...])
+                }
+                obj = try decode()
+            }
         }
         guard !(obj.metadata.name ?? "").isEmpty || !(obj.metadata.generateName ?? "").isEmpty else {
             throw n.error("\(obj.kind.rawValue) manifest needs metadata.name")
+        }
+        if create, let rv = obj.metadata.resourceVersion, !rv.isEmpty {
+            throw n.keyNode([.key("metadata"), .key("resourceVersion")]).error("resourceVersion should not be set on objects to be created (the API server's answer to creating \(obj.kind.rawValue) \"\(obj.metadata.name ?? "")\"; remove metadata.resourceVersion)")
         }
         var probe = obj
         var m = probe.metadata
         if m.uid == nil { m.uid = "00000000-0000-4000-8000-000000000000" }
         probe.metadata = m
         do {
-            _ = try Admission.admit(probe, old: nil, options: admission)
+            _ = try Admission.admit(probe, old: nil, options: ctx.admission)
         } catch {
             throw n.error("admission rejected \(obj.kind.rawValue) \"\(obj.metadata.name ?? "")\": \(error.message)")
         }
@@ -418,7 +502,7 @@ public enum ScenarioLoader {
                               "nodeDown", "nodeUp", "fillDisk", "freeDisk", "killPod", "deletePod", "restartControllers",
                               "stopControllers", "startControllers", "faults"]
 
-    static func timelineEntry(_ n: YNode, scenario: Scenario, admission: AdmissionOptions) throws -> TimelineEntry {
+    static func timelineEntry(_ n: YNode, scenario: Scenario, admission: ManifestContext) throws -> TimelineEntry {
         let f = try n.fields("a timeline entry", allowed: ["at"] + actionNames)
         guard let atn = f["at"] else { throw n.error("a timeline entry needs at: (a duration, an RFC 3339 time or end)") }
         let at = try timeSpec(atn, "at")
@@ -436,6 +520,7 @@ public enum ScenarioLoader {
             let m = try v.fields("patch", allowed: ["ref", "merge"])
             guard let r = m["ref"], let mg = m["merge"] else { throw v.error("patch needs ref and merge") }
             guard case .mapping = mg.node else { throw mg.error("merge must be a map (a JSON merge patch)") }
+            try mg.requireFiniteNumbers()
             action = .patch(try ref(r, "ref"), mg.json())
         case "addNodes": action = .addNodes(try nodeEntry(v, "addNodes"))
         case "deleteNode": action = .deleteNode(try v.string("deleteNode"))
@@ -488,10 +573,12 @@ public enum ScenarioLoader {
 
     // MARK: Expectations
 
-    static func expectation(_ n: YNode) throws -> Expectation {
+    static func expectation(_ n: YNode, scenario: Scenario) throws -> Expectation {
         let f = try n.fields("an expect entry", allowed: ["at", "object", "fields", "absent", "count", "where", "is", "node", "events"])
         guard let atn = f["at"] else { throw n.error("an expect entry needs at:") }
         let at = try timeSpec(atn, "at")
+        let off = scenario.offset(at)
+        if off < 0 || off > scenario.duration { throw atn.error("at: \(formatSeconds(off)) is outside the scenario (0 to \(formatSeconds(scenario.duration)))") }
         let subjects = ["object", "absent", "count", "node", "events"].filter { f[$0] != nil }
         guard subjects.count == 1 else {
             throw n.error(subjects.isEmpty ? "an expect entry needs one subject: object, absent, count, node or events" : "an expect entry has exactly one subject, found \(subjects.joined(separator: ", "))")
@@ -539,33 +626,47 @@ public enum ScenarioLoader {
         }
     }
 
+    static let matcherOperators = ["eq", "ne", "lt", "lte", "gt", "gte", "in", "matches", "exists"]
+    /// The operators that combine in one map (a range such as `{gte: 58, lte: 60}`).
+    static let combinableOperators = ["lt", "lte", "gt", "gte", "ne"]
+
+    /// A plain value (equality), or a map of operators. A map's keys must all be operators, so a
+    /// misspelt one (`{gtee: 3}`) is an error rather than an equality with a map; equality with
+    /// a map value is written `{eq: {...}}`.
     static func matcher(_ n: YNode) throws -> Matcher {
-        if case .mapping(let m) = n.node, m.count == 1, let (k, v) = m.first.map({ ($0.key.string ?? "", YNode(node: $0.value, file: n.file)) }),
-           ["eq", "ne", "lt", "lte", "gt", "gte", "in", "matches", "exists"].contains(k) {
-            switch k {
-            case "eq": return .eq(v.json())
-            case "ne": return .ne(v.json())
-            case "lt": return .lt(v.json())
-            case "lte": return .lte(v.json())
-            case "gt": return .gt(v.json())
-            case "gte": return .gte(v.json())
-            case "in": return .isIn(try v.sequence("in").map { $0.json() })
-            case "matches":
-                let r = try v.string("matches")
-                guard (try? NSRegularExpression(pattern: r)) != nil else { throw v.error("invalid regular expression \"\(r)\"") }
-                return .matches(r)
-            default: return .exists(try v.bool("exists"))
+        guard case .mapping = n.node else { return .eq(n.json()) }
+        let entries = try n.mapping("a matcher")
+        for (k, kn, _) in entries where !matcherOperators.contains(k) {
+            var msg = "unknown matcher operator \"\(k)\""
+            if let s = suggestion(k, matcherOperators) { msg += " (did you mean \"\(s)\"?)" }
+            msg += "; expected one of: \(matcherOperators.joined(separator: ", ")) (to compare with a map, write {eq: {...}})"
+            throw kn.error(msg)
+        }
+        guard !entries.isEmpty else { throw n.error("a matcher map needs an operator: \(matcherOperators.joined(separator: ", ")) (to compare with an empty map, write {eq: {}})") }
+        if entries.count > 1 {
+            if let (k, kn, _) = entries.first(where: { !combinableOperators.contains($0.key) }) {
+                throw kn.error("matcher operator \"\(k)\" does not combine with others in one map; only \(combinableOperators.joined(separator: ", ")) do (a range such as {gte: 58, lte: 60})")
             }
+            return .all(try entries.map { try single($0.key, $0.value) })
         }
-        // Several comparisons at once: a range such as {gte: 58, lte: 60}.
-        if case .mapping(let m) = n.node, m.count > 1,
-           m.allSatisfy({ ["lt", "lte", "gt", "gte", "ne"].contains($0.key.string ?? "") }) {
-            return .all(try m.map { k, v in
-                let single = YNode(node: .mapping(.init([(k, v)])), file: n.file)
-                return try matcher(single)
-            })
+        return try single(entries[0].key, entries[0].value)
+    }
+
+    private static func single(_ k: String, _ v: YNode) throws -> Matcher {
+        switch k {
+        case "eq": return .eq(v.json())
+        case "ne": return .ne(v.json())
+        case "lt": return .lt(v.json())
+        case "lte": return .lte(v.json())
+        case "gt": return .gt(v.json())
+        case "gte": return .gte(v.json())
+        case "in": return .isIn(try v.sequence("in").map { $0.json() })
+        case "matches":
+            let r = try v.string("matches")
+            guard (try? NSRegularExpression(pattern: r)) != nil else { throw v.error("invalid regular expression \"\(r)\"") }
+            return .matches(r)
+        default: return .exists(try v.bool("exists"))
         }
-        return .eq(n.json())
     }
 }
 
@@ -596,4 +697,35 @@ struct AnyCodingKey: CodingKey {
     init(_ s: String) { stringValue = s }
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { stringValue = String(intValue); self.intValue = intValue }
+}
+
+/// The bounds the loader puts on numbers (docs/scenario-format.md, "Limits"): every number that reaches
+/// arithmetic is checked here, so a run never overflows or allocates without bound.
+enum Limits {
+    /// Scenario duration, timeouts, grace periods and container run times: up to 10 years.
+    static let longDuration: ClosedRange<Double> = 0...(87_600 * 3600)
+    /// apiLatency and watchDelay (each end of a range): up to 1 hour.
+    static let delay: ClosedRange<Double> = 0...3600
+    static let qps: ClosedRange<Double> = 0.001...1_000_000
+    static let burst: ClosedRange<Double> = 1...1_000_000
+    static let workers: ClosedRange<Int64> = 1...1000
+    /// Nodes in all (about 37 MB of memory per 1000 nodes).
+    static let maxNodes = 100_000
+    static let imageCount: ClosedRange<Int64> = 1...10_000
+    /// Sizes (disk, images, fills, bandwidth): at most 1Pi bytes each.
+    static let maxSize: Int64 = 1 << 50
+
+    static func outOfRange(_ what: String, _ written: String, _ r: ClosedRange<Double>) -> String {
+        "\(what) must be from \(formatSeconds(r.lowerBound)) to \(formatDuration(r.upperBound)), found \(written)"
+    }
+
+    /// A bound in Go duration syntax (`87600h`, `1h`).
+    static func formatDuration(_ s: Double) -> String {
+        if s >= 3600, s.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int64(s / 3600))h" }
+        return formatSeconds(s)
+    }
+
+    static func plain(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
 }

@@ -9,7 +9,8 @@ public struct ScenarioError: Error, CustomStringConvertible, Equatable {
     public var line: Int
     public var column: Int
     public var message: String
-    public var description: String { "\(file):\(line):\(column): \(message)" }
+    /// `FILE:LINE:COLUMN: message`; `FILE: message` when the error has no position (line 0).
+    public var description: String { line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)" }
 }
 
 /// A YAML node with its position, for typed reading with precise errors.
@@ -92,6 +93,28 @@ struct YNode {
         return v
     }
 
+    /// An integer within `range`; the error names the field and the range.
+    func int(_ what: String, in range: ClosedRange<Int64>) throws -> Int64 {
+        let tag = Resolver.default.resolveTag(of: node)
+        guard case .scalar(let s) = node, tag == .int || tag == .str,
+              let v = Int64(s.string.replacingOccurrences(of: "_", with: "")), range.contains(v) else {
+            let found: String
+            if case .scalar(let s) = node, tag == .int || tag == .float { found = s.string } else { found = kindName }
+            throw error("\(what) must be an integer from \(range.lowerBound) to \(range.upperBound), found \(found)")
+        }
+        return v
+    }
+
+    /// A seed: any integer from -2^63 to 2^64-1 (a negative one is taken as its 64-bit two's complement).
+    func seed(_ what: String) throws -> UInt64 {
+        if case .scalar(let s) = node, Resolver.default.resolveTag(of: node) == .int {
+            let digits = s.string.replacingOccurrences(of: "_", with: "")
+            if let v = Int64(digits) { return UInt64(bitPattern: v) }
+            if let v = UInt64(digits) { return v }
+        }
+        throw error("\(what) must be an integer from -9223372036854775808 to 18446744073709551615, found \(kindName)")
+    }
+
     func double(_ what: String) throws -> Double {
         guard case .scalar(let s) = node, Resolver.default.resolveTag(of: node) == .int || Resolver.default.resolveTag(of: node) == .float, let v = Double(s.string) else {
             throw error("\(what) must be a number, found \(kindName)")
@@ -104,6 +127,36 @@ struct YNode {
             throw error("\(what) must be true or false, found \(kindName)")
         }
         return b
+    }
+
+    /// The first number inside this node that JSON cannot carry (`1e309`, `-.inf`, `.nan`), with its path:
+    /// Kubernetes' YAML-to-JSON conversion rejects these, and so does the loader.
+    func nonFiniteNumber(path: String = "") -> (node: YNode, path: String)? {
+        switch node {
+        case .scalar:
+            if Resolver.default.resolveTag(of: node) == .float, let f = node.float, !f.isFinite { return (self, path) }
+            return nil
+        case .mapping(let m):
+            for (k, v) in m {
+                let key = k.string ?? ""
+                if let hit = YNode(node: v, file: file).nonFiniteNumber(path: path.isEmpty ? key : path + "." + key) { return hit }
+            }
+            return nil
+        case .sequence(let items):
+            for (i, v) in items.enumerated() {
+                if let hit = YNode(node: v, file: file).nonFiniteNumber(path: path + "[\(i)]") { return hit }
+            }
+            return nil
+        case .alias:
+            return nil
+        }
+    }
+
+    /// Throws at the first number JSON cannot carry.
+    func requireFiniteNumbers() throws {
+        if let (bad, path) = nonFiniteNumber(), case .scalar(let s) = bad.node {
+            throw bad.error("\(path.isEmpty ? "value" : path): \(s.string) is not a finite number (JSON has no infinity or NaN)")
+        }
     }
 
     /// The node as a JSON value (YAML core schema typing).
