@@ -216,11 +216,16 @@ final class Checker {
     /// that rejected the child), `REASON: MESSAGE`, with how many such events there were.
     func whyNoChild(_ acj: AdvancedCronJob, since slot: Timestamp) -> String? {
         let warnings = sim.events.events.filter {
-            $0.type == "Warning" && $0.kind == AdvancedCronJob.kind && $0.namespace == acj.namespace && $0.name == acj.name && $0.time >= slot
+            $0.type == "Warning" && $0.kind == AdvancedCronJob.kind && $0.namespace == acj.namespace && $0.name == acj.name
         }
-        guard let last = warnings.last else { return nil }
-        let same = warnings.filter { $0.reason == last.reason }.count
-        return "\(last.reason)\(same > 1 ? " (\(same) times)" : ""): \(last.message)"
+        guard let latest = warnings.last else { return nil }
+        let recent = warnings.filter { $0.time >= slot }
+        let last = recent.last ?? latest
+        let same = (recent.isEmpty ? warnings : recent).filter { $0.reason == last.reason }.count
+        let what = "\(last.reason)\(same > 1 ? " (\(same) times)" : ""): \(last.message)"
+        if !recent.isEmpty { return what }
+        // The controller is waiting out the back-off of a failing retry: the cause is the last warning.
+        return "no new Warning since the slot (the controller is backing off its retries); the last, at +\(formatSeconds(last.time.seconds(since: sim.scenario.start))): \(what)"
     }
 
     /// Under concurrencyPolicy Forbid a slot waits while an earlier child is still running:
