@@ -172,7 +172,7 @@ public final class Simulation {
         for p in server.list(Pod.self) where names.contains(p.spec.nodeName ?? "") {
             kubelets[p.spec.nodeName!]!.handle(.added, p)
         }
-        for name in entry.names where kubelets[name]!.up { kubelets[name]!.writeNodeConditions() }
+        for name in entry.names where kubelets[name]!.up { kubelets[name]!.writeNodeConditions(immediate: true) }
     }
     private var kubeletRouter: APIServer.Watcher?
 

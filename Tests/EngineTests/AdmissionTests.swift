@@ -162,13 +162,13 @@ import Yams
 
     // MARK: ObjectMeta
 
-    @Test func nameOrGenerateNameIsRequired() {
+    @Test func nameOrGenerateNameIsRequired() async {
         var p = Self.pod()
         p.metadata.name = nil
         #expect(Self.rejection(.pod(p)) == #"Pod "" is invalid: metadata.name: Required value: name or generateName is required"#)
     }
 
-    @Test func generateNameIsValidatedAsAPrefix() throws {
+    @Test func generateNameIsValidatedAsAPrefix() async throws {
         var p = Self.pod()
         p.metadata.name = nil
         p.metadata.generateName = "cleaner-"
@@ -178,13 +178,13 @@ import Yams
         #expect(Self.rejection(.pod(p)) == #"Pod "" is invalid: metadata.generateName: Invalid value: "Cleaner-": "# + Self.dns1123SubdomainMsg)
     }
 
-    @Test func podNameMustBeADNSSubdomain() {
+    @Test func podNameMustBeADNSSubdomain() async {
         #expect(Self.rejection(.pod(Self.pod("My_Pod"))) == #"Pod "My_Pod" is invalid: metadata.name: Invalid value: "My_Pod": "# + Self.dns1123SubdomainMsg)
         let long = String(repeating: "a", count: 254)
         #expect(Self.rejection(.pod(Self.pod(long))) == "Pod \"\(long)\" is invalid: metadata.name: Invalid value: \"\(long)\": must be no more than 253 characters")
     }
 
-    @Test func namespaceDefaultsToDefault() throws {
+    @Test func namespaceDefaultsToDefault() async throws {
         var p = Self.pod()
         p.metadata.namespace = nil
         #expect(try Self.admittedPod(p).metadata.namespace == "default")
@@ -193,7 +193,7 @@ import Yams
         #expect(try Self.admittedBCJ(b).metadata.namespace == "default")
     }
 
-    @Test func labelKeysAndValuesAreChecked() {
+    @Test func labelKeysAndValuesAreChecked() async {
         let longValue = String(repeating: "v", count: 64)
         var p = Self.pod()
         p.metadata.labels = ["app": longValue]
@@ -208,7 +208,7 @@ import Yams
 
     // MARK: Pod defaults
 
-    @Test func podSpecDefaults() throws {
+    @Test func podSpecDefaults() async throws {
         var p = Self.pod(containers: [
             Self.container("a", image: "nginx"),
             Self.container("b", image: "nginx:latest"),
@@ -229,14 +229,14 @@ import Yams
         #expect(a.spec.containers.allSatisfy { $0.terminationMessagePath == "/dev/termination-log" && $0.terminationMessagePolicy == "File" })
     }
 
-    @Test func podRequestsDefaultToLimits() throws {
+    @Test func podRequestsDefaultToLimits() async throws {
         var c = Self.container()
         c.resources = ResourceRequirements(requests: ["cpu": Self.q("100m")], limits: ["cpu": Self.q("500m"), "memory": Self.q("1Gi")])
         let a = try Self.admittedPod(Self.pod(containers: [c]))
         #expect(a.spec.containers[0].resources?.requests == ["cpu": Self.q("100m"), "memory": Self.q("1Gi")])
     }
 
-    @Test func defaultTolerationSecondsPlugin() throws {
+    @Test func defaultTolerationSecondsPlugin() async throws {
         let a = try Self.admittedPod(Self.pod(), options: AdmissionOptions(defaultTolerationSeconds: 42))
         #expect(a.spec.tolerations == [
             Toleration(key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 42),
@@ -257,15 +257,15 @@ import Yams
 
     // MARK: Pod validation
 
-    @Test func podNeedsAContainer() {
+    @Test func podNeedsAContainer() async {
         #expect(Self.rejection(.pod(Self.pod(containers: []))) == #"Pod "p" is invalid: spec.containers: Required value"#)
     }
 
-    @Test func podContainerImageIsRequired() {
+    @Test func podContainerImageIsRequired() async {
         #expect(Self.rejection(.pod(Self.pod(containers: [Self.container(image: nil)]))) == #"Pod "p" is invalid: spec.containers[0].image: Required value"#)
     }
 
-    @Test func podContainerNamesAreDNSLabelsAndUnique() {
+    @Test func podContainerNamesAreDNSLabelsAndUnique() async {
         #expect(Self.rejection(.pod(Self.pod(containers: [Self.container("web"), Self.container("web")])))
             == #"Pod "p" is invalid: spec.containers[1].name: Duplicate value: "web""#)
         #expect(Self.rejection(.pod(Self.pod(containers: [Self.container("Web_1")])))
@@ -274,12 +274,12 @@ import Yams
             == #"Pod "p" is invalid: spec.containers[0].name: Invalid value: "web.1": must not contain dots"#)
     }
 
-    @Test func podRestartPolicyIsAnEnum() {
+    @Test func podRestartPolicyIsAnEnum() async {
         #expect(Self.rejection(.pod(Self.pod(restartPolicy: "Sometimes")))
             == #"Pod "p" is invalid: spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never""#)
     }
 
-    @Test func podResourcesAreNonNegativeAndRequestsWithinLimits() {
+    @Test func podResourcesAreNonNegativeAndRequestsWithinLimits() async {
         var c = Self.container()
         c.resources = ResourceRequirements(requests: ["cpu": Self.q("-1")])
         #expect(Self.rejection(.pod(Self.pod(containers: [c])))
@@ -291,7 +291,7 @@ import Yams
         #expect(Self.rejection(.pod(Self.pod(containers: [c]))) == nil)
     }
 
-    @Test func severalPodErrorsAreListedInOrder() {
+    @Test func severalPodErrorsAreListedInOrder() async {
         var p = Self.pod("Bad", containers: [Self.container(image: nil)], restartPolicy: "Sometimes")
         p.metadata.labels = ["a": "-"]
         let msg = Self.rejection(.pod(p)) ?? ""
@@ -304,7 +304,7 @@ import Yams
 
     // MARK: Pod update
 
-    @Test func podUpdateAllowsImageBindingAndMetadata() throws {
+    @Test func podUpdateAllowsImageBindingAndMetadata() async throws {
         let stored = try Self.admittedPod(Self.pod())
         var next = stored
         next.spec.containers[0].image = "busybox:1.37"
@@ -318,7 +318,7 @@ import Yams
         #expect(updated.spec.containers[0].image == "busybox:1.37")
     }
 
-    @Test func podUpdateRejectsOtherSpecChanges() throws {
+    @Test func podUpdateRejectsOtherSpecChanges() async throws {
         let message = #"Pod "p" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"#
         var bound = Self.pod()
         bound.spec.nodeName = "node-1"
@@ -336,7 +336,7 @@ import Yams
 
     // MARK: Job
 
-    @Test func jobDefaultsAndGeneratedSelector() throws {
+    @Test func jobDefaultsAndGeneratedSelector() async throws {
         var j = Self.job()
         j.spec.template.metadata = ObjectMeta(labels: ["app": "batch"])
         let a = try Self.admittedJob(j)
@@ -356,7 +356,7 @@ import Yams
         #expect(a.spec.template.spec.containers[0].imagePullPolicy == "IfNotPresent")  // tag rule, not kruise's
     }
 
-    @Test func jobParallelismAloneLeavesCompletionsNil() throws {
+    @Test func jobParallelismAloneLeavesCompletionsNil() async throws {
         var j = Self.job()
         j.spec.parallelism = 3
         let a = try Self.admittedJob(j)
@@ -369,7 +369,7 @@ import Yams
         #expect(b.spec.completions == 4)
     }
 
-    @Test func jobManualSelectorIsNotGenerated() throws {
+    @Test func jobManualSelectorIsNotGenerated() async throws {
         var j = Self.job()
         j.spec.manualSelector = true
         j.spec.selector = LabelSelector(matchLabels: ["app": "x"])
@@ -379,7 +379,7 @@ import Yams
         #expect(a.spec.template.metadata?.labels == ["app": "x"])
     }
 
-    @Test func jobRestartPolicyMustBeOnFailureOrNever() {
+    @Test func jobRestartPolicyMustBeOnFailureOrNever() async {
         let required = #"Job.batch "j" is invalid: spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never""#
         #expect(Self.rejection(.job(Self.job(restartPolicy: nil))) == required)
         #expect(Self.rejection(.job(Self.job(restartPolicy: "Always"))) == required)
@@ -388,7 +388,7 @@ import Yams
         #expect(Self.rejection(.job(Self.job(restartPolicy: "OnFailure"))) == nil)
     }
 
-    @Test func jobCountsAreNonNegative() {
+    @Test func jobCountsAreNonNegative() async {
         var j = Self.job()
         j.spec.parallelism = -1
         j.spec.completions = -2
@@ -398,13 +398,13 @@ import Yams
         #expect(Self.rejection(.job(j)) == #"Job.batch "j" is invalid: [spec.parallelism: Invalid value: -1: must be greater than or equal to 0, spec.completions: Invalid value: -2: must be greater than or equal to 0, spec.activeDeadlineSeconds: Invalid value: -3: must be greater than or equal to 0, spec.backoffLimit: Invalid value: -4: must be greater than or equal to 0, spec.ttlSecondsAfterFinished: Invalid value: -5: must be greater than or equal to 0]"#)
     }
 
-    @Test func jobNameMustFitTheJobNameLabel() {
+    @Test func jobNameMustFitTheJobNameLabel() async {
         let name = String(repeating: "j", count: 64)
         #expect(Self.rejection(.job(Self.job(name))) == "Job.batch \"\(name)\" is invalid: spec.template.labels: Invalid value: \"\(name)\": must be no more than 63 characters")
         #expect(Self.rejection(.job(Self.job(String(repeating: "j", count: 63)))) == nil)
     }
 
-    @Test func jobTemplateIsImmutable() throws {
+    @Test func jobTemplateIsImmutable() async throws {
         let stored = try Self.admittedJob(Self.job())
         var scaled = stored
         scaled.spec.parallelism = 5
@@ -418,7 +418,7 @@ import Yams
 
     // MARK: BroadcastJob
 
-    @Test func broadcastJobDefaults() throws {
+    @Test func broadcastJobDefaults() async throws {
         var b = Self.bcj()
         b.status = BroadcastJobStatus()
         let a = try Self.admittedBCJ(b)
@@ -435,7 +435,7 @@ import Yams
         #expect(a.spec.template.spec.tolerations == nil)  // the pod plugin is for pods, not templates
     }
 
-    @Test func broadcastJobKeepsWhatTheUserSet() throws {
+    @Test func broadcastJobKeepsWhatTheUserSet() async throws {
         var b = Self.bcj()
         b.spec.parallelism = .string("50%")
         b.spec.completionPolicy = CompletionPolicy(type: "Never")
@@ -448,20 +448,20 @@ import Yams
         #expect(a.spec.template.spec.containers[0].imagePullPolicy == "IfNotPresent")
     }
 
-    @Test func broadcastJobParallelismIsNotValidated() throws {
+    @Test func broadcastJobParallelismIsNotValidated() async throws {
         var b = Self.bcj()
         b.spec.parallelism = .string("abc")
         #expect(try Self.admittedBCJ(b).spec.parallelism == .string("abc"))
     }
 
-    @Test func broadcastJobRestartPolicy() {
+    @Test func broadcastJobRestartPolicy() async {
         let msg = #"admission webhook "vbroadcastjob.kb.io" denied the request: spec.template.spec.restartPolicy: Invalid value: "Always": pod restartPolicy can only be Never or OnFailure"#
         #expect(Self.rejection(.broadcastJob(Self.bcj(restartPolicy: nil))) == msg)
         #expect(Self.rejection(.broadcastJob(Self.bcj(restartPolicy: "Always"))) == msg)
         #expect(Self.rejection(.broadcastJob(Self.bcj(restartPolicy: "OnFailure"))) == nil)
     }
 
-    @Test func broadcastJobNeverForbidsTTLAndDeadline() {
+    @Test func broadcastJobNeverForbidsTTLAndDeadline() async {
         var b = Self.bcj()
         b.spec.completionPolicy = CompletionPolicy(type: "Never", ttlSecondsAfterFinished: 90)
         #expect(Self.rejection(.broadcastJob(b))
@@ -476,7 +476,7 @@ import Yams
         #expect(Self.rejection(.broadcastJob(b)) == nil)
     }
 
-    @Test func broadcastJobReservedLabels() {
+    @Test func broadcastJobReservedLabels() async {
         var b = Self.bcj()
         b.spec.template.metadata = ObjectMeta(labels: ["app": "x", "broadcastjob-controller-uid": "u"])
         #expect(Self.rejection(.broadcastJob(b))
@@ -485,7 +485,7 @@ import Yams
         #expect(Self.rejection(.broadcastJob(b)) == nil)  // only non-empty values are refused
     }
 
-    @Test func broadcastJobErrorOrder() {
+    @Test func broadcastJobErrorOrder() async {
         var b = Self.bcj("my.bcj", restartPolicy: nil, image: nil)
         b.spec.completionPolicy = CompletionPolicy(type: "Never", activeDeadlineSeconds: 60, ttlSecondsAfterFinished: 90)
         b.spec.template.metadata = ObjectMeta(labels: ["broadcastjob-name": "x"])
@@ -494,7 +494,7 @@ import Yams
             """#)
     }
 
-    @Test func broadcastJobNames() {
+    @Test func broadcastJobNames() async {
         // Not a DNS subdomain: the API server refuses it before the webhook runs.
         #expect(Self.rejection(.broadcastJob(Self.bcj("Cleaner")))
             == #"BroadcastJob.apps.kruise.io "Cleaner" is invalid: metadata.name: Invalid value: "Cleaner": "# + Self.dns1123SubdomainMsg)
@@ -504,7 +504,7 @@ import Yams
         #expect(Self.rejection(.broadcastJob(Self.bcj(String(repeating: "b", count: 63)))) == nil)
     }
 
-    @Test func broadcastJobUpdate() throws {
+    @Test func broadcastJobUpdate() async throws {
         var b = Self.bcj()
         b.status = nil
         let stored = try Self.admittedBCJ(b)
@@ -529,7 +529,7 @@ import Yams
             == #"admission webhook "vbroadcastjob.kb.io" denied the request: spec.template.spec.restartPolicy: Invalid value: "Always": pod restartPolicy can only be Never or OnFailure"#)
     }
 
-    @Test func broadcastJobManifestsGetTheUpstreamMessages() throws {
+    @Test func broadcastJobManifestsGetTheUpstreamMessages() async throws {
         let restartMsg = #"admission webhook "vbroadcastjob.kb.io" denied the request: spec.template.spec.restartPolicy: Invalid value: "Always": pod restartPolicy can only be Never or OnFailure"#
         let (missing, _) = try Self.decodeYAML(Self.bcjYAML(restartPolicyLine: ""))
         #expect(Self.rejection(missing) == restartMsg)
@@ -548,7 +548,7 @@ import Yams
 
     // MARK: AdvancedCronJob
 
-    @Test func seedArticleAdvancedCronJobIsAdmittedAndRoundTrips() throws {
+    @Test func seedArticleAdvancedCronJobIsAdmittedAndRoundTrips() async throws {
         let (object, raw) = try Self.decodeYAML(Self.seedACJ)
         var obj = object
         var m = obj.metadata
@@ -580,7 +580,7 @@ import Yams
         #expect(try Self.admit(admitted, old: admitted) == admitted)
     }
 
-    @Test func advancedCronJobTemplateGetsKruisePodDefaultsOnly() throws {
+    @Test func advancedCronJobTemplateGetsKruisePodDefaultsOnly() async throws {
         // A broadcastJobTemplate without restartPolicy is admitted (defaulted to Always); only each child is refused.
         let a = try Self.admittedACJ(Self.acj(restartPolicy: nil))
         let pod = try #require(a.spec.template.broadcastJobTemplate?.spec.template.spec)
@@ -598,12 +598,12 @@ import Yams
         #expect(j.spec.template.jobTemplate?.spec.backoffLimit == nil)
     }
 
-    @Test func advancedCronJobEmptySchedule() {
+    @Test func advancedCronJobEmptySchedule() async {
         #expect(Self.rejection(.advancedCronJob(Self.acj(schedule: "")))
             == #"admission webhook "vadvancedcronjob.kb.io" denied the request: [spec.schedule: Invalid value: "": schedule cannot be empty, please provide valid cron schedule., spec.schedule: Invalid value: "": empty spec string]"#)
     }
 
-    @Test func advancedCronJobBadSchedules() {
+    @Test func advancedCronJobBadSchedules() async {
         #expect(Self.rejection(.advancedCronJob(Self.acj(schedule: "*/5 * * *")))
             == #"admission webhook "vadvancedcronjob.kb.io" denied the request: spec.schedule: Invalid value: "*/5 * * *": expected exactly 5 fields, found 4: [*/5 * * *]"#)
         #expect(Self.rejection(.advancedCronJob(Self.acj(schedule: "61 * * * *")))
@@ -612,14 +612,14 @@ import Yams
         #expect(Self.rejection(.advancedCronJob(Self.acj(schedule: "@daily"))) == nil)
     }
 
-    @Test func advancedCronJobBadScheduleManifest() throws {
+    @Test func advancedCronJobBadScheduleManifest() async throws {
         let yaml = Self.seedACJ.replacingOccurrences(of: #"schedule: "*/5 * * * *""#, with: #"schedule: "*/5 * * * * *""#)
         let (obj, _) = try Self.decodeYAML(yaml)
         #expect(Self.rejection(obj)
             == #"admission webhook "vadvancedcronjob.kb.io" denied the request: spec.schedule: Invalid value: "*/5 * * * * *": expected exactly 5 fields, found 6: [*/5 * * * * *]"#)
     }
 
-    @Test func advancedCronJobTimeZones() {
+    @Test func advancedCronJobTimeZones() async {
         func with(_ tz: String?, schedule: String = "0 3 * * *") -> APIObject {
             var a = Self.acj(schedule: schedule)
             a.spec.timeZone = tz
@@ -637,7 +637,7 @@ import Yams
         #expect(Self.rejection(with("Mars/Olympus_Mons")) == prefix + #"spec.timeZone: Invalid value: "Mars/Olympus_Mons": unknown time zone Mars/Olympus_Mons"#)
     }
 
-    @Test func advancedCronJobNonNegativeFields() {
+    @Test func advancedCronJobNonNegativeFields() async {
         var a = Self.acj()
         a.spec.startingDeadlineSeconds = -1
         a.spec.successfulJobsHistoryLimit = -2
@@ -650,7 +650,7 @@ import Yams
         #expect(Self.rejection(.advancedCronJob(a)) == nil)
     }
 
-    @Test func advancedCronJobNeedsExactlyOneTemplate() {
+    @Test func advancedCronJobNeedsExactlyOneTemplate() async {
         var none = Self.acj()
         none.spec.template = CronJobTemplate()
         #expect(Self.rejection(.advancedCronJob(none))
@@ -661,13 +661,13 @@ import Yams
             == #"admission webhook "vadvancedcronjob.kb.io" denied the request: spec.template: Forbidden: spec can have only one template, either JobTemplate or BroadcastJobTemplate or ImageListPullJobTemplate should be provided"#)
     }
 
-    @Test func advancedCronJobTemplatePodIsValidated() {
+    @Test func advancedCronJobTemplatePodIsValidated() async {
         var a = Self.acj()
         a.spec.template.broadcastJobTemplate?.spec.template.spec.containers = [Self.container(image: nil)]
         #expect(Self.rejection(.advancedCronJob(a)) == #"admission webhook "vadvancedcronjob.kb.io" denied the request: spec.template.spec.containers[0].image: Required value"#)
     }
 
-    @Test func advancedCronJobImageListPullJobTemplateIsRefused() {
+    @Test func advancedCronJobImageListPullJobTemplateIsRefused() async {
         var a = Self.acj()
         a.spec.template = CronJobTemplate()
         a.spec.template.imageListPullJobTemplate = .object(["spec": .object(["images": .array([.string("nginx:1.25")])])])
@@ -675,7 +675,7 @@ import Yams
             == #"admission webhook "vadvancedcronjob.kb.io" denied the request: spec.template.imageListPullJobTemplate: Forbidden: imageListPullJobTemplate is not supported by this engine"#)
     }
 
-    @Test func advancedCronJobConcurrencyPolicyEnum() {
+    @Test func advancedCronJobConcurrencyPolicyEnum() async {
         var a = Self.acj()
         a.spec.concurrencyPolicy = "Sometimes"
         #expect(Self.rejection(.advancedCronJob(a))
@@ -686,7 +686,7 @@ import Yams
         }
     }
 
-    @Test func advancedCronJobNames() {
+    @Test func advancedCronJobNames() async {
         let name52 = String(repeating: "a", count: 52)
         let name53 = String(repeating: "a", count: 53)
         #expect(Self.rejection(.advancedCronJob(Self.acj(name52))) == nil)
@@ -696,7 +696,7 @@ import Yams
             == #"admission webhook "vadvancedcronjob.kb.io" denied the request: metadata.name: Invalid value: "nightly.clean": AdvancedCronJob name must consist of alphanumeric characters or '-' (e.g. 'example-com', regex used for validation is '^[a-zA-Z0-9\-]+$')"#)
     }
 
-    @Test func advancedCronJobUpdateRule() throws {
+    @Test func advancedCronJobUpdateRule() async throws {
         let stored = try Self.admittedACJ(Self.acj())
         var allowed = stored
         allowed.spec.schedule = "0 * * * *"
@@ -728,7 +728,7 @@ import Yams
             == #"admission webhook "vadvancedcronjob.kb.io" denied the request: spec.schedule: Invalid value: "nope": expected exactly 5 fields, found 1: [nope]"#)
     }
 
-    @Test func advancedCronJobStatusClearedOnCreateOnly() throws {
+    @Test func advancedCronJobStatusClearedOnCreateOnly() async throws {
         var a = Self.acj()
         var status = AdvancedCronJobStatus()
         status.type = "BroadcastJob"
@@ -742,7 +742,7 @@ import Yams
 
     // MARK: Node and Event
 
-    @Test func nodeValidation() throws {
+    @Test func nodeValidation() async throws {
         var n = Node(metadata: ObjectMeta(name: "Node_1"))
         #expect(Self.rejection(.node(n)) == #"Node "Node_1" is invalid: metadata.name: Invalid value: "Node_1": "# + Self.dns1123SubdomainMsg)
         n.metadata.name = "node-1"
@@ -757,7 +757,7 @@ import Yams
         #expect(admitted.status?.allocatable == ["cpu": Self.q("4"), "pods": Self.q("110")])
     }
 
-    @Test func eventsAreAccepted() throws {
+    @Test func eventsAreAccepted() async throws {
         let e = Event(metadata: ObjectMeta(name: "bcj.1"), involvedObject: ObjectReference(kind: "BroadcastJob", name: "bcj"),
                       reason: "SuccessfulCreate", message: "Created pod: bcj-abcde", type: "Normal", component: "broadcastjob-controller", time: Self.created)
         guard case .event(let admitted) = try Self.admit(.event(e)) else { Issue.record("kind"); return }
@@ -767,7 +767,7 @@ import Yams
 
     // MARK: Primitives
 
-    @Test func goQuoting() {
+    @Test func goQuoting() async {
         #expect(goQuote("a\"b\\c\n") == #""a\"b\\c\n""#)
         #expect(goMapLiteral(["b": "2", "a": "1"]) == #"map[string]string{"a":"1", "b":"2"}"#)
         #expect(KubeValidation.maskTrailingDash("web-") == "wea")

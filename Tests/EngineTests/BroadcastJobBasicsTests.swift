@@ -2,13 +2,13 @@ import Testing
 @testable import Engine
 
 @Suite struct BroadcastJobBasicsTests {
-    @Test func createsOnePodPerFittingNodeAndSkipsTaintedControlPlane() throws {
+    @Test func createsOnePodPerFittingNodeAndSkipsTaintedControlPlane() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("worker1")
-        h.cluster.createNode("worker2")
-        h.cluster.createNode("master", taints: [Taint(key: "node-role.kubernetes.io/control-plane", effect: Taint.noSchedule)])
-        let job = h.cluster.createJob("hello")
-        try h.reconcile("hello")
+        await h.cluster.createNode("worker1")
+        await h.cluster.createNode("worker2")
+        await h.cluster.createNode("master", taints: [Taint(key: "node-role.kubernetes.io/control-plane", effect: Taint.noSchedule)])
+        let job = await h.cluster.createJob("hello")
+        try await h.reconcile("hello")
         let pods = h.cluster.pods(of: job)
         #expect(pods.map { $0.spec.nodeName } == ["worker1", "worker2"])
         #expect(pods.allSatisfy { $0.metadata.generateName == "hello-" && $0.metadata.labels?["broadcastjob-name"] == "hello" })
@@ -19,14 +19,14 @@ import Testing
         #expect(h.recorder.count("SuccessfulCreate") == 2)
     }
 
-    @Test func completesWhenEveryDesiredNodeHasAFinishedPod() throws {
+    @Test func completesWhenEveryDesiredNodeHasAFinishedPod() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("a")
-        h.cluster.createNode("b")
-        let job = h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", ttlSecondsAfterFinished: 30))
-        try h.reconcile("j")
-        for p in h.cluster.pods(of: job) { h.cluster.setPod(p, phase: PodPhase.succeeded) }
-        let r = try h.reconcile("j")
+        await h.cluster.createNode("a")
+        await h.cluster.createNode("b")
+        let job = await h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", ttlSecondsAfterFinished: 30))
+        try await h.reconcile("j")
+        for p in h.cluster.pods(of: job) { await h.cluster.setPod(p, phase: PodPhase.succeeded) }
+        let r = try await h.reconcile("j")
         let st = h.cluster.job("j")!.status!
         #expect(st.phase == "completed")
         #expect(st.succeeded == 2)

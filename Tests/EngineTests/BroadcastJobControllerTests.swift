@@ -5,15 +5,15 @@ import Testing
 // with the Decisions D-B1..D-B8.
 
 @Suite struct BroadcastJobStatusTests {
-    @Test func countsOwnedPodsByPhaseIncludingPodsOnMissingNodes() throws {
+    @Test func countsOwnedPodsByPhaseIncludingPodsOnMissingNodes() async throws {
         let h = BCJHarness()
-        for n in ["n1", "n2", "n3", "n4"] { h.cluster.createNode(n) }
-        let job = h.cluster.createJob("j", failurePolicy: FailurePolicy(type: "Continue"))
-        h.cluster.createJobPod(job, node: "n1", name: "j-1", phase: PodPhase.succeeded)
-        h.cluster.createJobPod(job, node: "n2", name: "j-2", phase: PodPhase.failed)
-        h.cluster.createJobPod(job, node: "n3", name: "j-3", phase: PodPhase.running)
-        h.cluster.createJobPod(job, node: "gone", name: "j-4", phase: PodPhase.pending)
-        try h.reconcile("j")
+        for n in ["n1", "n2", "n3", "n4"] { await h.cluster.createNode(n) }
+        let job = await h.cluster.createJob("j", failurePolicy: FailurePolicy(type: "Continue"))
+        await h.cluster.createJobPod(job, node: "n1", name: "j-1", phase: PodPhase.succeeded)
+        await h.cluster.createJobPod(job, node: "n2", name: "j-2", phase: PodPhase.failed)
+        await h.cluster.createJobPod(job, node: "n3", name: "j-3", phase: PodPhase.running)
+        await h.cluster.createJobPod(job, node: "gone", name: "j-4", phase: PodPhase.pending)
+        try await h.reconcile("j")
         let st = h.status("j")
         #expect(st.succeeded == 1)
         #expect(st.failed == 1)
@@ -23,16 +23,16 @@ import Testing
         #expect(h.cluster.pods(of: job).count == 5)
     }
 
-    @Test func podsBeingDeletedCountOnlyWhenTerminal() throws {
+    @Test func podsBeingDeletedCountOnlyWhenTerminal() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("n1")
-        h.cluster.createNode("n2")
-        let job = h.cluster.createJob("j", failurePolicy: FailurePolicy(type: "Continue"))
-        let done = h.cluster.createJobPod(job, node: "n1", name: "j-1", phase: PodPhase.succeeded)
-        let going = h.cluster.createJobPod(job, node: "n2", name: "j-2", phase: PodPhase.running)
-        h.cluster.markDeleting(done)
-        h.cluster.markDeleting(going)
-        try h.reconcile("j")
+        await h.cluster.createNode("n1")
+        await h.cluster.createNode("n2")
+        let job = await h.cluster.createJob("j", failurePolicy: FailurePolicy(type: "Continue"))
+        let done = await h.cluster.createJobPod(job, node: "n1", name: "j-1", phase: PodPhase.succeeded)
+        let going = await h.cluster.createJobPod(job, node: "n2", name: "j-2", phase: PodPhase.running)
+        await h.cluster.markDeleting(done)
+        await h.cluster.markDeleting(going)
+        try await h.reconcile("j")
         let st = h.status("j")
         #expect(st.succeeded == 1)
         #expect(st.active == 0)
@@ -43,31 +43,31 @@ import Testing
         #expect(st.phase == "completed")
     }
 
-    @Test func firstReconcileSetsRunningAndStartTimeWhichIsNeverReset() throws {
+    @Test func firstReconcileSetsRunningAndStartTimeWhichIsNeverReset() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("n1")
-        h.cluster.createJob("j")
+        await h.cluster.createNode("n1")
+        await h.cluster.createJob("j")
         #expect(h.cluster.job("j")!.status?.phase == nil)
         let t0 = h.clock.now
-        try h.reconcile("j")
+        try await h.reconcile("j")
         #expect(h.status("j").phase == "running")
         #expect(h.status("j").startTime == t0)
         h.clock.advance(50)
-        try h.reconcile("j")
+        try await h.reconcile("j")
         #expect(h.status("j").startTime == t0)
         #expect(h.status("j").completionTime == nil)
         #expect(h.status("j").conditions == nil)
     }
 
-    @Test func completionAppendsExactlyOneConditionAndIsNotReconciledAgain() throws {
+    @Test func completionAppendsExactlyOneConditionAndIsNotReconciledAgain() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("a")
-        h.cluster.createNode("b")
-        let job = h.cluster.createJob("j")
-        try h.reconcile("j")
+        await h.cluster.createNode("a")
+        await h.cluster.createNode("b")
+        let job = await h.cluster.createJob("j")
+        try await h.reconcile("j")
         h.clock.advance(7)
-        for p in h.cluster.pods(of: job) { h.cluster.setPod(p, phase: PodPhase.succeeded) }
-        let r = try h.reconcile("j")
+        for p in h.cluster.pods(of: job) { await h.cluster.setPod(p, phase: PodPhase.succeeded) }
+        let r = try await h.reconcile("j")
         #expect(r.requeueAfter == nil)  // no TTL: 0
         let st = h.status("j")
         #expect(st.phase == "completed")
@@ -86,25 +86,25 @@ import Testing
             .init(object: "j", type: "Normal", reason: "JobComplete", message: "Job default/j is completed, 2 pods succeeded, 0 pods failed")
         ])
         // A finished job is never re-synced: a new node gets no pod, nothing is written.
-        h.cluster.createNode("c")
+        await h.cluster.createNode("c")
         let writes = h.cluster.writes.count
-        let r2 = try h.reconcile("j")
+        let r2 = try await h.reconcile("j")
         #expect(r2 == .done)
         #expect(h.cluster.writes.count == writes)
         #expect(h.cluster.pods(of: job).count == 2)
         #expect(h.recorder.count("JobComplete") == 1)
     }
 
-    @Test func continuePolicyCompletesWithCompleteEvenWithFailedPods() throws {
+    @Test func continuePolicyCompletesWithCompleteEvenWithFailedPods() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("a")
-        h.cluster.createNode("b")
-        let job = h.cluster.createJob("j", failurePolicy: FailurePolicy(type: "Continue"))
-        try h.reconcile("j")
+        await h.cluster.createNode("a")
+        await h.cluster.createNode("b")
+        let job = await h.cluster.createJob("j", failurePolicy: FailurePolicy(type: "Continue"))
+        try await h.reconcile("j")
         let pods = try h.cluster.pods(of: job, atLeast: 2)
-        h.cluster.setPod(pods[0], phase: PodPhase.failed)
-        h.cluster.setPod(pods[1], phase: PodPhase.succeeded)
-        try h.reconcile("j")
+        await h.cluster.setPod(pods[0], phase: PodPhase.failed)
+        await h.cluster.setPod(pods[1], phase: PodPhase.succeeded)
+        try await h.reconcile("j")
         let st = h.status("j")
         #expect(st.phase == "completed")
         #expect(st.failed == 1)
@@ -115,63 +115,63 @@ import Testing
         #expect(h.cluster.pods(of: job).count == 2)  // failed pods are never deleted nor recreated
     }
 
-    @Test func completionWaitsForEveryDesiredNode() throws {
+    @Test func completionWaitsForEveryDesiredNode() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("a")
-        h.cluster.createNode("b")
-        let job = h.cluster.createJob("j")
-        try h.reconcile("j")
-        h.cluster.setPod(try h.cluster.pod(of: job, 0), phase: PodPhase.succeeded)
-        try h.reconcile("j")
+        await h.cluster.createNode("a")
+        await h.cluster.createNode("b")
+        let job = await h.cluster.createJob("j")
+        try await h.reconcile("j")
+        await h.cluster.setPod(try h.cluster.pod(of: job, 0), phase: PodPhase.succeeded)
+        try await h.reconcile("j")
         #expect(h.status("j").phase == "running")
         #expect(h.status("j").conditions == nil)
         // A node that only got its pod in this pass is not finished either.
-        h.cluster.setPod(try h.cluster.pod(of: job, 1), phase: PodPhase.succeeded)
-        h.cluster.createNode("c")
-        try h.reconcile("j")
+        await h.cluster.setPod(try h.cluster.pod(of: job, 1), phase: PodPhase.succeeded)
+        await h.cluster.createNode("c")
+        try await h.reconcile("j")
         #expect(h.status("j").phase == "running")
         #expect(h.cluster.pods(of: job).count == 3)
     }
 
-    @Test func jobMatchingNoNodeStaysRunning() throws {
+    @Test func jobMatchingNoNodeStaysRunning() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("a")
-        h.cluster.createJob("j", nodeSelector: ["role": "gpu"])
-        try h.reconcile("j")
-        try h.reconcile("j")
+        await h.cluster.createNode("a")
+        await h.cluster.createJob("j", nodeSelector: ["role": "gpu"])
+        try await h.reconcile("j")
+        try await h.reconcile("j")
         let st = h.status("j")
         #expect(st.desired == 0)
         #expect(st.phase == "running")
         #expect(st.conditions == nil)
     }
 
-    @Test func statusIsWrittenOnEveryReconcileWithFreshCounts() throws {
+    @Test func statusIsWrittenOnEveryReconcileWithFreshCounts() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("a")
-        h.cluster.createNode("b")
-        let job = h.cluster.createJob("j", parallelism: .int(1))
-        try h.reconcile("j")
+        await h.cluster.createNode("a")
+        await h.cluster.createNode("b")
+        let job = await h.cluster.createJob("j", parallelism: .int(1))
+        try await h.reconcile("j")
         #expect(h.status("j").active == 1)
         #expect(h.status("j").desired == 2)
-        h.cluster.setPod(try h.cluster.pod(of: job, 0), phase: PodPhase.succeeded)
-        try h.reconcile("j")
+        await h.cluster.setPod(try h.cluster.pod(of: job, 0), phase: PodPhase.succeeded)
+        try await h.reconcile("j")
         #expect(h.status("j").succeeded == 1)
         #expect(h.status("j").active == 1)  // the second node's pod, created this pass
     }
 }
 
 @Suite struct BroadcastJobPodCreationTests {
-    @Test func podInNodeNameModeCarriesTemplateLabelsOwnerAndNodeName() throws {
+    @Test func podInNodeNameModeCarriesTemplateLabelsOwnerAndNodeName() async throws {
         let h = BCJHarness(scheduler: false)
-        h.cluster.createNode("n1")
-        var job = h.cluster.createJob("hello")
-        h.cluster.updateJob("hello") { j in
+        await h.cluster.createNode("n1")
+        var job = await h.cluster.createJob("hello")
+        await h.cluster.updateJob("hello") { j in
             j.spec.template.metadata = ObjectMeta(name: "ignored", labels: ["app": "x"])
             j.spec.template.metadata?.annotations = ["note": "1"]
             j.spec.template.metadata?.finalizers = ["example.com/keep"]
         }
         job = h.cluster.job("hello")!
-        try h.reconcile("hello")
+        try await h.reconcile("hello")
         let pods = try h.cluster.pods(of: job, atLeast: 1)
         #expect(pods.count == 1)
         let p = pods[0]
@@ -194,12 +194,12 @@ import Testing
         #expect(h.cluster.job("hello")!.spec.template.metadata?.labels == ["app": "x"])
     }
 
-    @Test func podInSchedulerModeIsPinnedByAMetadataNameTermOnly() throws {
+    @Test func podInSchedulerModeIsPinnedByAMetadataNameTermOnly() async throws {
         let h = BCJHarness(scheduler: true)
-        h.cluster.createNode("n1", labels: ["zone": "a"])
-        h.cluster.createNode("n2", labels: ["zone": "b"])
-        h.cluster.createJob("j")
-        h.cluster.updateJob("j") { j in
+        await h.cluster.createNode("n1", labels: ["zone": "a"])
+        await h.cluster.createNode("n2", labels: ["zone": "b"])
+        await h.cluster.createJob("j")
+        await h.cluster.updateJob("j") { j in
             var na = NodeAffinity(required: NodeSelector(nodeSelectorTerms: [
                 NodeSelectorTerm(matchExpressions: [NodeSelectorRequirement(key: "zone", operator: "In", values: ["a", "b"])])
             ]))
@@ -211,7 +211,7 @@ import Testing
             j.spec.template.spec.affinity = aff
         }
         let job = h.cluster.job("j")!
-        try h.reconcile("j")
+        try await h.reconcile("j")
         let pods = h.cluster.pods(of: job)
         #expect(pods.count == 2)
         for (p, node) in zip(pods, ["n1", "n2"]) {
@@ -225,40 +225,40 @@ import Testing
             #expect(p.spec.affinity?.podAntiAffinity == .object(["keep": .string("me")]))
         }
         // Pending (unbound) pods are matched to their node: no duplicates on the next pass.
-        try h.reconcile("j")
+        try await h.reconcile("j")
         #expect(h.cluster.pods(of: job).count == 2)
         #expect(h.status("j").active == 2)
         #expect(h.recorder.count("DuplicatePodCreatedOnSameNode") == 0)
     }
 
-    @Test func percentParallelismRoundsUp() throws {
+    @Test func percentParallelismRoundsUp() async throws {
         let h = BCJHarness()
-        for n in ["a", "b", "c"] { h.cluster.createNode(n) }
-        let job = h.cluster.createJob("j", parallelism: .string("50%"))
-        try h.reconcile("j")
+        for n in ["a", "b", "c"] { await h.cluster.createNode(n) }
+        let job = await h.cluster.createJob("j", parallelism: .string("50%"))
+        try await h.reconcile("j")
         #expect(h.cluster.pods(of: job).map { $0.spec.nodeName } == ["a", "b"])  // ceil(1.5) = 2, first nodes in order
         #expect(h.status("j").active == 2)
         #expect(h.status("j").desired == 3)
     }
 
-    @Test func intParallelismCapsActivePods() throws {
+    @Test func intParallelismCapsActivePods() async throws {
         let h = BCJHarness()
-        for n in ["a", "b", "c"] { h.cluster.createNode(n) }
-        let job = h.cluster.createJob("j", parallelism: .int(1))
-        try h.reconcile("j")
+        for n in ["a", "b", "c"] { await h.cluster.createNode(n) }
+        let job = await h.cluster.createJob("j", parallelism: .int(1))
+        try await h.reconcile("j")
         #expect(h.cluster.pods(of: job).count == 1)
-        try h.reconcile("j")
+        try await h.reconcile("j")
         #expect(h.cluster.pods(of: job).count == 1)
-        h.cluster.setPod(try h.cluster.pod(of: job, 0), phase: PodPhase.succeeded)
-        try h.reconcile("j")
+        await h.cluster.setPod(try h.cluster.pod(of: job, 0), phase: PodPhase.succeeded)
+        try await h.reconcile("j")
         #expect(h.cluster.pods(of: job).map { $0.spec.nodeName } == ["a", "b"])
     }
 
-    @Test func badParallelismStringCreatesNoPodButWritesStatusAndFails() throws {
+    @Test func badParallelismStringCreatesNoPodButWritesStatusAndFails() async throws {
         let h = BCJHarness()
-        for n in ["a", "b", "c"] { h.cluster.createNode(n) }
-        let job = h.cluster.createJob("j", parallelism: .string("abc"))
-        #expect(throws: (any Error).self) { try h.reconcile("j") }
+        for n in ["a", "b", "c"] { await h.cluster.createNode(n) }
+        let job = await h.cluster.createJob("j", parallelism: .string("abc"))
+        await #expect(throws: (any Error).self) { try await h.reconcile("j") }
         #expect(h.cluster.pods(of: job).isEmpty)
         let st = h.status("j")
         #expect(st.phase == "running")
@@ -268,17 +268,17 @@ import Testing
         #expect(h.recorder.count("SuccessfulCreate") == 0)
     }
 
-    @Test func slowStartBatchesDoubleAndStopAfterAFailingBatch() throws {
+    @Test func slowStartBatchesDoubleAndStopAfterAFailingBatch() async throws {
         let h = BCJHarness()
-        for i in 1...8 { h.cluster.createNode("n\(i)") }
-        let job = h.cluster.createJob("j")
+        for i in 1...8 { await h.cluster.createNode("n\(i)") }
+        let job = await h.cluster.createJob("j")
         var attempted: [String] = []
         h.cluster.failWrite = { verb, obj in
             guard verb == "create", case .pod(let p) = obj else { return nil }
             attempted.append(p.spec.nodeName ?? "")
             return p.spec.nodeName == "n4" ? APIError(code: 500, reason: .internalError, message: "boom") : nil
         }
-        #expect(throws: APIError.self) { try h.reconcile("j") }
+        await #expect(throws: APIError.self) { try await h.reconcile("j") }
         // Batches of 1, 2, 4: the third batch (n4..n7) fails on n4, so n8 is not tried.
         #expect(attempted == ["n1", "n2", "n3", "n4", "n5", "n6", "n7"])
         #expect(h.cluster.pods(of: job).map { $0.spec.nodeName! } == ["n1", "n2", "n3", "n5", "n6", "n7"])
@@ -287,63 +287,63 @@ import Testing
         #expect(h.status("j").active == 6)  // D-B1
     }
 
-    @Test func slowStartStopsAfterFirstBatchWhenItFails() throws {
+    @Test func slowStartStopsAfterFirstBatchWhenItFails() async throws {
         let h = BCJHarness()
-        for i in 1...4 { h.cluster.createNode("n\(i)") }
-        let job = h.cluster.createJob("j")
+        for i in 1...4 { await h.cluster.createNode("n\(i)") }
+        let job = await h.cluster.createJob("j")
         var attempts = 0
         h.cluster.failWrite = { verb, _ in
             guard verb == "create" else { return nil }
             attempts += 1
             return APIError(code: 500, reason: .internalError, message: "down")
         }
-        #expect(throws: APIError.self) { try h.reconcile("j") }
+        await #expect(throws: APIError.self) { try await h.reconcile("j") }
         #expect(attempts == 1)
         #expect(h.cluster.pods(of: job).isEmpty)
         #expect(h.status("j").active == 0)
     }
 
-    @Test func allBatchesRunWhenCreationsSucceed() throws {
+    @Test func allBatchesRunWhenCreationsSucceed() async throws {
         let h = BCJHarness()
-        for i in 1...8 { h.cluster.createNode("n\(i)") }
-        let job = h.cluster.createJob("j")
-        try h.reconcile("j")
+        for i in 1...8 { await h.cluster.createNode("n\(i)") }
+        let job = await h.cluster.createJob("j")
+        try await h.reconcile("j")
         let pods = h.cluster.pods(of: job)
         #expect(pods.count == 8)
         #expect(h.recorder.messages("SuccessfulCreate") == pods.map { "Created pod: \($0.name)" })
     }
 
-    @Test func failedCreationIsNotActiveAndIsRetried() throws {
+    @Test func failedCreationIsNotActiveAndIsRetried() async throws {
         // D-B1
         let h = BCJHarness()
-        h.cluster.createNode("a")
-        h.cluster.createNode("b")
-        let job = h.cluster.createJob("j", parallelism: .int(2))
+        await h.cluster.createNode("a")
+        await h.cluster.createNode("b")
+        let job = await h.cluster.createJob("j", parallelism: .int(2))
         h.cluster.failWrite = { verb, obj in
             if verb == "create", case .pod(let p) = obj, p.spec.nodeName == "b" {
                 return APIError(code: 403, reason: .forbidden, message: "pods \"x\" is forbidden: exceeded quota")
             }
             return nil
         }
-        #expect(throws: APIError.self) { try h.reconcile("j") }
+        await #expect(throws: APIError.self) { try await h.reconcile("j") }
         #expect(h.status("j").active == 1)
         #expect(h.cluster.pods(of: job).map { $0.spec.nodeName } == ["a"])
         #expect(h.recorder.messages("FailedCreate") == ["Error creating: pods \"x\" is forbidden: exceeded quota"])
         // The failed creation's expectation was observed at once: the next pass is not blocked and retries.
         h.cluster.failWrite = nil
-        let r = try h.reconcile("j")
+        let r = try await h.reconcile("j")
         #expect(r == .done)
         #expect(h.cluster.pods(of: job).compactMap { $0.spec.nodeName }.sorted() == ["a", "b"])
         #expect(h.status("j").active == 2)
     }
 
-    @Test func tooManyActivePodsRecordsAnEventAndCreatesNothing() throws {
+    @Test func tooManyActivePodsRecordsAnEventAndCreatesNothing() async throws {
         let h = BCJHarness()
-        for n in ["a", "b", "c"] { h.cluster.createNode(n) }
-        let job = h.cluster.createJob("j", parallelism: .int(1))
-        h.cluster.createJobPod(job, node: "a", name: "j-a")
-        h.cluster.createJobPod(job, node: "b", name: "j-b")
-        try h.reconcile("j")
+        for n in ["a", "b", "c"] { await h.cluster.createNode(n) }
+        let job = await h.cluster.createJob("j", parallelism: .int(1))
+        await h.cluster.createJobPod(job, node: "a", name: "j-a")
+        await h.cluster.createJobPod(job, node: "b", name: "j-b")
+        try await h.reconcile("j")
         #expect(h.recorder.records("TooManyActivePods") == [
             .init(object: "j", type: "Warning", reason: "TooManyActivePods", message: "Number of active pods exceed parallelism limit")
         ])
@@ -351,23 +351,23 @@ import Testing
         #expect(h.status("j").active == 2)
     }
 
-    @Test func activeEqualToParallelismDoesNothing() throws {
+    @Test func activeEqualToParallelismDoesNothing() async throws {
         let h = BCJHarness()
-        for n in ["a", "b"] { h.cluster.createNode(n) }
-        let job = h.cluster.createJob("j", parallelism: .int(1))
-        h.cluster.createJobPod(job, node: "a", name: "j-a")
-        try h.reconcile("j")
+        for n in ["a", "b"] { await h.cluster.createNode(n) }
+        let job = await h.cluster.createJob("j", parallelism: .int(1))
+        await h.cluster.createJobPod(job, node: "a", name: "j-a")
+        try await h.reconcile("j")
         #expect(h.recorder.count("TooManyActivePods") == 0)
         #expect(h.cluster.pods(of: job).count == 1)
     }
 
-    @Test func duplicatePodsOnOneNodeRaiseAnEventAndTheLaterPodWins() throws {
+    @Test func duplicatePodsOnOneNodeRaiseAnEventAndTheLaterPodWins() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("n1")
-        let job = h.cluster.createJob("j")
-        h.cluster.createJobPod(job, node: "n1", name: "j-a", phase: PodPhase.running)
-        h.cluster.createJobPod(job, node: "n1", name: "j-b", phase: PodPhase.succeeded)
-        try h.reconcile("j")
+        await h.cluster.createNode("n1")
+        let job = await h.cluster.createJob("j")
+        await h.cluster.createJobPod(job, node: "n1", name: "j-a", phase: PodPhase.running)
+        await h.cluster.createJobPod(job, node: "n1", name: "j-b", phase: PodPhase.succeeded)
+        try await h.reconcile("j")
         #expect(h.recorder.records("DuplicatePodCreatedOnSameNode") == [
             .init(object: "j", type: "Warning", reason: "DuplicatePodCreatedOnSameNode", message: "Duplicated pod j-b found on same node n1")
         ])
@@ -378,26 +378,26 @@ import Testing
         #expect(st.succeeded == 1)
     }
 
-    @Test func duplicatePodsLaterRunningPodBlocksCompletion() throws {
+    @Test func duplicatePodsLaterRunningPodBlocksCompletion() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("n1")
-        let job = h.cluster.createJob("j")
-        h.cluster.createJobPod(job, node: "n1", name: "j-a", phase: PodPhase.succeeded)
-        h.cluster.createJobPod(job, node: "n1", name: "j-b", phase: PodPhase.running)
-        try h.reconcile("j")
+        await h.cluster.createNode("n1")
+        let job = await h.cluster.createJob("j")
+        await h.cluster.createJobPod(job, node: "n1", name: "j-a", phase: PodPhase.succeeded)
+        await h.cluster.createJobPod(job, node: "n1", name: "j-b", phase: PodPhase.running)
+        try await h.reconcile("j")
         #expect(h.recorder.messages("DuplicatePodCreatedOnSameNode") == ["Duplicated pod j-b found on same node n1"])
         #expect(h.status("j").phase == "running")
     }
 
-    @Test func orphanPodsWithTheLabelsAreIgnored() throws {
+    @Test func orphanPodsWithTheLabelsAreIgnored() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("n1")
-        h.cluster.createNode("n2")
-        let job = h.cluster.createJob("j")
+        await h.cluster.createNode("n1")
+        await h.cluster.createNode("n2")
+        let job = await h.cluster.createJob("j")
         // Labels but no controller reference, and a controller reference with another uid.
-        h.cluster.createJobPod(job, node: "n1", name: "orphan-1", phase: PodPhase.succeeded, controller: false)
-        h.cluster.createJobPod(job, node: "n2", name: "orphan-2", phase: PodPhase.succeeded, ownerUID: "someone-else")
-        try h.reconcile("j")
+        await h.cluster.createJobPod(job, node: "n1", name: "orphan-1", phase: PodPhase.succeeded, controller: false)
+        await h.cluster.createJobPod(job, node: "n2", name: "orphan-2", phase: PodPhase.succeeded, ownerUID: "someone-else")
+        try await h.reconcile("j")
         let st = h.status("j")
         #expect(st.succeeded == 0)
         #expect(st.active == 2)
@@ -406,42 +406,42 @@ import Testing
         #expect(h.recorder.count("DuplicatePodCreatedOnSameNode") == 0)
     }
 
-    @Test func podWithoutTheJobLabelsIsNotCounted() throws {
+    @Test func podWithoutTheJobLabelsIsNotCounted() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("n1")
-        let job = h.cluster.createJob("j")
-        h.cluster.createJobPod(job, node: "n1", name: "nolabels", phase: PodPhase.succeeded, labels: ["app": "x"])
-        try h.reconcile("j")
+        await h.cluster.createNode("n1")
+        let job = await h.cluster.createJob("j")
+        await h.cluster.createJobPod(job, node: "n1", name: "nolabels", phase: PodPhase.succeeded, labels: ["app": "x"])
+        try await h.reconcile("j")
         #expect(h.status("j").succeeded == 0)
         #expect(h.status("j").active == 1)
     }
 
-    @Test func nodesThatDoNotFitGetNoPod() throws {
+    @Test func nodesThatDoNotFitGetNoPod() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("ok")
-        h.cluster.createNode("cordoned", unschedulable: true)
-        h.cluster.createNode("tainted", taints: [Taint(key: "k", value: "v", effect: Taint.noExecute)])
-        h.cluster.createNode("soft", taints: [Taint(key: "k", effect: Taint.preferNoSchedule)])
-        h.cluster.createNode("nopods", allocatable: ["cpu": Quantity(4), "memory": Quantity(parsing: "16Gi")!])
-        h.cluster.createNode("small", allocatable: ["cpu": Quantity(1), "memory": Quantity(parsing: "16Gi")!, "pods": Quantity(110)])
-        h.cluster.createNode("busy")
+        await h.cluster.createNode("ok")
+        await h.cluster.createNode("cordoned", unschedulable: true)
+        await h.cluster.createNode("tainted", taints: [Taint(key: "k", value: "v", effect: Taint.noExecute)])
+        await h.cluster.createNode("soft", taints: [Taint(key: "k", effect: Taint.preferNoSchedule)])
+        await h.cluster.createNode("nopods", allocatable: ["cpu": Quantity(4), "memory": Quantity(parsing: "16Gi")!])
+        await h.cluster.createNode("small", allocatable: ["cpu": Quantity(1), "memory": Quantity(parsing: "16Gi")!, "pods": Quantity(110)])
+        await h.cluster.createNode("busy")
         // Another pod on "busy" uses most of its cpu: BroadcastJob compares with raw allocatable only.
-        h.cluster.createPlainPod("other", node: "busy", requests: ["cpu": Quantity(4)])
-        let job = h.cluster.createJob("j", requests: ["cpu": Quantity(2)])
-        try h.reconcile("j")
+        await h.cluster.createPlainPod("other", node: "busy", requests: ["cpu": Quantity(4)])
+        let job = await h.cluster.createJob("j", requests: ["cpu": Quantity(2)])
+        try await h.reconcile("j")
         #expect(h.cluster.pods(of: job).compactMap { $0.spec.nodeName } == ["busy", "ok", "soft"])
         #expect(h.status("j").desired == 3)
     }
 
-    @Test func jobBeingDeletedCreatesNoPods() throws {
+    @Test func jobBeingDeletedCreatesNoPods() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("n1")
-        let job = h.cluster.createJob("j")
-        h.cluster.updateJob("j") { j in
+        await h.cluster.createNode("n1")
+        let job = await h.cluster.createJob("j")
+        await h.cluster.updateJob("j") { j in
             j.metadata.deletionTimestamp = h.clock.now
             j.metadata.finalizers = ["example.com/hold"]
         }
-        try h.reconcile("j")
+        try await h.reconcile("j")
         #expect(h.cluster.pods(of: job).isEmpty)
         #expect(h.status("j").desired == 1)
     }

@@ -75,7 +75,7 @@ import Testing
 
     // MARK: 3.1 Pipeline
 
-    @Test func emptySpec() {
+    @Test func emptySpec() async {
         #expect(Self.parseError("") == "empty spec string")
     }
 
@@ -96,14 +96,14 @@ import Testing
         #expect(Self.parseError(spec) == message)
     }
 
-    @Test func whitespaceSeparatesFields() throws {
+    @Test func whitespaceSeparatesFields() async throws {
         // Any run of Unicode white space separates fields; leading/trailing white space is ignored.
         let a = try Self.parse("  */5\t1  *\n* \u{00A0}MON ")
         let b = try Self.parse("*/5 1 * * MON")
         #expect(a == b)
     }
 
-    @Test func tzPrefix() throws {
+    @Test func tzPrefix() async throws {
         guard case .spec(let ny) = try Self.parse("TZ=America/New_York 30 2 * * *") else { Issue.record(); return }
         #expect(ny.zone.identifier == "America/New_York")
         guard case .spec(let sh) = try Self.parse("CRON_TZ=Asia/Shanghai 0 9 * * *") else { Issue.record(); return }
@@ -149,7 +149,7 @@ import Testing
         #expect(Self.parseError(spec) == message)
     }
 
-    @Test func tzSymlinkNamesLoad() throws {
+    @Test func tzSymlinkNamesLoad() async throws {
         // Go loads any zone file by name; names Foundation only knows through the link target still work.
         guard FileManager.default.fileExists(atPath: "/usr/share/zoneinfo/posixrules"),
               FileManager.default.fileExists(atPath: "/usr/share/zoneinfo/US/Eastern") else { return }
@@ -160,7 +160,7 @@ import Testing
 
     // MARK: 3.2 Field grammar
 
-    @Test func bitsPerField() throws {
+    @Test func bitsPerField() async throws {
         let s = try Self.specFields("5 4 3 2 1")
         #expect(s.second == Self.bits([0]))
         #expect(s.minute == Self.bits([5]))
@@ -177,12 +177,12 @@ import Testing
         #expect(all.dow == Self.bits(Array(0...6), star: true))
     }
 
-    @Test func questionMarkInEveryField() throws {
+    @Test func questionMarkInEveryField() async throws {
         #expect(try Self.parse("? ? ? ? ?") == Self.parse("* * * * *"))
         #expect(try Self.specFields("?/15 * * * *").minute == Self.bits([0, 15, 30, 45]))
     }
 
-    @Test func starBitRules() throws {
+    @Test func starBitRules() async throws {
         // */1 keeps the star bit; a step > 1 clears it; an explicit full range never has it.
         #expect(try Self.specFields("* * */1 * *").dom == Self.bits(Array(1...31), star: true))
         #expect(try Self.specFields("* * */2 * *").dom == Self.bits(Array(stride(from: 1, through: 31, by: 2))))
@@ -193,7 +193,7 @@ import Testing
         #expect(try Self.specFields("*-5/20 * * * *").minute == Self.bits([0, 20, 40]))
     }
 
-    @Test func rangesStepsAndLists() throws {
+    @Test func rangesStepsAndLists() async throws {
         #expect(try Self.specFields("1-5 * * * *").minute == Self.bits([1, 2, 3, 4, 5]))
         #expect(try Self.specFields("1-10/3 * * * *").minute == Self.bits([1, 4, 7, 10]))
         // "N/step" means "N-max/step".
@@ -205,7 +205,7 @@ import Testing
         #expect(try Self.specFields("59 23 31 12 6").minute == Self.bits([59]))
     }
 
-    @Test func emptyListItemsAreDropped() throws {
+    @Test func emptyListItemsAreDropped() async throws {
         #expect(try Self.specFields("0,,30 * * * *").minute == Self.bits([0, 30]))
         #expect(try Self.specFields(",0 * * * *").minute == Self.bits([0]))
         #expect(try Self.specFields("0, * * * *").minute == Self.bits([0]))
@@ -217,7 +217,7 @@ import Testing
         #expect(try Self.nexts("0 0 , * MON", from: "2024-01-01T00:00:00Z", count: 1) == ["2024-01-08T00:00:00Z"])
     }
 
-    @Test func atoiNumbers() throws {
+    @Test func atoiNumbers() async throws {
         // strconv.Atoi: leading zeros and a leading "+" are fine.
         #expect(try Self.specFields("05 +5 007 +012 +0").minute == Self.bits([5]))
         #expect(try Self.specFields("05 +5 007 +012 +0").hour == Self.bits([5]))
@@ -231,7 +231,7 @@ import Testing
         #expect(try Self.specFields("+000000000000000005 * * * *").minute == Self.bits([5]))
     }
 
-    @Test func names() throws {
+    @Test func names() async throws {
         #expect(try Self.specFields("* * * JAN-MAR *").month == Self.bits([1, 2, 3]))
         #expect(try Self.specFields("* * * jan,Jun,DEC *").month == Self.bits([1, 6, 12]))
         #expect(try Self.specFields("* * * feb/3 *").month == Self.bits([2, 5, 8, 11]))
@@ -337,7 +337,7 @@ import Testing
 
     // MARK: 3.3 Descriptors
 
-    @Test func descriptors() throws {
+    @Test func descriptors() async throws {
         let one: UInt64 = 1
         let yearly = try Self.specFields("@yearly")
         #expect(yearly == CronSpecSchedule(second: one, minute: one, hour: one, dom: Self.bits([1]), month: Self.bits([1]),
@@ -389,7 +389,7 @@ import Testing
         #expect(Self.parseError(spec) == message)
     }
 
-    @Test func everyDelays() throws {
+    @Test func everyDelays() async throws {
         #expect(try Self.parse("@every 1h30m") == .constantDelay(seconds: 5400))
         #expect(try Self.parse("@every 90s") == .constantDelay(seconds: 90))
         // Below one second (0 and negatives included) becomes one second; sub-second parts are truncated.
@@ -406,7 +406,7 @@ import Testing
             == "provided bad location Bogus/Zone: unknown time zone Bogus/Zone")
     }
 
-    @Test func everyNext() throws {
+    @Test func everyNext() async throws {
         // Next(t) = t + D − t.nanoseconds: keeps t's seconds phase (not minute-aligned), drops sub-seconds.
         #expect(try Self.nexts("@every 1h30m", from: "2022-03-24T08:45:08.7Z")
             == ["2022-03-24T10:15:08Z", "2022-03-24T11:45:08Z", "2022-03-24T13:15:08Z"])
@@ -446,12 +446,12 @@ import Testing
 
     // MARK: 3.5 Next
 
-    @Test func everyFiveMinutes() throws {
+    @Test func everyFiveMinutes() async throws {
         #expect(try Self.nexts("*/5 * * * *", from: "2022-03-24T08:45:08Z")
             == ["2022-03-24T08:50:00Z", "2022-03-24T08:55:00Z", "2022-03-24T09:00:00Z"])
     }
 
-    @Test func strictlyAfterAndSubSecondRounding() throws {
+    @Test func strictlyAfterAndSubSecondRounding() async throws {
         let s = try Self.parse("* * * * *")
         #expect(s.next(after: Self.date("2022-03-24T08:46:00Z")) == Self.date("2022-03-24T08:47:00Z"))
         #expect(s.next(after: Self.date("2022-03-24T08:45:59.999Z")) == Self.date("2022-03-24T08:46:00Z"))
@@ -464,7 +464,7 @@ import Testing
         #expect(five.next(after: Self.date("1969-12-31T23:59:59.5Z")) == Self.date("1970-01-01T00:00:00Z"))
     }
 
-    @Test func simpleSchedules() throws {
+    @Test func simpleSchedules() async throws {
         #expect(try Self.nexts("30 6-16/4 * * 1-5", from: "2024-10-04T15:00:00Z", count: 4)
             == ["2024-10-07T06:30:00Z", "2024-10-07T10:30:00Z", "2024-10-07T14:30:00Z", "2024-10-08T06:30:00Z"])
         #expect(try Self.nexts("0 0 1 1 *", from: "2024-06-01T00:00:00Z", count: 2)
@@ -480,7 +480,7 @@ import Testing
                                zone: Self.zone("America/New_York")) == ["2024-03-10T13:00:00Z"])
     }
 
-    @Test func leapDayAndImpossibleSpecs() throws {
+    @Test func leapDayAndImpossibleSpecs() async throws {
         #expect(try Self.nexts("0 0 29 2 *", from: "2022-03-24T00:00:00Z")
             == ["2024-02-29T00:00:00Z", "2028-02-29T00:00:00Z", "2032-02-29T00:00:00Z"])
         #expect(try Self.nexts("0 0 30 2 *", from: "2022-03-24T00:00:00Z", count: 1) == ["nil"])
@@ -498,7 +498,7 @@ import Testing
         #expect(try Self.nexts("0 0 1 1 *", from: "2024-12-31T23:59:59Z", count: 1) == ["2025-01-01T00:00:00Z"])
     }
 
-    @Test func yearLimit() throws {
+    @Test func yearLimit() async throws {
         // yearLimit = year(t + 1s) + 5, inclusive: 2100 is not a leap year, 2104 is.
         #expect(try Self.nexts("0 0 29 2 *", from: "2099-03-01T00:00:00Z", count: 1) == ["2104-02-29T00:00:00Z"])
         #expect(try Self.nexts("0 0 29 2 *", from: "2098-12-31T23:59:59Z", count: 1) == ["2104-02-29T00:00:00Z"])
@@ -508,7 +508,7 @@ import Testing
 
     // MARK: DST (§2.6, §3.5) — America/New_York
 
-    @Test func newYorkSpringForwardSkipsDaily0230() throws {
+    @Test func newYorkSpringForwardSkipsDaily0230() async throws {
         // 2024-03-10 02:00 EST → 03:00 EDT (07:00Z): no 02:30 that day; the next run is 02:30 EDT on the 11th.
         #expect(try Self.nexts("TZ=America/New_York 30 2 * * *", from: "2024-03-08T12:00:00Z")
             == ["2024-03-09T07:30:00Z", "2024-03-11T06:30:00Z", "2024-03-12T06:30:00Z"])
@@ -519,7 +519,7 @@ import Testing
             == ["2024-03-09T07:30:00Z", "2024-03-11T06:30:00Z", "2024-03-12T06:30:00Z"])
     }
 
-    @Test func newYorkFallBackRunsDaily0130Twice() throws {
+    @Test func newYorkFallBackRunsDaily0130Twice() async throws {
         // 2024-11-03 02:00 EDT → 01:00 EST (06:00Z): 01:30 EDT (05:30Z) and 01:30 EST (06:30Z).
         #expect(try Self.nexts("TZ=America/New_York 30 1 * * *", from: "2024-11-02T12:00:00Z")
             == ["2024-11-03T05:30:00Z", "2024-11-03T06:30:00Z", "2024-11-04T06:30:00Z"])
@@ -528,7 +528,7 @@ import Testing
             == ["2024-11-03T06:30:00Z"])
     }
 
-    @Test func newYorkHourlyKeepsAbsoluteCadence() throws {
+    @Test func newYorkHourlyKeepsAbsoluteCadence() async throws {
         #expect(try Self.nexts("TZ=America/New_York 0 * * * *", from: "2024-03-10T05:30:00Z")
             == ["2024-03-10T06:00:00Z", "2024-03-10T07:00:00Z", "2024-03-10T08:00:00Z"]) // 01:00 EST, 03:00 EDT, 04:00
         #expect(try Self.nexts("TZ=America/New_York 0 * * * *", from: "2024-11-03T04:30:00Z")
@@ -538,7 +538,7 @@ import Testing
                 "2024-03-11T05:00:00Z"])
     }
 
-    @Test func goDateNormalisationExamples() {
+    @Test func goDateNormalisationExamples() async {
         // §3.5: Go time.Date in a gap and in an overlap.
         let ny = CronNext.Zone(tz: Self.zone("America/New_York"), fixed: nil)
         #expect(ny.date(2024, 3, 10, 2, 30, 0) == Int64(Self.date("2024-03-10T06:30:00Z").timeIntervalSince1970))
@@ -559,19 +559,19 @@ import Testing
 
     // MARK: DST — Europe/London
 
-    @Test func londonSpringForwardSkipsDaily0130() throws {
+    @Test func londonSpringForwardSkipsDaily0130() async throws {
         // 2024-03-31 01:00 GMT → 02:00 BST (01:00Z).
         #expect(try Self.nexts("TZ=Europe/London 30 1 * * *", from: "2024-03-29T12:00:00Z")
             == ["2024-03-30T01:30:00Z", "2024-04-01T00:30:00Z", "2024-04-02T00:30:00Z"])
     }
 
-    @Test func londonFallBackRunsDaily0130Twice() throws {
+    @Test func londonFallBackRunsDaily0130Twice() async throws {
         // 2024-10-27 02:00 BST → 01:00 GMT (01:00Z).
         #expect(try Self.nexts("TZ=Europe/London 30 1 * * *", from: "2024-10-26T12:00:00Z")
             == ["2024-10-27T00:30:00Z", "2024-10-27T01:30:00Z", "2024-10-28T01:30:00Z"])
     }
 
-    @Test func londonHourlyKeepsAbsoluteCadence() throws {
+    @Test func londonHourlyKeepsAbsoluteCadence() async throws {
         #expect(try Self.nexts("TZ=Europe/London 0 * * * *", from: "2024-10-26T23:30:00Z")
             == ["2024-10-27T00:00:00Z", "2024-10-27T01:00:00Z", "2024-10-27T02:00:00Z"]) // 01:00 BST, 01:00 GMT, 02:00
         #expect(try Self.nexts("TZ=Europe/London 0 * * * *", from: "2024-03-30T23:30:00Z")
@@ -582,19 +582,19 @@ import Testing
 
     // MARK: DST — Asia/Shanghai (China observed DST 1986–1991)
 
-    @Test func shanghaiSpringForwardSkipsDaily0230() throws {
+    @Test func shanghaiSpringForwardSkipsDaily0230() async throws {
         // 1991-04-14 02:00 CST → 03:00 CDT (1991-04-13T18:00Z).
         #expect(try Self.nexts("TZ=Asia/Shanghai 30 2 * * *", from: "1991-04-12T12:00:00Z")
             == ["1991-04-12T18:30:00Z", "1991-04-14T17:30:00Z", "1991-04-15T17:30:00Z"])
     }
 
-    @Test func shanghaiFallBackRunsDaily0130Twice() throws {
+    @Test func shanghaiFallBackRunsDaily0130Twice() async throws {
         // 1991-09-15 02:00 CDT → 01:00 CST (1991-09-14T17:00Z).
         #expect(try Self.nexts("TZ=Asia/Shanghai 30 1 * * *", from: "1991-09-14T00:00:00Z")
             == ["1991-09-14T16:30:00Z", "1991-09-14T17:30:00Z", "1991-09-15T17:30:00Z"])
     }
 
-    @Test func shanghaiHourlyAndToday() throws {
+    @Test func shanghaiHourlyAndToday() async throws {
         #expect(try Self.nexts("TZ=Asia/Shanghai 0 * * * *", from: "1991-04-13T16:30:00Z")
             == ["1991-04-13T17:00:00Z", "1991-04-13T18:00:00Z", "1991-04-13T19:00:00Z"]) // 01:00 CST, 03:00 CDT
         #expect(try Self.nexts("TZ=Asia/Shanghai 0 * * * *", from: "1991-09-14T15:30:00Z")
@@ -606,7 +606,7 @@ import Testing
 
     // MARK: DST — midnight gaps (day-loop hour correction, robfig#157)
 
-    @Test func saoPauloMidnightGap() throws {
+    @Test func saoPauloMidnightGap() async throws {
         // 2018-11-04 00:00 −03 → 01:00 −02 (03:00Z): AddDate lands on 23:00 the day before; +1 h fixes it.
         #expect(try Self.nexts("TZ=America/Sao_Paulo 0 * 4 11 *", from: "2018-10-31T12:00:00Z", count: 1)
             == ["2018-11-04T03:00:00Z"])
@@ -615,7 +615,7 @@ import Testing
             == ["2018-11-05T02:00:00Z", "2018-11-06T02:00:00Z"])
     }
 
-    @Test func beirutMidnightGapQuirk() throws {
+    @Test func beirutMidnightGapQuirk() async throws {
         // Asia/Beirut 2024-03-31 00:00 EET → 01:00 EEST (2024-03-30T22:00Z). Go's time.Date resolves midnight
         // forward to 01:00, robfig subtracts the hour (back to 23:00 on the 30th), the next AddDate jumps to
         // 23:00 on the 31st and +1 h reaches April 1: robfig never sees March 31 2024. Reproduced literally;
@@ -649,7 +649,7 @@ import Testing
     }
 
     @Test(arguments: [("UTC", Int64(0)), ("Asia/Kolkata", Int64(19800)), ("Etc/GMT+5", Int64(-18000))])
-    func matchesBruteForceWithoutDST(zoneID: String, offset: Int64) throws {
+    func matchesBruteForceWithoutDST(zoneID: String, offset: Int64) async throws {
         var rng = SplitMix(seed: 0xC0FFEE &+ UInt64(bitPattern: offset))
         let minuteTokens = ["*", "*/5", "0", "30", "0,30", "15-45/10", "59", "*/7", "10-12", "?", "3/20"]
         let hourTokens = ["*", "0", "*/6", "9-17", "23", "2,14", "*/5", "12/3"]
@@ -672,7 +672,7 @@ import Testing
         }
     }
 
-    @Test func parserNeverCrashes() {
+    @Test func parserNeverCrashes() async {
         var rng = SplitMix(seed: 42)
         let pieces = ["*", "?", "-", "/", ",", " ", "\t", "0", "1", "5", "7", "12", "31", "60", "99", "MON", "jan",
                       "@", "@every", "@daily", "TZ=", "CRON_TZ=", "UTC", "Asia/Shanghai", "=", "L", "W", "#", "+",
@@ -698,7 +698,7 @@ import Testing
         #expect(parseGoDuration(text) == seconds)
     }
 
-    @Test func goDurationNanosecondPrecision() throws {
+    @Test func goDurationNanosecondPrecision() async throws {
         #expect(try parseGoDurationNanoseconds("1.000000001s") == 1_000_000_001)
         #expect(try parseGoDurationNanoseconds("9223372036854775807ns") == Int64.max)
         #expect(try parseGoDurationNanoseconds("-9223372036854775808ns") == Int64.min)

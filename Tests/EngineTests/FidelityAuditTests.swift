@@ -6,16 +6,16 @@ import Testing
 // function-by-function comparison (each test names the upstream behaviour it asserts).
 
 @Suite struct BroadcastJobUpstreamAlignmentTests {
-    @Test func statusTimesAreWholeSecondsAsMetav1TimeStoresThem() throws {
+    @Test func statusTimesAreWholeSecondsAsMetav1TimeStoresThem() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("n1")
-        let job = h.cluster.createJob("j")
+        await h.cluster.createNode("n1")
+        let job = await h.cluster.createJob("j")
         h.clock.now = Timestamp(rfc3339: "2024-01-01T00:00:00.015Z")!
-        try h.reconcile("j")
+        try await h.reconcile("j")
         #expect(h.status("j").startTime?.rfc3339 == "2024-01-01T00:00:00Z")
         h.clock.now = Timestamp(rfc3339: "2024-01-01T00:00:20.999Z")!
-        h.cluster.setPod(h.cluster.pods(of: job)[0], phase: PodPhase.succeeded)
-        try h.reconcile("j")
+        await h.cluster.setPod(h.cluster.pods(of: job)[0], phase: PodPhase.succeeded)
+        try await h.reconcile("j")
         let st = h.status("j")
         #expect(st.phase == "completed")
         #expect(st.completionTime?.rfc3339 == "2024-01-01T00:00:20Z")
@@ -23,69 +23,69 @@ import Testing
         #expect(st.conditions?.first?.lastProbeTime?.rfc3339 == "2024-01-01T00:00:20Z")
     }
 
-    @Test func deadlineWakeUpIsArmedForCompletionPolicyAlwaysOnly() throws {
+    @Test func deadlineWakeUpIsArmedForCompletionPolicyAlwaysOnly() async throws {
         // Upstream arms the requeue only for type == Always; the deadline check itself applies to any type but Never.
         let h = BCJHarness()
-        h.cluster.createNode("n1")
-        h.cluster.createJob("always", completion: CompletionPolicy(type: "Always", activeDeadlineSeconds: 60))
-        h.cluster.createJob("other", completion: CompletionPolicy(type: "Always1", activeDeadlineSeconds: 60))
-        #expect(try h.reconcile("always").requeueAfter == 60)
-        #expect(try h.reconcile("other") == .done)
+        await h.cluster.createNode("n1")
+        await h.cluster.createJob("always", completion: CompletionPolicy(type: "Always", activeDeadlineSeconds: 60))
+        await h.cluster.createJob("other", completion: CompletionPolicy(type: "Always1", activeDeadlineSeconds: 60))
+        await #expect(try h.reconcile("always").requeueAfter == 60)
+        await #expect(try h.reconcile("other") == .done)
         h.clock.advance(60)
-        try h.reconcile("other")
+        try await h.reconcile("other")
         #expect(h.status("other").phase == "failed")
         #expect(h.status("other").conditions?.first?.message == "Job default/other was active longer than specified deadline")
         #expect(h.recorder.count("DeadlineExceeded") == 1)
     }
 
-    @Test func aDeletionErrorIsReplacedByTheCreationResult() throws {
+    @Test func aDeletionErrorIsReplacedByTheCreationResult() async throws {
         // Upstream: `active, err = r.reconcilePods(...)` overwrites the error of deleting pods from nodes that
         // stopped fitting, so it is only logged and RequeueAfter stands; without pods to create it is returned.
         for withRestNode in [true, false] {
             let h = BCJHarness()
-            h.cluster.createNode("tainted", taints: [Taint(key: "k", effect: "NoSchedule")])
-            if withRestNode { h.cluster.createNode("n2") }
-            let job = h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", activeDeadlineSeconds: 600))
-            h.cluster.createJobPod(job, node: "tainted", name: "j-old")
+            await h.cluster.createNode("tainted", taints: [Taint(key: "k", effect: "NoSchedule")])
+            if withRestNode { await h.cluster.createNode("n2") }
+            let job = await h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", activeDeadlineSeconds: 600))
+            await h.cluster.createJobPod(job, node: "tainted", name: "j-old")
             h.cluster.failWrite = { verb, _ in verb == "delete" ? APIError(code: 500, reason: .internalError, message: "etcd down") : nil }
             if withRestNode {
-                #expect(try h.reconcile("j").requeueAfter == 600)
+                await #expect(try h.reconcile("j").requeueAfter == 600)
                 #expect(h.cluster.pods(of: job).compactMap(\.spec.nodeName) == ["n2", "tainted"])
             } else {
-                #expect(throws: APIError.self) { try h.reconcile("j") }
+                await #expect(throws: APIError.self) { try await h.reconcile("j") }
             }
         }
     }
 
-    @Test func negativeRestartLimitFailsEveryLiveOnFailurePod() throws {
+    @Test func negativeRestartLimitFailsEveryLiveOnFailurePod() async throws {
         // Upstream `restartCount > restartLimit`: with -1 a pod that never restarted is already over the limit.
         let h = BCJHarness()
-        h.cluster.createNode("n1")
-        let job = h.cluster.createJob("j", restartPolicy: "OnFailure", failurePolicy: FailurePolicy(type: "FailFast", restartLimit: -1))
-        h.cluster.createJobPod(job, node: "n1", name: "j-1", restartPolicy: "OnFailure")
-        try h.reconcile("j")
+        await h.cluster.createNode("n1")
+        let job = await h.cluster.createJob("j", restartPolicy: "OnFailure", failurePolicy: FailurePolicy(type: "FailFast", restartLimit: -1))
+        await h.cluster.createJobPod(job, node: "n1", name: "j-1", restartPolicy: "OnFailure")
+        try await h.reconcile("j")
         #expect(h.status("j").phase == "failed")
         #expect(h.recorder.messages("failed pod is found").first?.hasSuffix("0 pods succeeded, 1 pods failed") == true)
     }
 
-    @Test func aTimeoutOnCreateIsNeitherCountedNorReturnedNorABatchBreak() throws {
+    @Test func aTimeoutOnCreateIsNeitherCountedNorReturnedNorABatchBreak() async throws {
         let h = BCJHarness()
-        for i in 1...4 { h.cluster.createNode("n\(i)") }
-        let job = h.cluster.createJob("j")
+        for i in 1...4 { await h.cluster.createNode("n\(i)") }
+        let job = await h.cluster.createJob("j")
         var attempted: [String] = []
         h.cluster.failWrite = { verb, obj in
             guard verb == "create", case .pod(let p) = obj else { return nil }
             attempted.append(p.spec.nodeName ?? "")
             return p.spec.nodeName == "n1" ? APIError(code: 504, reason: .timeout, message: "Timeout: request did not complete") : nil
         }
-        #expect(try h.reconcile("j") == .done)
+        await #expect(try h.reconcile("j") == .done)
         #expect(attempted == ["n1", "n2", "n3", "n4"])
         #expect(h.status("j").active == 3)
         #expect(h.recorder.messages("FailedCreate") == ["Error creating: Timeout: request did not complete"])
         #expect(h.cluster.pods(of: job).count == 3)
     }
 
-    @Test func expectationsAreSetsOfNodes() {
+    @Test func expectationsAreSetsOfNodes() async {
         // kruise ScaleExpectations: a second expectation for the same node is a no-op; one observation clears it.
         let clock = TestClock()
         let sets = ScaleExpectations(clock: clock, itemsAreSets: true)
@@ -103,7 +103,7 @@ import Testing
         #expect(counts.check("j") == .satisfied)
     }
 
-    @Test func pausedFalseIsNotStored() throws {
+    @Test func pausedFalseIsNotStored() async throws {
         // `Paused bool` with omitempty: the webhook's patch drops `paused: false`.
         var b = BroadcastJob(metadata: ObjectMeta(name: "b", namespace: "default"),
                              spec: BroadcastJobSpec(template: PodTemplateSpec(spec: PodSpec(containers: [Container(name: "c", image: "busybox")], restartPolicy: "Never"))))
@@ -127,7 +127,7 @@ import Testing
         return c
     }
 
-    @Test func sidecarInitContainersAddToTheRequests() {
+    @Test func sidecarInitContainersAddToTheRequests() async {
         // Kubernetes >= 1.29 AggregateContainerRequests: sidecars (restartPolicy Always) run with the containers.
         var spec = PodSpec(containers: [Self.container("main", cpu: "1")], restartPolicy: "Never")
         spec.initContainers = [Self.container("proxy", cpu: "1", sidecar: true)]
@@ -140,16 +140,16 @@ import Testing
         #expect(ResourceUsage.requests(of: spec).amounts["cpu"] == Quantity(parsing: "3")!)
         // The BroadcastJob's node fitness sees it: 1 + 1 cpu does not fit 1500m.
         let h = BCJHarness()
-        h.cluster.createNode("small", allocatable: ["cpu": Quantity(parsing: "1500m")!, "pods": Quantity(110)])
-        var job = h.cluster.createJob("j", requests: ["cpu": Quantity(parsing: "1")!])
+        await h.cluster.createNode("small", allocatable: ["cpu": Quantity(parsing: "1500m")!, "pods": Quantity(110)])
+        var job = await h.cluster.createJob("j", requests: ["cpu": Quantity(parsing: "1")!])
         job.spec.template.spec.initContainers = [Self.container("proxy", cpu: "1", sidecar: true)]
-        _ = try? h.cluster.update(job)
-        _ = try? h.reconcile("j")
+        _ = try? await h.cluster.update(job)
+        _ = try? await h.reconcile("j")
         #expect(h.status("j").desired == 0)
         #expect(h.cluster.pods(of: job).isEmpty)
     }
 
-    @Test func aRequirementValueThatIsNotALabelValueNeverMatches() {
+    @Test func aRequirementValueThatIsNotALabelValueNeverMatches() async {
         // labels.NewRequirement validates values: "-1" is not a label value, so `Gt ["-1"]` is a parse error.
         let gt = NodeSelectorRequirement(key: "rank", operator: "Gt", values: ["-1"])
         #expect(NodeFitness.requirementMatches(gt, value: "3") == nil)
@@ -160,7 +160,7 @@ import Testing
 }
 
 @Suite struct WorkQueueTokenBucketTests {
-    @Test func retriesBeyondTheBurstAreSpacedAtTenPerSecond() {
+    @Test func retriesBeyondTheBurstAreSpacedAtTenPerSecond() async {
         // DefaultControllerRateLimiter: max(per-key exponential, shared bucket of 10 qps / burst 100).
         let clock = TestClock()
         let q = WorkQueue(clock: clock)

@@ -12,10 +12,10 @@ private final class GCHarness {
     }
 
     /// Delivers pending watch events and runs the collector until its queue is empty.
-    func run() throws {
+    func run() async throws {
         cluster.sync()
         while let k = queue.get() {
-            _ = try gc.reconcile(k)
+            _ = try await gc.reconcile(k)
             queue.done(k)
             cluster.sync()
         }
@@ -25,86 +25,86 @@ private final class GCHarness {
 }
 
 @Suite struct GarbageCollectorTests {
-    @Test func deletingABroadcastJobDeletesItsPods() throws {
+    @Test func deletingABroadcastJobDeletesItsPods() async throws {
         let h = GCHarness()
-        let job = h.cluster.createJob("j")
-        h.cluster.createJobPod(job, node: "a", name: "j-1")
-        h.cluster.createJobPod(job, node: "b", name: "j-2", phase: PodPhase.succeeded)
-        h.cluster.createPlainPod("unrelated")
-        try h.run()
+        let job = await h.cluster.createJob("j")
+        await h.cluster.createJobPod(job, node: "a", name: "j-1")
+        await h.cluster.createJobPod(job, node: "b", name: "j-2", phase: PodPhase.succeeded)
+        await h.cluster.createPlainPod("unrelated")
+        try await h.run()
         #expect(h.podNames() == ["j-1", "j-2", "unrelated"])
-        try h.cluster.delete(BroadcastJob.self, namespace: "default", name: "j", uid: job.uid)
-        try h.run()
+        try await h.cluster.delete(BroadcastJob.self, namespace: "default", name: "j", uid: job.uid)
+        try await h.run()
         #expect(h.podNames() == ["unrelated"])
     }
 
-    @Test func podWhoseOwnerStillExistsIsKept() throws {
+    @Test func podWhoseOwnerStillExistsIsKept() async throws {
         let h = GCHarness()
-        let job = h.cluster.createJob("j")
-        h.cluster.createJobPod(job, node: "a", name: "j-1")
-        try h.run()
-        _ = try h.gc.reconcile("Pod/default/j-1")
+        let job = await h.cluster.createJob("j")
+        await h.cluster.createJobPod(job, node: "a", name: "j-1")
+        try await h.run()
+        _ = try await h.gc.reconcile("Pod/default/j-1")
         #expect(h.podNames() == ["j-1"])
     }
 
-    @Test func podWithAnotherLiveOwnerIsKept() throws {
+    @Test func podWithAnotherLiveOwnerIsKept() async throws {
         let h = GCHarness()
-        let gone = h.cluster.createJob("gone")
-        let kept = h.cluster.createJob("kept")
+        let gone = await h.cluster.createJob("gone")
+        let kept = await h.cluster.createJob("kept")
         var meta = ObjectMeta(name: "shared", namespace: "default")
         meta.ownerReferences = [gone.ownerReference(), kept.ownerReference(controller: false)]
-        _ = try h.cluster.create(Pod(metadata: meta, spec: PodSpec()))
-        try h.run()
-        try h.cluster.delete(BroadcastJob.self, namespace: "default", name: "gone", uid: gone.uid)
-        try h.run()
+        _ = try await h.cluster.create(Pod(metadata: meta, spec: PodSpec()))
+        try await h.run()
+        try await h.cluster.delete(BroadcastJob.self, namespace: "default", name: "gone", uid: gone.uid)
+        try await h.run()
         #expect(h.podNames() == ["shared"])
     }
 
-    @Test func aLiveReadConfirmsTheOwnerIsGone() throws {
+    @Test func aLiveReadConfirmsTheOwnerIsGone() async throws {
         let h = GCHarness()
-        let job = h.cluster.createJob("j")
-        h.cluster.createJobPod(job, node: "a", name: "j-1")
-        try h.run()
+        let job = await h.cluster.createJob("j")
+        await h.cluster.createJobPod(job, node: "a", name: "j-1")
+        try await h.run()
         // The cache says the job is gone (a stale or wrong watch event), but the API server still has it.
         h.cluster.cache.broadcastJobs.apply(.deleted, job)
         #expect(h.queue.readyCount == 1)
         while let k = h.queue.get() {
-            _ = try h.gc.reconcile(k)
+            _ = try await h.gc.reconcile(k)
             h.queue.done(k)
         }
         #expect(h.podNames() == ["j-1"])
     }
 
-    @Test func ownerRecreatedUnderTheSameNameDoesNotAdoptTheOldPods() throws {
+    @Test func ownerRecreatedUnderTheSameNameDoesNotAdoptTheOldPods() async throws {
         let h = GCHarness()
-        let old = h.cluster.createJob("j")
-        h.cluster.createJobPod(old, node: "a", name: "j-1")
-        try h.run()
-        try h.cluster.delete(BroadcastJob.self, namespace: "default", name: "j", uid: old.uid)
-        let new = h.cluster.createJob("j")
+        let old = await h.cluster.createJob("j")
+        await h.cluster.createJobPod(old, node: "a", name: "j-1")
+        try await h.run()
+        try await h.cluster.delete(BroadcastJob.self, namespace: "default", name: "j", uid: old.uid)
+        let new = await h.cluster.createJob("j")
         #expect(new.uid != old.uid)
-        try h.run()
+        try await h.run()
         #expect(h.podNames() == [])
     }
 
-    @Test func dependentCreatedAfterItsOwnerWasDeletedIsCollected() throws {
+    @Test func dependentCreatedAfterItsOwnerWasDeletedIsCollected() async throws {
         let h = GCHarness()
-        let job = h.cluster.createJob("j")
-        try h.run()
-        try h.cluster.delete(BroadcastJob.self, namespace: "default", name: "j", uid: job.uid)
-        try h.run()
-        h.cluster.createJobPod(job, node: "a", name: "late")
-        try h.run()
+        let job = await h.cluster.createJob("j")
+        try await h.run()
+        try await h.cluster.delete(BroadcastJob.self, namespace: "default", name: "j", uid: job.uid)
+        try await h.run()
+        await h.cluster.createJobPod(job, node: "a", name: "late")
+        try await h.run()
         #expect(h.podNames() == [])
     }
 
-    @Test func ownerOfAnUnknownKindIsAssumedToExist() throws {
+    @Test func ownerOfAnUnknownKindIsAssumedToExist() async throws {
         let h = GCHarness()
         var meta = ObjectMeta(name: "rs-pod", namespace: "default")
         meta.ownerReferences = [OwnerReference(apiVersion: "apps/v1", kind: "ReplicaSet", name: "rs", uid: "rs-uid", controller: true)]
-        _ = try h.cluster.create(Pod(metadata: meta, spec: PodSpec()))
-        try h.run()
-        _ = try h.gc.reconcile("Pod/default/rs-pod")
+        _ = try await h.cluster.create(Pod(metadata: meta, spec: PodSpec()))
+        try await h.run()
+        _ = try await h.gc.reconcile("Pod/default/rs-pod")
         #expect(h.podNames() == ["rs-pod"])
     }
 }

@@ -8,7 +8,7 @@ import Testing
 
     // MARK: Cron (U1)
 
-    @Test func aCronStepNearInt64MaxIsTheStartAloneAsInGo() throws {
+    @Test func aCronStepNearInt64MaxIsTheStartAloneAsInGo() async throws {
         // Go's getBits loops on uint: 1 + 9223372036854775807 fits, the loop ends, the field is minute 1.
         guard case .spec(let s) = try CronSchedule.parse("1/9223372036854775807 * * * *", defaultZone: Self.utc) else {
             Issue.record("not a spec schedule"); return
@@ -21,7 +21,7 @@ import Testing
         #expect(h.hour == 1 << 5)
     }
 
-    @Test func theLargestAtoiStepIsAcceptedAndOneMoreIsRobfigsRangeError() {
+    @Test func theLargestAtoiStepIsAcceptedAndOneMoreIsRobfigsRangeError() async {
         #expect((try? CronSchedule.parse("59/9223372036854775807 * * * *", defaultZone: Self.utc)) != nil)
         do {
             _ = try CronSchedule.parse("1/9223372036854775808 * * * *", defaultZone: Self.utc)
@@ -31,7 +31,7 @@ import Testing
         }
     }
 
-    @Test func everyFarPast2262HasAnExactNextFireTime() throws {
+    @Test func everyFarPast2262HasAnExactNextFireTime() async throws {
         let start = Timestamp(rfc3339: "2024-01-01T00:00:00Z")!.unixSeconds
         let s = try CronSchedule.parse("@every 2100000h", defaultZone: Self.utc)
         let next = try #require(s.next(afterUnixSeconds: start))
@@ -41,7 +41,7 @@ import Testing
 
     // MARK: Timestamp
 
-    @Test func timestampArithmeticSaturatesInsteadOfTrapping() {
+    @Test func timestampArithmeticSaturatesInsteadOfTrapping() async {
         let t = Timestamp(rfc3339: "2024-01-01T00:00:00Z")!
         #expect(t.adding(seconds: 9_999_999_999) == .max)
         #expect(t.adding(seconds: -99_999_999_999) == .min)
@@ -57,7 +57,7 @@ import Testing
         #expect(Timestamp.min.unixSeconds == -9_223_372_037)
     }
 
-    @Test func rfc3339OutsideTheRangeIsReportedAsSuch() {
+    @Test func rfc3339OutsideTheRangeIsReportedAsSuch() async {
         #expect(Timestamp(rfc3339: "9999-12-31T23:59:59Z") == nil)
         #expect(Timestamp.isOutOfRange(rfc3339: "9999-12-31T23:59:59Z"))
         #expect(Timestamp.isOutOfRange(rfc3339: "0001-01-01T00:00:00Z"))
@@ -68,7 +68,7 @@ import Testing
 
     // MARK: Quantities
 
-    @Test func hugeQuantitiesSaturateAndStillCompare() {
+    @Test func hugeQuantitiesSaturateAndStillCompare() async {
         let huge = Quantity(parsing: "999999999999999999999999999999Ei")
         #expect(huge?.nanos == Quantity.limitNanos)
         #expect(huge?.value == Int64.max)
@@ -85,69 +85,69 @@ import Testing
 
     // MARK: BroadcastJob activeDeadlineSeconds (U3)
 
-    @Test func aDeadlineThatWrapsNegativeFailsTheJobAtOnceAsUpstream() throws {
+    @Test func aDeadlineThatWrapsNegativeFailsTheJobAtOnceAsUpstream() async throws {
         // time.Duration(9999999999) * time.Second wraps to -8446744074709551616ns: duration >= allowed at once.
         let h = BCJHarness()
-        h.cluster.createNode("a")
-        h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", activeDeadlineSeconds: 9_999_999_999))
-        let r = try h.reconcile("j")
+        await h.cluster.createNode("a")
+        await h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", activeDeadlineSeconds: 9_999_999_999))
+        let r = try await h.reconcile("j")
         #expect(h.status("j").phase == "failed")
         #expect(h.recorder.count("DeadlineExceeded") == 1)
         #expect(r.requeueAfter == nil)
     }
 
-    @Test func aDeadlineThatWrapsPositiveBecomesThatShorterDeadline() throws {
+    @Test func aDeadlineThatWrapsPositiveBecomesThatShorterDeadline() async throws {
         // 20000000000 s = 2e19 ns ≡ 1553255926290448384 ns (mod 2^64): about 49 years, not 634.
         let h = BCJHarness()
-        h.cluster.createNode("a")
-        h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", activeDeadlineSeconds: 20_000_000_000))
-        let r = try h.reconcile("j")
+        await h.cluster.createNode("a")
+        await h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", activeDeadlineSeconds: 20_000_000_000))
+        let r = try await h.reconcile("j")
         #expect(h.status("j").phase == "running")
         #expect(r.requeueAfter == 1_553_255_926.290448384)
     }
 
-    @Test func theLargestDeadlineDoesNotTrap() throws {
+    @Test func theLargestDeadlineDoesNotTrap() async throws {
         let h = BCJHarness()
-        h.cluster.createNode("a")
-        h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", activeDeadlineSeconds: .max))
-        _ = try h.reconcile("j")
+        await h.cluster.createNode("a")
+        await h.cluster.createJob("j", completion: CompletionPolicy(type: "Always", activeDeadlineSeconds: .max))
+        _ = try await h.reconcile("j")
         // Int64.max * 1e9 wraps to -1e9: one second back, already past.
         #expect(h.status("j").phase == "failed")
     }
 
     // MARK: AdvancedCronJob (U2)
 
-    @Test func everyPast2262RequeuesAfterTheFullDelay() throws {
+    @Test func everyPast2262RequeuesAfterTheFullDelay() async throws {
         let h = ACJHarness(at: "2024-01-01T00:00:00Z")
-        h.createACJ(schedule: "@every 2100000h")
-        let r = try h.reconcile()
+        await h.createACJ(schedule: "@every 2100000h")
+        let r = try await h.reconcile()
         #expect(r.requeueAfter == 7_560_000_000)
         #expect(h.childNames().isEmpty)
-        #expect(AdvancedCronJobController.nextRun(of: h.acj(), after: h.clock.now, localTimeZone: ACJHarness.utc) == .max)
-        #expect(AdvancedCronJobController.nextRunSeconds(of: h.acj(), after: h.clock.now, localTimeZone: ACJHarness.utc)
+        await #expect(AdvancedCronJobController.nextRun(of: h.acj(), after: h.clock.now, localTimeZone: ACJHarness.utc) == .max)
+        await #expect(AdvancedCronJobController.nextRunSeconds(of: h.acj(), after: h.clock.now, localTimeZone: ACJHarness.utc)
             .map { Timestamp.rfc3339(unixSeconds: $0) } == "2263-07-27T00:00:00Z")
     }
 
-    @Test func theLongestGoDurationRequeuesAtGosMaximum() throws {
+    @Test func theLongestGoDurationRequeuesAtGosMaximum() async throws {
         let h = ACJHarness(at: "2022-03-24T08:45:08.5Z")
-        h.createACJ(schedule: "@every 2562047h47m16s")
-        let r = try h.reconcile()
+        await h.createACJ(schedule: "@every 2562047h47m16s")
+        let r = try await h.reconcile()
         // robfig: next = now + D - now.Nanosecond(), past 2262; nextRun.Sub(now) = D - 0.5s.
         #expect(r.requeueAfter == 9_223_372_035.5)
     }
 
-    @Test func aStartingDeadlineThatWrapsIntoTheFutureNeverSchedulesAsUpstream() throws {
+    @Test func aStartingDeadlineThatWrapsIntoTheFutureNeverSchedulesAsUpstream() async throws {
         // -time.Second * 9999999999 wraps to +8446744074709551616ns: the scheduling deadline lies after now.
         let h = ACJHarness(at: "2022-03-24T08:45:08Z")
-        h.createACJ(schedule: "*/5 * * * *", startingDeadlineSeconds: 9_999_999_999)
+        await h.createACJ(schedule: "*/5 * * * *", startingDeadlineSeconds: 9_999_999_999)
         h.set("2022-03-24T09:00:01Z")
-        try h.reconcile()
+        try await h.reconcile()
         #expect(h.childNames().isEmpty)
         // Control: a deadline that does not wrap runs the missed slot.
         let c = ACJHarness(at: "2022-03-24T08:45:08Z")
-        c.createACJ(schedule: "*/5 * * * *", startingDeadlineSeconds: 9_000_000_000)
+        await c.createACJ(schedule: "*/5 * * * *", startingDeadlineSeconds: 9_000_000_000)
         c.set("2022-03-24T09:00:01Z")
-        try c.reconcile()
+        try await c.reconcile()
         #expect(c.childNames() == [ACJHarness.child("2022-03-24T09:00:00Z")])
     }
 }

@@ -31,7 +31,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
 }
 
 @Suite struct NodeNamePredicateTests {
-    @Test func nodeNameMustMatchWhenSet() {
+    @Test func nodeNameMustMatchWhenSet() async {
         #expect(NodeFitness.check(pod(nodeName: "other"), node: node("n1")) == .nodeName)
         #expect(NodeFitness.check(pod(nodeName: "n1"), node: node("n1")) == nil)
         #expect(NodeFitness.check(pod(nodeName: ""), node: node("n1")) == nil)
@@ -43,7 +43,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
 @Suite struct NodeAffinityPredicateTests {
     let labelled = node("n1", labels: ["zone": "a", "size": "8", "gpu": "yes"])
 
-    @Test func nodeSelectorNeedsEveryLabel() {
+    @Test func nodeSelectorNeedsEveryLabel() async {
         #expect(NodeFitness.check(pod(selector: ["zone": "a"]), node: labelled) == nil)
         #expect(NodeFitness.check(pod(selector: ["zone": "a", "gpu": "yes"]), node: labelled) == nil)
         #expect(NodeFitness.check(pod(selector: ["zone": "b"]), node: labelled) == .nodeAffinity)
@@ -51,7 +51,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(FitFailure.nodeAffinity.description == "node(s) didn't match Pod's node affinity/selector")
     }
 
-    @Test func emptyTermsMatchNothing() {
+    @Test func emptyTermsMatchNothing() async {
         #expect(NodeFitness.check(pod(terms: []), node: labelled) == .nodeAffinity)
         #expect(NodeFitness.check(pod(terms: [NodeSelectorTerm()]), node: labelled) == .nodeAffinity)
         #expect(NodeFitness.check(pod(terms: [NodeSelectorTerm(matchExpressions: [], matchFields: [])]), node: labelled) == .nodeAffinity)
@@ -59,7 +59,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(NodeFitness.check(pod(terms: [NodeSelectorTerm(), expr("zone", "In", ["a"])]), node: labelled) == nil)
     }
 
-    @Test func inAndNotIn() {
+    @Test func inAndNotIn() async {
         #expect(NodeFitness.check(pod(terms: [expr("zone", "In", ["a", "b"])]), node: labelled) == nil)
         #expect(NodeFitness.check(pod(terms: [expr("zone", "In", ["b"])]), node: labelled) == .nodeAffinity)
         #expect(NodeFitness.check(pod(terms: [expr("missing", "In", ["a"])]), node: labelled) == .nodeAffinity)
@@ -71,7 +71,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(NodeFitness.check(pod(terms: [expr("missing", "NotIn")]), node: labelled) == .nodeAffinity)
     }
 
-    @Test func existsAndDoesNotExist() {
+    @Test func existsAndDoesNotExist() async {
         #expect(NodeFitness.check(pod(terms: [expr("gpu", "Exists")]), node: labelled) == nil)
         #expect(NodeFitness.check(pod(terms: [expr("tpu", "Exists")]), node: labelled) == .nodeAffinity)
         #expect(NodeFitness.check(pod(terms: [expr("tpu", "DoesNotExist")]), node: labelled) == nil)
@@ -81,7 +81,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(NodeFitness.check(pod(terms: [expr("tpu", "DoesNotExist", ["x"])]), node: labelled) == .nodeAffinity)
     }
 
-    @Test func gtAndLtCompareIntegers() {
+    @Test func gtAndLtCompareIntegers() async {
         #expect(NodeFitness.check(pod(terms: [expr("size", "Gt", ["4"])]), node: labelled) == nil)
         #expect(NodeFitness.check(pod(terms: [expr("size", "Gt", ["8"])]), node: labelled) == .nodeAffinity)
         #expect(NodeFitness.check(pod(terms: [expr("size", "Lt", ["9"])]), node: labelled) == nil)
@@ -94,11 +94,11 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(NodeFitness.check(pod(terms: [expr("size", "Lt", [])]), node: labelled) == .nodeAffinity)
     }
 
-    @Test func unknownOperatorDoesNotMatch() {
+    @Test func unknownOperatorDoesNotMatch() async {
         #expect(NodeFitness.check(pod(terms: [expr("zone", "Equals", ["a"])]), node: labelled) == .nodeAffinity)
     }
 
-    @Test func matchFieldsOnMetadataName() {
+    @Test func matchFieldsOnMetadataName() async {
         #expect(NodeFitness.check(pod(terms: [field("In", ["n1"])]), node: labelled) == nil)
         #expect(NodeFitness.check(pod(terms: [field("In", ["n2"])]), node: labelled) == .nodeAffinity)
         #expect(NodeFitness.check(pod(terms: [field("NotIn", ["n2"])]), node: labelled) == nil)
@@ -108,7 +108,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(NodeFitness.check(pod(terms: [field("Exists", [])]), node: labelled) == .nodeAffinity)
     }
 
-    @Test func expressionsAndFieldsOfOneTermAreANDed() {
+    @Test func expressionsAndFieldsOfOneTermAreANDed() async {
         let both = NodeSelectorTerm(matchExpressions: [NodeSelectorRequirement(key: "zone", operator: "In", values: ["a"])],
                                     matchFields: [NodeSelectorRequirement(key: "metadata.name", operator: "In", values: ["n1"])])
         #expect(NodeFitness.check(pod(terms: [both]), node: labelled) == nil)
@@ -119,18 +119,18 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(NodeFitness.check(pod(terms: [twoExprs]), node: labelled) == .nodeAffinity)
     }
 
-    @Test func termsAreORed() {
+    @Test func termsAreORed() async {
         #expect(NodeFitness.check(pod(terms: [expr("zone", "In", ["b"]), expr("gpu", "Exists")]), node: labelled) == nil)
         #expect(NodeFitness.check(pod(terms: [expr("zone", "In", ["b"]), expr("tpu", "Exists")]), node: labelled) == .nodeAffinity)
     }
 
-    @Test func nodeSelectorAndAffinityMustBothMatch() {
+    @Test func nodeSelectorAndAffinityMustBothMatch() async {
         #expect(NodeFitness.check(pod(selector: ["zone": "a"], terms: [expr("gpu", "Exists")]), node: labelled) == nil)
         #expect(NodeFitness.check(pod(selector: ["zone": "b"], terms: [expr("gpu", "Exists")]), node: labelled) == .nodeAffinity)
         #expect(NodeFitness.check(pod(selector: ["zone": "a"], terms: [expr("tpu", "Exists")]), node: labelled) == .nodeAffinity)
     }
 
-    @Test func preferredTermsAreIgnored() {
+    @Test func preferredTermsAreIgnored() async {
         var s = pod()
         var na = NodeAffinity()
         na.preferredDuringSchedulingIgnoredDuringExecution = [PreferredSchedulingTerm(weight: 100, preference: expr("zone", "In", ["zz"]))]
@@ -143,18 +143,18 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
     let noSchedule = Taint(key: "dedicated", value: "db", effect: Taint.noSchedule)
     let noExecute = Taint(key: "dedicated", value: "db", effect: Taint.noExecute)
 
-    @Test func noScheduleAndNoExecuteTaintsNeedAToleration() {
+    @Test func noScheduleAndNoExecuteTaintsNeedAToleration() async {
         #expect(NodeFitness.check(pod(), node: node(taints: [noSchedule])) == .untoleratedTaint(noSchedule))
         #expect(NodeFitness.check(pod(), node: node(taints: [noExecute])) == .untoleratedTaint(noExecute))
         #expect(FitFailure.untoleratedTaint(noSchedule).description == "node(s) had untolerated taint {dedicated: db}")
         #expect(FitFailure.untoleratedTaint(Taint(key: "k", effect: Taint.noSchedule)).description == "node(s) had untolerated taint {k: }")
     }
 
-    @Test func preferNoScheduleIsIgnored() {
+    @Test func preferNoScheduleIsIgnored() async {
         #expect(NodeFitness.check(pod(), node: node(taints: [Taint(key: "k", effect: Taint.preferNoSchedule)])) == nil)
     }
 
-    @Test func equalTolerationNeedsTheSameValue() {
+    @Test func equalTolerationNeedsTheSameValue() async {
         let eq = Toleration(key: "dedicated", operator: "Equal", value: "db", effect: Taint.noSchedule)
         #expect(NodeFitness.check(pod(tolerations: [eq]), node: node(taints: [noSchedule])) == nil)
         let other = Toleration(key: "dedicated", operator: "Equal", value: "web", effect: Taint.noSchedule)
@@ -165,19 +165,19 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(NodeFitness.check(pod(tolerations: [Toleration(key: "dedicated")]), node: node(taints: [noSchedule])) == .untoleratedTaint(noSchedule))
     }
 
-    @Test func existsTolerationIgnoresTheValue() {
+    @Test func existsTolerationIgnoresTheValue() async {
         let ex = Toleration(key: "dedicated", operator: "Exists")
         #expect(NodeFitness.check(pod(tolerations: [ex]), node: node(taints: [noSchedule, noExecute])) == nil)
         let wrongKey = Toleration(key: "other", operator: "Exists")
         #expect(NodeFitness.check(pod(tolerations: [wrongKey]), node: node(taints: [noSchedule])) == .untoleratedTaint(noSchedule))
     }
 
-    @Test func emptyKeyWithExistsToleratesEverything() {
+    @Test func emptyKeyWithExistsToleratesEverything() async {
         let all = Toleration(operator: "Exists")
         #expect(NodeFitness.check(pod(tolerations: [all]), node: node(taints: [noSchedule, noExecute, Taint(key: "x", effect: Taint.noSchedule)])) == nil)
     }
 
-    @Test func tolerationEffectMustMatchWhenSet() {
+    @Test func tolerationEffectMustMatchWhenSet() async {
         let onlyExecute = Toleration(key: "dedicated", operator: "Exists", effect: Taint.noExecute)
         #expect(NodeFitness.check(pod(tolerations: [onlyExecute]), node: node(taints: [noExecute])) == nil)
         #expect(NodeFitness.check(pod(tolerations: [onlyExecute]), node: node(taints: [noSchedule])) == .untoleratedTaint(noSchedule))
@@ -185,7 +185,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(NodeFitness.check(pod(tolerations: [anyEffect]), node: node(taints: [noSchedule, noExecute])) == nil)
     }
 
-    @Test func theFirstUntoleratedTaintIsReported() {
+    @Test func theFirstUntoleratedTaintIsReported() async {
         let t2 = Taint(key: "second", effect: Taint.noExecute)
         let tol = Toleration(key: "dedicated", operator: "Exists")
         #expect(NodeFitness.check(pod(tolerations: [tol]), node: node(taints: [noSchedule, t2])) == .untoleratedTaint(t2))
@@ -193,7 +193,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
 }
 
 @Suite struct UnschedulablePredicateTests {
-    @Test func cordonedNodeNeedsTheUnschedulableToleration() {
+    @Test func cordonedNodeNeedsTheUnschedulableToleration() async {
         #expect(NodeFitness.check(pod(), node: node(unschedulable: true)) == .unschedulable)
         #expect(FitFailure.unschedulable.description == "node(s) were unschedulable")
         let tol = Toleration(key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: Taint.noSchedule)
@@ -203,7 +203,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(NodeFitness.check(pod(tolerations: [wrongEffect]), node: node(unschedulable: true)) == .unschedulable)
     }
 
-    @Test func notReadyNodeWithoutTaintsIsEligible() {
+    @Test func notReadyNodeWithoutTaintsIsEligible() async {
         var n = node()
         n.status?.conditions = [Condition(type: "Ready", status: "False")]
         #expect(NodeFitness.check(pod(), node: n) == nil)
@@ -211,7 +211,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
 }
 
 @Suite struct ResourcePredicateTests {
-    @Test func nodeWithoutPodsAllocatableNeverFits() {
+    @Test func nodeWithoutPodsAllocatableNeverFits() async {
         #expect(NodeFitness.check(pod(), node: node(allocatable: ["cpu": Quantity(4)])) == .tooManyPods)
         #expect(NodeFitness.check(pod(), node: node(allocatable: nil)) == .tooManyPods)
         #expect(NodeFitness.check(pod(), node: node(allocatable: ["pods": Quantity(0)])) == .tooManyPods)
@@ -219,7 +219,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(FitFailure.tooManyPods.description == "Too many pods")
     }
 
-    @Test func requestsAreComparedWithRawAllocatable() {
+    @Test func requestsAreComparedWithRawAllocatable() async {
         #expect(NodeFitness.check(pod(requests: ["cpu": Quantity(4)]), node: node()) == nil)  // equal fits
         #expect(NodeFitness.check(pod(requests: ["cpu": Quantity(milli: 4001)]), node: node()) == .insufficient("cpu"))
         #expect(NodeFitness.check(pod(requests: ["memory": Quantity(parsing: "16Gi")!]), node: node()) == nil)
@@ -232,7 +232,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(FitFailure.insufficient("cpu").description == "Insufficient cpu")
     }
 
-    @Test func effectiveRequestsTakeTheLargestInitContainerAndAddOverhead() {
+    @Test func effectiveRequestsTakeTheLargestInitContainerAndAddOverhead() async {
         var s = pod(requests: ["cpu": Quantity(1)])
         var initC = Container(name: "init")
         initC.resources = ResourceRequirements(requests: ["cpu": Quantity(5)])
@@ -245,7 +245,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
         #expect(NodeFitness.check(o, node: node()) == .insufficient("cpu"))
     }
 
-    @Test func podsAlreadyOnTheNodeCountOnlyWhenTheCallerSaysSo() {
+    @Test func podsAlreadyOnTheNodeCountOnlyWhenTheCallerSaysSo() async {
         var used = ResourceUsage()
         used.amounts = ["cpu": Quantity(3)]
         used.pods = 1
@@ -256,7 +256,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
 }
 
 @Suite struct PredicateOrderTests {
-    @Test func theFirstFailingPredicateDecides() {
+    @Test func theFirstFailingPredicateDecides() async {
         let taint = Taint(key: "k", effect: Taint.noSchedule)
         let everything = node("n1", labels: [:], taints: [taint], unschedulable: true, allocatable: [:])
         #expect(NodeFitness.check(pod(nodeName: "x", selector: ["a": "b"]), node: everything) == .nodeName)
@@ -268,7 +268,7 @@ private func field(_ op: String, _ values: [String]) -> NodeSelectorTerm {
 }
 
 @Suite struct PredicateAssignedNodeTests {
-    @Test func nodeNameThenTheFirstSingleMetadataNameInOfAnyTerm() {
+    @Test func nodeNameThenTheFirstSingleMetadataNameInOfAnyTerm() async {
         var s = pod(terms: [field("In", ["n2"])])
         #expect(s.assignedNode == "n2")
         s.nodeName = "n1"

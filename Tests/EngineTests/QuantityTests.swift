@@ -5,7 +5,7 @@ import Testing
 private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing: s, allowByteUnits: bytes) }
 
 @Suite struct QuantityTests {
-    @Test func decimalSuffixes() {
+    @Test func decimalSuffixes() async {
         #expect(q("1n")!.nanos == 1)
         #expect(q("1u")!.nanos == 1_000)
         #expect(q("1m")!.nanos == 1_000_000)
@@ -18,7 +18,7 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
         #expect(q("1E") == Quantity(1_000_000_000_000_000_000))
     }
 
-    @Test func binarySuffixes() {
+    @Test func binarySuffixes() async {
         #expect(q("1Ki") == Quantity(1024))
         #expect(q("1Mi") == Quantity(1_048_576))
         #expect(q("1Gi") == Quantity(1_073_741_824))
@@ -29,14 +29,14 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
         #expect(q("79Gi")!.value == 79 * 1_073_741_824)
     }
 
-    @Test func exponentForm() {
+    @Test func exponentForm() async {
         #expect(q("1e3") == Quantity(1_000))
         #expect(q("1E3") == Quantity(1_000))
         #expect(q("5e-3") == Quantity(milli: 5))
         #expect(q("1.5e2") == Quantity(150))
     }
 
-    @Test func comparisonIsExactAcrossSpellings() {
+    @Test func comparisonIsExactAcrossSpellings() async {
         #expect(q("1Gi") == q("1073741824"))
         #expect(q("1000m") == q("1"))
         #expect(q("1000m") == Quantity(1))
@@ -51,7 +51,7 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
         #expect(q("2")! - q("500m")! == q("1.5")!)
     }
 
-    @Test func fractionsAndSigns() {
+    @Test func fractionsAndSigns() async {
         #expect(q("0.1")!.nanos == 100_000_000)
         #expect(q(".5") == q("500m"))
         #expect(q("+2") == Quantity(2))
@@ -63,7 +63,7 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
         #expect(q("1.0001")!.value == 2)
     }
 
-    @Test func byteUnitsOnlyWhenAllowed() {
+    @Test func byteUnitsOnlyWhenAllowed() async {
         #expect(q("1kB") == nil)
         #expect(q("1MB") == nil)
         #expect(q("1GB") == nil)
@@ -75,13 +75,13 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
         #expect(q("1Gi", bytes: true) == Quantity(1_073_741_824))
     }
 
-    @Test func invalidInputIsRejected() {
+    @Test func invalidInputIsRejected() async {
         for s in ["", "abc", "1K", "1ki", "Gi", "1 Gi", "1.2.3", "1e", "--1", "1x"] {
             #expect(q(s) == nil, "\(s) should not parse")
         }
     }
 
-    @Test func textIsKeptForOutput() throws {
+    @Test func textIsKeptForOutput() async throws {
         #expect(q("79Gi")!.description == "79Gi")
         #expect(Quantity(milli: 1500).description == "1500m")
         #expect(Quantity(milli: 2000).description == "2")
@@ -89,7 +89,7 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
         #expect(String(data: data, encoding: .utf8) == #"{"m":"1.5Gi"}"#)
     }
 
-    @Test func decodesNumbersAndStrings() throws {
+    @Test func decodesNumbersAndStrings() async throws {
         struct R: Decodable { var a: Quantity; var b: Quantity; var c: Quantity }
         let r = try JSONDecoder().decode(R.self, from: Data(#"{"a": 4, "b": "100m", "c": 0.5}"#.utf8))
         #expect(r.a == Quantity(4))
@@ -100,11 +100,11 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
 }
 
 @Suite struct QuantityIntOrStringTests {
-    @Test func intIsUsedAsIs() throws {
+    @Test func intIsUsedAsIs() async throws {
         #expect(try IntOrString.int(7).scaledValue(total: 3, roundUp: true) == 7)
     }
 
-    @Test func percentRoundsUpOrDown() throws {
+    @Test func percentRoundsUpOrDown() async throws {
         #expect(try IntOrString.string("50%").scaledValue(total: 3, roundUp: true) == 2)
         #expect(try IntOrString.string("50%").scaledValue(total: 3, roundUp: false) == 1)
         #expect(try IntOrString.string("33%").scaledValue(total: 10, roundUp: true) == 4)
@@ -114,7 +114,7 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
         #expect(try IntOrString.string("50%").scaledValue(total: 0, roundUp: true) == 0)
     }
 
-    @Test func stringThatIsNotAPercentIsAnError() {
+    @Test func stringThatIsNotAPercentIsAnError() async {
         #expect(throws: IntOrString.PercentError.self) { try IntOrString.string("abc").scaledValue(total: 3, roundUp: true) }
         #expect(throws: IntOrString.PercentError.self) { try IntOrString.string("50").scaledValue(total: 3, roundUp: true) }
         #expect(throws: IntOrString.PercentError.self) { try IntOrString.string("x%").scaledValue(total: 3, roundUp: true) }
@@ -141,7 +141,7 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
         }
     }
 
-    @Test func decodesIntOrString() throws {
+    @Test func decodesIntOrString() async throws {
         struct S: Decodable { var p: IntOrString }
         #expect(try JSONDecoder().decode(S.self, from: Data(#"{"p": 3}"#.utf8)).p == .int(3))
         #expect(try JSONDecoder().decode(S.self, from: Data(#"{"p": "30%"}"#.utf8)).p == .string("30%"))

@@ -2,7 +2,7 @@ import Testing
 @testable import Engine
 
 @Suite struct WorkQueueTests {
-    @Test func addsAreDeduplicated() {
+    @Test func addsAreDeduplicated() async {
         let q = WorkQueue(clock: TestClock())
         q.add("a")
         q.add("b")
@@ -13,7 +13,7 @@ import Testing
         #expect(q.get() == nil)
     }
 
-    @Test func aKeyIsNeverGivenToTwoWorkers() {
+    @Test func aKeyIsNeverGivenToTwoWorkers() async {
         let q = WorkQueue(clock: TestClock())
         q.add("a")
         #expect(q.get() == "a")
@@ -30,7 +30,7 @@ import Testing
         #expect(!q.isProcessingAny)
     }
 
-    @Test func doneWithoutANewAddDoesNotRequeue() {
+    @Test func doneWithoutANewAddDoesNotRequeue() async {
         let q = WorkQueue(clock: TestClock())
         q.add("a")
         _ = q.get()
@@ -38,7 +38,7 @@ import Testing
         #expect(q.readyCount == 0)
     }
 
-    @Test func delayedAddWaitsForItsTime() {
+    @Test func delayedAddWaitsForItsTime() async {
         let c = TestClock()
         let q = WorkQueue(clock: c)
         q.add("a", after: 10)
@@ -53,7 +53,7 @@ import Testing
         #expect(q.nextDelayedTime == nil)
     }
 
-    @Test func theEarliestDelayedAddWins() {
+    @Test func theEarliestDelayedAddWins() async {
         let c = TestClock()
         let q = WorkQueue(clock: c)
         q.add("a", after: 10)
@@ -70,14 +70,14 @@ import Testing
         #expect(q.nextDelayedTime == nil)
     }
 
-    @Test func nonPositiveDelayAddsAtOnce() {
+    @Test func nonPositiveDelayAddsAtOnce() async {
         let q = WorkQueue(clock: TestClock())
         q.add("a", after: 0)
         q.add("b", after: -1)
         #expect(q.readyCount == 2)
     }
 
-    @Test func delayedAddOfAQueuedKeyDoesNotDuplicateIt() {
+    @Test func delayedAddOfAQueuedKeyDoesNotDuplicateIt() async {
         let c = TestClock()
         let q = WorkQueue(clock: c)
         q.add("a")
@@ -87,7 +87,7 @@ import Testing
         #expect(q.readyCount == 1)
     }
 
-    @Test func rateLimitedBackOffDoublesFrom5msAndIsCappedAt1000s() {
+    @Test func rateLimitedBackOffDoublesFrom5msAndIsCappedAt1000s() async {
         let c = TestClock()
         let q = WorkQueue(clock: c)
         #expect(q.addRateLimited("a") == 0.005)
@@ -105,7 +105,7 @@ import Testing
         #expect(q.addRateLimited("a") == 0.005)
     }
 
-    @Test func rateLimitedAddFiresAfterItsDelay() {
+    @Test func rateLimitedAddFiresAfterItsDelay() async {
         let c = TestClock()
         let q = WorkQueue(clock: c)
         q.addRateLimited("a")
@@ -115,7 +115,7 @@ import Testing
         #expect(q.get() == "a")
     }
 
-    @Test func resetDropsEverything() {
+    @Test func resetDropsEverything() async {
         let c = TestClock()
         let q = WorkQueue(clock: c)
         q.add("a")
@@ -129,7 +129,7 @@ import Testing
 }
 
 @Suite struct RuntimeExpectationsTests {
-    @Test func satisfiedWhenEveryExpectationIsObserved() {
+    @Test func satisfiedWhenEveryExpectationIsObserved() async {
         let c = TestClock()
         let e = ScaleExpectations(clock: c)
         #expect(e.check("ns/j") == .satisfied)
@@ -145,7 +145,7 @@ import Testing
         #expect(e.pendingKeys == 0)
     }
 
-    @Test func waitIsMeasuredFromTheFirstUnsatisfiedCheck() {
+    @Test func waitIsMeasuredFromTheFirstUnsatisfiedCheck() async {
         let c = TestClock()
         let e = ScaleExpectations(clock: c)
         e.expect("k", .create, "a")
@@ -155,7 +155,7 @@ import Testing
         #expect(e.check("k") == .unsatisfied(retryAfter: 180))
     }
 
-    @Test func expectationsExpireAfterTheTimeout() {
+    @Test func expectationsExpireAfterTheTimeout() async {
         // D-B6
         let c = TestClock()
         let e = ScaleExpectations(clock: c, timeout: 60)
@@ -167,7 +167,7 @@ import Testing
         #expect(e.pendingKeys == 0)
     }
 
-    @Test func aNewRoundStartsAFreshTimer() {
+    @Test func aNewRoundStartsAFreshTimer() async {
         let c = TestClock()
         let e = ScaleExpectations(clock: c)
         e.expect("k", .create, "a")
@@ -179,7 +179,7 @@ import Testing
         #expect(e.check("k") == .unsatisfied(retryAfter: 300))
     }
 
-    @Test func keysAreIndependentAndCanBeDeleted() {
+    @Test func keysAreIndependentAndCanBeDeleted() async {
         let c = TestClock()
         let e = ScaleExpectations(clock: c)
         e.expect("k1", .create, "a")
@@ -194,7 +194,7 @@ import Testing
         #expect(e.pendingKeys == 0)
     }
 
-    @Test func observingSomethingNeverExpectedIsHarmless() {
+    @Test func observingSomethingNeverExpectedIsHarmless() async {
         let e = ScaleExpectations(clock: TestClock())
         e.observe("k", .create, "a")
         #expect(e.check("k") == .satisfied)
@@ -227,7 +227,7 @@ private let jobRef = OwnerReference(apiVersion: "apps.kruise.io/v1beta1", kind: 
 private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n", uid: "node-uid", controller: false)
 
 @Suite struct RuntimeInformerTests {
-    @Test func podIndexes() {
+    @Test func podIndexes() async {
         let c = InformerCache()
         c.pods.apply(.added, pod("b", node: "n1", owner: jobRef, extraOwners: [otherRef]))
         c.pods.apply(.added, pod("a", pinned: "n1", owner: jobRef))
@@ -244,7 +244,7 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(c.pods.list(index: "no-such-index", value: "x").isEmpty)
     }
 
-    @Test func updatesReindexAndDeletesUnindex() {
+    @Test func updatesReindexAndDeletesUnindex() async {
         let c = InformerCache()
         c.pods.apply(.added, pod("a", pinned: "n1", owner: jobRef))
         #expect(c.pods.list(index: InformerCache.byNode, value: "n1").isEmpty)
@@ -260,7 +260,7 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(c.pods.count(index: InformerCache.byControllerUID, value: "job-uid") == 0)
     }
 
-    @Test func listIsOrderedByKeyWhateverTheArrivalOrder() {
+    @Test func listIsOrderedByKeyWhateverTheArrivalOrder() async {
         let c = InformerCache()
         for n in ["n3", "n10", "n1", "n2"] {
             c.nodes.apply(.added, Node(metadata: ObjectMeta(name: n)))
@@ -274,7 +274,7 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(c.pods.get(namespace: "default", name: "x") == nil)
     }
 
-    @Test func handlersSeeAddedModifiedAndDeletedWithTheOldObject() {
+    @Test func handlersSeeAddedModifiedAndDeletedWithTheOldObject() async {
         let inf = Informer<Pod>()
         var seen: [(WatchEventType, String?, String?)] = []
         inf.addHandler { t, old, new in seen.append((t, old?.spec.nodeName, new.spec.nodeName)) }
@@ -287,7 +287,7 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(seen.map(\.2) == [nil, "n1", "n2", "n2"])
     }
 
-    @Test func replaceSwapsTheWholeContent() {
+    @Test func replaceSwapsTheWholeContent() async {
         let c = InformerCache()
         c.pods.apply(.added, pod("a", node: "n1", owner: jobRef))
         c.pods.apply(.added, pod("b", node: "n1", owner: jobRef))
@@ -297,14 +297,14 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(c.pods.list(index: InformerCache.byControllerUID, value: "job-uid").map(\.name) == ["c"])
     }
 
-    @Test func indexAddedLaterCoversExistingObjects() {
+    @Test func indexAddedLaterCoversExistingObjects() async {
         let inf = Informer<Pod>()
         inf.apply(.added, pod("a", node: "n1"))
         inf.addIndex("x") { [$0.spec.nodeName ?? ""] }
         #expect(inf.list(index: "x", value: "n1").map(\.name) == ["a"])
     }
 
-    @Test func jobAndBroadcastJobIndexes() {
+    @Test func jobAndBroadcastJobIndexes() async {
         let c = InformerCache()
         var j = Job(metadata: ObjectMeta(name: "child", namespace: "ns"), spec: JobSpec(template: PodTemplateSpec(spec: PodSpec())))
         j.metadata.uid = "child-uid"

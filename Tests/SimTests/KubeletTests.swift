@@ -348,14 +348,16 @@ import Engine
           - {at: 20s, freeDisk: {node: n1, size: 1GB}}
         expect:
           - {at: 5s, node: n1, fields: {diskUsedPercent: 85, "status.conditions[type=DiskPressure].status": "False", spec.taints: {exists: false}}}
-          - at: 10s
+          # The kubelet's status write lands one API latency (5ms) after the fill: not before.
+          - {at: 10s, node: n1, fields: {diskUsedPercent: 91, "status.conditions[type=DiskPressure].status": "False", spec.taints: {exists: false}}}
+          - at: 10.005s
             node: n1
             fields:
               diskUsedPercent: 91
               "status.conditions[type=DiskPressure].status": "True"
               "status.conditions[type=DiskPressure].reason": KubeletHasDiskPressure
               "spec.taints[key=node.kubernetes.io/disk-pressure].effect": NoSchedule
-          - at: 20s
+          - at: 20.005s
             node: n1
             fields:
               diskUsedPercent: 90
@@ -363,7 +365,7 @@ import Engine
               spec.taints: {exists: false}
               "status.conditions[type=Ready].status": "True"
         """)
-        expectPassed(o, checks: 3)
+        expectPassed(o, checks: 4)
     }
 
     @Test

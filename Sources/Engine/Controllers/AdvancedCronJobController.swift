@@ -167,7 +167,7 @@ public final class AdvancedCronJobController: Reconciler {
 
     // MARK: - Reconcile
 
-    public func reconcile(_ key: String) throws -> ReconcileResult {
+    public func reconcile(_ key: String) async throws -> ReconcileResult {
         let now = clock.now
         // 1. Get the ACJ.
         guard var acj = cache.advancedCronJobs.get(key) else {
@@ -204,12 +204,12 @@ public final class AdvancedCronJobController: Reconciler {
         // 4 + 5. Status, as the children were before this reconcile's deletions and creation. D-A1: the stored
         // lastScheduleTime only moves forward; D-A9: retried on conflict.
         var activeRefs = active.map(\.reference)
-        acj = try writeStatus(acj, type: kind.statusType, active: activeRefs, lastScheduleTime: lastScheduled)
+        acj = try await writeStatus(acj, type: kind.statusType, active: activeRefs, lastScheduleTime: lastScheduled)
         remember(acj, active: activeRefs)
 
         // 6. History, best effort: failed, then succeeded.
-        prune(acj, kind: kind, failed, limit: acj.spec.failedJobsHistoryLimit)
-        prune(acj, kind: kind, succeeded, limit: acj.spec.successfulJobsHistoryLimit)
+        await prune(acj, kind: kind, failed, limit: acj.spec.failedJobsHistoryLimit)
+        await prune(acj, kind: kind, succeeded, limit: acj.spec.successfulJobsHistoryLimit)
 
         // 7. Paused: no new children and no requeue.
         if acj.spec.paused == true { return .done }
@@ -252,7 +252,7 @@ public final class AdvancedCronJobController: Reconciler {
         case "Replace":
             for child in active {
                 do {
-                    try deleteChild(child, kind: kind, namespace: acj.namespace)
+                    try await deleteChild(child, kind: kind, namespace: acj.namespace)
                     recorder.normal(acj, "SuccessfulDelete", Message.deleted(child.name))
                 } catch let error as APIError where error.isNotFound {
                     // Already gone.
@@ -267,7 +267,7 @@ public final class AdvancedCronJobController: Reconciler {
         let childName = Self.childName(acj.name, scheduled: scheduled)
         let createdRef: ObjectReference
         do {
-            createdRef = try createChild(acj, kind: kind, name: childName, scheduled: scheduledTime)
+            createdRef = try await createChild(acj, kind: kind, name: childName, scheduled: scheduledTime)
         } catch let error as APIError {
             // Upstream returns every create error (a rate-limited retry) and records nothing: the slot is not
             // claimed. An AlreadyExists (the name is taken, by an earlier run this cache does not show yet or by
@@ -282,7 +282,7 @@ public final class AdvancedCronJobController: Reconciler {
         activeRefs.append(createdRef)
         remember(acj, active: activeRefs)  // made here, so never "unexpected", even if the status write fails
         // D-A1: lastScheduleTime is persisted at creation.
-        acj = try writeStatus(acj, type: kind.statusType, active: activeRefs, lastScheduleTime: scheduledTime)
+        acj = try await writeStatus(acj, type: kind.statusType, active: activeRefs, lastScheduleTime: scheduledTime)
         remember(acj, active: activeRefs)
         return requeue
     }
@@ -372,7 +372,7 @@ public final class AdvancedCronJobController: Reconciler {
     static func childName(_ acjName: String, scheduled: Int64) -> String { "\(acjName)-\(scheduled)" }
 
     /// Builds and creates the child; returns its reference for `status.active`.
-    private func createChild(_ acj: AdvancedCronJob, kind: ChildKind, name: String, scheduled: Timestamp) throws
+    private func createChild(_ acj: AdvancedCronJob, kind: ChildKind, name: String, scheduled: Timestamp) async throws
         -> ObjectReference
     {
         func meta(_ template: ObjectMeta?) -> ObjectMeta {
@@ -386,10 +386,10 @@ public final class AdvancedCronJobController: Reconciler {
         switch kind {
         case .job:
             guard let template = acj.spec.template.jobTemplate else { throw TemplateMissing(acj: acj.key) }
-            return try client.create(Job(metadata: meta(template.metadata), spec: template.spec)).objectReference
+            return try await client.create(Job(metadata: meta(template.metadata), spec: template.spec)).objectReference
         case .broadcastJob:
             guard let template = acj.spec.template.broadcastJobTemplate else { throw TemplateMissing(acj: acj.key) }
-            return try client.create(BroadcastJob(metadata: meta(template.metadata), spec: template.spec)).objectReference
+            return try await client.create(BroadcastJob(metadata: meta(template.metadata), spec: template.spec)).objectReference
         }
     }
 
@@ -401,16 +401,16 @@ public final class AdvancedCronJobController: Reconciler {
         }
     }
 
-    private func deleteChild(_ child: Child, kind: ChildKind, namespace: String) throws {
+    private func deleteChild(_ child: Child, kind: ChildKind, namespace: String) async throws {
         switch kind {
-        case .job: try client.delete(Job.self, namespace: namespace, name: child.name, uid: nil)
-        case .broadcastJob: try client.delete(BroadcastJob.self, namespace: namespace, name: child.name, uid: nil)
+        case .job: try await client.delete(Job.self, namespace: namespace, name: child.name, uid: nil)
+        case .broadcastJob: try await client.delete(BroadcastJob.self, namespace: namespace, name: child.name, uid: nil)
         }
     }
 
     /// §2.3: deletes the oldest finished children beyond `limit` (nil start time first, ties by name).
     /// Best effort: errors are dropped.
-    private func prune(_ acj: AdvancedCronJob, kind: ChildKind, _ group: [Child], limit: Int32?) {
+    private func prune(_ acj: AdvancedCronJob, kind: ChildKind, _ group: [Child], limit: Int32?) async {
         guard let limit, group.count > Int(max(limit, 0)) else { return }
         let sorted = group.sorted { a, b in
             switch (a.startTime, b.startTime) {
@@ -422,7 +422,7 @@ public final class AdvancedCronJobController: Reconciler {
         }
         for child in sorted.prefix(group.count - Int(max(limit, 0))) {
             do {
-                try deleteChild(child, kind: kind, namespace: acj.namespace)
+                try await deleteChild(child, kind: kind, namespace: acj.namespace)
                 recorder.normal(acj, "SuccessfulDelete", Message.deleted(child.name))
             } catch {
                 // Logged upstream, never retried.
@@ -433,7 +433,7 @@ public final class AdvancedCronJobController: Reconciler {
     /// D-A9: writes the status, re-reading and re-applying on conflict, up to 5 tries; the error of the last try
     /// is thrown. `lastScheduleTime` never moves backward (D-A1). Returns the object as written.
     private func writeStatus(_ acj: AdvancedCronJob, type: String, active: [ObjectReference],
-                             lastScheduleTime: Timestamp?) throws -> AdvancedCronJob {
+                             lastScheduleTime: Timestamp?) async throws -> AdvancedCronJob {
         func applied(_ base: AdvancedCronJob) -> AdvancedCronJob {
             var o = base
             var status = o.status ?? AdvancedCronJobStatus()
@@ -443,9 +443,9 @@ public final class AdvancedCronJobController: Reconciler {
             o.status = status
             return o
         }
-        return try client.retryOnConflict(acj) { base, isRetry throws(APIError) in
+        return try await client.retryOnConflict(acj) { base, isRetry async throws(APIError) in
             if isRetry && base.uid != acj.uid { throw APIError.notFound("advancedcronjobs", acj.name) }
-            return .written(try client.updateStatus(applied(base)))
+            return .written(try await client.updateStatus(applied(base)))
         }!
     }
 

@@ -188,7 +188,7 @@ public final class BroadcastJobController: Reconciler {
 
     // MARK: - Reconcile (broadcastjob_controller.go)
 
-    public func reconcile(_ key: String) throws -> ReconcileResult {
+    public func reconcile(_ key: String) async throws -> ReconcileResult {
         let now = clock.now
         // 1. Get the job.
         guard var job = cache.broadcastJobs.get(key) else {
@@ -213,7 +213,7 @@ public final class BroadcastJobController: Reconciler {
                 let elapsed = now.seconds(since: done)
                 if elapsed >= Double(ttl) {
                     do {
-                        try client.delete(BroadcastJob.self, namespace: job.namespace, name: job.name, uid: job.uid)
+                        try await client.delete(BroadcastJob.self, namespace: job.namespace, name: job.name, uid: job.uid)
                     } catch {
                         // upstream only logs a delete error
                     }
@@ -268,19 +268,19 @@ public final class BroadcastJobController: Reconciler {
         // 13. A failed (Never) job only refreshes its counts.
         if status.phase == BroadcastJobPhase.failed {
             job.status = status
-            try writeStatus(job)
+            try await writeStatus(job)
             return ReconcileResult(requeueAfter: requeueAfter)
         }
         // 14. Paused.
         if job.spec.paused == true && (status.phase == BroadcastJobPhase.running || status.phase == BroadcastJobPhase.paused) {
             status.phase = BroadcastJobPhase.paused
             job.status = status
-            try writeStatus(job)
+            try await writeStatus(job)
             return ReconcileResult(requeueAfter: requeueAfter)
         }
         if job.spec.paused != true && status.phase == BroadcastJobPhase.paused {
             status.phase = BroadcastJobPhase.running
-            try recordUnpause(&job, status: status)
+            try await recordUnpause(&job, status: status)
         }
         // 15. Failure policy.
         var jobFailed = false
@@ -293,7 +293,7 @@ public final class BroadcastJobController: Reconciler {
                 let acknowledged = Set((job.metadata.annotations?[Self.annotationPausedFailures] ?? "").split(separator: ",").map(String.init))
                 let failedPodUIDs = view.podKeys(where: { $0.failedPhase || restartFailed($0) }).map { view.pods[$0]!.uid }
                 if failedPodUIDs.contains(where: { !acknowledged.contains($0) }) {
-                    return try pauseForFailure(job: job, status: status, failedPodUIDs: failedPodUIDs, requeueAfter: requeueAfter)
+                    return try await pauseForFailure(job: job, status: status, failedPodUIDs: failedPodUIDs, requeueAfter: requeueAfter)
                 }
             case "FailFast":
                 jobFailed = true
@@ -317,7 +317,7 @@ public final class BroadcastJobController: Reconciler {
             // 17 + D-B8: no pod of a failed job is left running.
             let nonTerminalPods = view.podKeys(where: { $0.live }).compactMap { cache.pods.get($0) }
             let activeUIDs = Set(view.podKeys(where: { $0.live && !restartFailed($0) }).map { view.pods[$0]!.uid })
-            let (deleted, err) = deletePods(job: job, pods: nonTerminalPods)
+            let (deleted, err) = await deletePods(job: job, pods: nonTerminalPods)
             active -= deleted.filter { activeUIDs.contains($0.uid) }.count
             if let err { reconcileError = err }
             status.phase = BroadcastJobPhase.failed
@@ -328,7 +328,7 @@ public final class BroadcastJobController: Reconciler {
             let podsToDelete = view.nodesToDeleteOn().compactMap { view.winner(on: $0) }.compactMap { cache.pods.get($0) }
             if !podsToDelete.isEmpty {
                 let activeUIDs = Set(view.podKeys(where: { $0.live && !restartFailed($0) }).map { view.pods[$0]!.uid })
-                let (deleted, err) = deletePods(job: job, pods: podsToDelete)
+                let (deleted, err) = await deletePods(job: job, pods: podsToDelete)
                 active -= deleted.filter { activeUIDs.contains($0.uid) }.count
                 if let err { reconcileError = err }
             }
@@ -336,7 +336,7 @@ public final class BroadcastJobController: Reconciler {
             let restCount = view.count(.noPod)
             if job.metadata.deletionTimestamp == nil && restCount > 0 {
                 // The pods created before a failing batch stay counted (D-B1 drops only the failed ones).
-                let created = reconcilePods(job: job, restCount: restCount, restNodes: { view.restNodes($0, nodes: cache.nodes) },
+                let created = await reconcilePods(job: job, restCount: restCount, restNodes: { view.restNodes($0, nodes: cache.nodes) },
                                             active: active, desired: desiredCount)
                 active = created.active
                 // As upstream, reconcilePods' result replaces a deletion error from 18a (`active, err =
@@ -355,7 +355,7 @@ public final class BroadcastJobController: Reconciler {
         status.active = Int32(max(active, 0))
         status.failed = Int32(failed)
         job.status = status
-        try writeStatus(job)
+        try await writeStatus(job)
         if let reconcileError { throw reconcileError }
         return ReconcileResult(requeueAfter: requeueAfter)
     }
@@ -378,7 +378,7 @@ public final class BroadcastJobController: Reconciler {
     /// D-B4: Pause is written to the stored spec, with the failed pods it acted on. The `Paused`
     /// event marks the transition, so it is not recorded again when the stored job turns out to be
     /// paused already (a pass that ran on a cache older than our own pause).
-    private func pauseForFailure(job: BroadcastJob, status: BroadcastJobStatus, failedPodUIDs: [String], requeueAfter: Double) throws -> ReconcileResult {
+    private func pauseForFailure(job: BroadcastJob, status: BroadcastJobStatus, failedPodUIDs: [String], requeueAfter: Double) async throws -> ReconcileResult {
         func paused(_ base: BroadcastJob) -> BroadcastJob {
             var f = base
             f.spec.paused = true
@@ -395,9 +395,9 @@ public final class BroadcastJobController: Reconciler {
         var stored = cache.broadcastJobs.get(job.key) ?? job
         stored.metadata.resourceVersion = job.metadata.resourceVersion  // ours may be newer (recordUnpause)
         var wasPaused = false
-        let written: BroadcastJob = try client.retryOnConflict(stored) { base, isRetry throws(APIError) in
+        let written: BroadcastJob = try await client.retryOnConflict(stored) { base, isRetry async throws(APIError) in
             if isRetry { wasPaused = base.spec.paused == true }
-            return .written(try client.update(paused(base)))
+            return .written(try await client.update(paused(base)))
         }!
         if !wasPaused {
             recorder.warning(job, "Paused", "job is paused, due to failed pod")
@@ -405,7 +405,7 @@ public final class BroadcastJobController: Reconciler {
         var withStatus = written
         withStatus.status = status
         withStatus.status!.phase = BroadcastJobPhase.paused
-        try writeStatus(withStatus)
+        try await writeStatus(withStatus)
         return ReconcileResult(requeueAfter: requeueAfter)
     }
 
@@ -414,17 +414,17 @@ public final class BroadcastJobController: Reconciler {
     /// that runs on a cache that has not yet seen the transition (its pod events arrived first)
     /// finds the stored phase already running and records nothing. On success, `job` carries the
     /// new resourceVersion so the pass's final status write does not conflict with its own write.
-    private func recordUnpause(_ job: inout BroadcastJob, status: BroadcastJobStatus) throws {
+    private func recordUnpause(_ job: inout BroadcastJob, status: BroadcastJobStatus) async throws {
         var toWrite = job
         toWrite.status = status
-        let written: BroadcastJob? = try client.retryOnConflict(toWrite) { base, isRetry throws(APIError) in
-            guard isRetry else { return .written(try client.updateStatus(base)) }
+        let written: BroadcastJob? = try await client.retryOnConflict(toWrite) { base, isRetry async throws(APIError) in
+            guard isRetry else { return .written(try await client.updateStatus(base)) }
             // Already running in the store: another pass made the transition and recorded Continue.
             guard base.status?.phase == BroadcastJobPhase.paused else { return .skip }
             var f = base
             f.status = status
             if let start = base.status?.startTime { f.status?.startTime = start }
-            return .written(try client.updateStatus(f))
+            return .written(try await client.updateStatus(f))
         }
         guard let written else { return }
         job.metadata.resourceVersion = written.metadata.resourceVersion
@@ -437,15 +437,15 @@ public final class BroadcastJobController: Reconciler {
     /// re-applied status keeps what must never go back: a `startTime` already set is kept, and a
     /// job the store already shows finished is not overwritten (its conditions and completionTime
     /// stand; the conflict is then returned, and the next pass starts from the newer cache).
-    private func writeStatus(_ job: BroadcastJob) throws {
+    private func writeStatus(_ job: BroadcastJob) async throws {
         let status = job.status
-        let _: BroadcastJob? = try client.retryOnConflict(job) { base, isRetry throws(APIError) in
-            guard isRetry else { return .written(try client.updateStatus(base)) }
+        let _: BroadcastJob? = try await client.retryOnConflict(job) { base, isRetry async throws(APIError) in
+            guard isRetry else { return .written(try await client.updateStatus(base)) }
             if base.isFinished { return .abandon }
             var f = base
             f.status = status
             if let start = base.status?.startTime { f.status?.startTime = start }
-            return .written(try client.updateStatus(f))
+            return .written(try await client.updateStatus(f))
         }
     }
 
@@ -454,7 +454,7 @@ public final class BroadcastJobController: Reconciler {
     /// `reconcilePods`: creates pods for the first nodes without one, within parallelism, in
     /// slow-start batches. Returns the new active count, which counts every pod created even when
     /// a later creation failed (D-B1: failed creations are not active), and the first error.
-    private func reconcilePods(job: BroadcastJob, restCount: Int, restNodes nodesFor: (Int) -> [Node], active: Int, desired: Int) -> (active: Int, error: APIError?) {
+    private func reconcilePods(job: BroadcastJob, restCount: Int, restNodes nodesFor: (Int) -> [Node], active: Int, desired: Int) async -> (active: Int, error: APIError?) {
         let parallelismValue = job.spec.parallelism ?? .int(Int32.max)
         let parallelism: Int
         do {
@@ -476,23 +476,29 @@ public final class BroadcastJobController: Reconciler {
         var firstError: APIError?
         while index < diff {
             let end = min(index + batch, diff)
-            var batchErrors = 0
-            for node in restNodes[index..<end] {
-                expectations.expect(key, .create, node.name)
-                let pod = newPod(job: job, node: node.name)
-                do {
-                    let created = try client.create(pod)
-                    active += 1
-                    recorder.normal(job, "SuccessfulCreate", "Created pod: \(created.name)")
+            // One task per pod of the batch, as upstream's goroutines; the batch ends when all
+            // have returned (`wg.Wait()`). Only the client's token bucket limits them.
+            let results: [APIError?] = await concurrentMap(Array(restNodes[index..<end])) { (node: Node) -> APIError? in
+                self.expectations.expect(key, .create, node.name)
+                let pod = self.newPod(job: job, node: node.name)
+                do throws(APIError) {
+                    let created = try await self.client.create(pod)
+                    self.recorder.normal(job, "SuccessfulCreate", "Created pod: \(created.name)")
+                    return nil
                 } catch {
-                    expectations.observe(key, .create, node.name)
-                    recorder.warning(job, "FailedCreate", "Error creating: \(error.message)")
-                    // As upstream: a Timeout may still create the pod, so it is neither counted, nor
-                    // returned, nor a reason to stop the slow start.
-                    if error.isTimeout { continue }
-                    batchErrors += 1
-                    if firstError == nil { firstError = error }
+                    self.expectations.observe(key, .create, node.name)
+                    self.recorder.warning(job, "FailedCreate", "Error creating: \(error.message)")
+                    return error
                 }
+            }
+            var batchErrors = 0
+            for r in results {
+                guard let error = r else { active += 1; continue }
+                // As upstream: a Timeout may still create the pod, so it is neither counted, nor
+                // returned, nor a reason to stop the slow start.
+                if error.isTimeout { continue }
+                batchErrors += 1
+                if firstError == nil { firstError = error }
             }
             index = end
             if batchErrors > 0 { break }
@@ -529,21 +535,25 @@ public final class BroadcastJobController: Reconciler {
     }
 
     /// `deleteJobPods`; returns the pods deleted and the first error.
-    private func deletePods(job: BroadcastJob, pods: [Pod]) -> (deleted: [Pod], error: APIError?) {
+    private func deletePods(job: BroadcastJob, pods: [Pod]) async -> (deleted: [Pod], error: APIError?) {
+        let key = job.key
+        // Concurrently, as upstream's goroutine per pod.
+        let results: [APIError?] = await concurrentMap(pods) { (pod: Pod) -> APIError? in
+            let node = pod.spec.assignedNode
+            self.expectations.expect(key, .delete, node)
+            do throws(APIError) {
+                try await self.client.delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: pod.uid)
+                self.recorder.normal(job, "SuccessfulDelete", "Delete pod: \(pod.name)")
+                return nil
+            } catch {
+                self.expectations.observe(key, .delete, node)
+                return error
+            }
+        }
         var deleted: [Pod] = []
         var firstError: APIError?
-        let key = job.key
-        for pod in pods {
-            let node = pod.spec.assignedNode
-            expectations.expect(key, .delete, node)
-            do {
-                try client.delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: pod.uid)
-                deleted.append(pod)
-                recorder.normal(job, "SuccessfulDelete", "Delete pod: \(pod.name)")
-            } catch {
-                expectations.observe(key, .delete, node)
-                if firstError == nil { firstError = error }
-            }
+        for (pod, r) in zip(pods, results) {
+            if let r { if firstError == nil { firstError = r } } else { deleted.append(pod) }
         }
         return (deleted, firstError)
     }

@@ -57,26 +57,29 @@ public final class GarbageCollector: Reconciler {
         }
     }
 
-    public func reconcile(_ key: String) throws -> ReconcileResult {
+    public func reconcile(_ key: String) async throws -> ReconcileResult {
         let parts = key.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, let kind = KnownKind(rawValue: parts[0]) else { return .done }
         let dependent: APIObject
-        switch Result(catching: { () throws(APIError) in try client.getObject(kind: kind, namespace: parts[1], name: parts[2]) }) {
-        case .success(let d): dependent = d
-        case .failure(let e): if e.isNotFound { return .done } else { throw e }
+        do {
+            dependent = try await client.getObject(kind: kind, namespace: parts[1], name: parts[2])
+        } catch {
+            if error.isNotFound { return .done } else { throw error }
         }
         let meta = dependent.metadata
         guard meta.deletionTimestamp == nil, let refs = meta.ownerReferences, !refs.isEmpty else { return .done }
         for ref in refs {
             guard let ownerKind = KnownKind(rawValue: ref.kind) else { return .done }
             let ns = ownerKind.namespaced ? parts[1] : ""
-            switch Result(catching: { () throws(APIError) in try client.getObject(kind: ownerKind, namespace: ns, name: ref.name) }) {
-            case .success(let owner): if owner.metadata.uid == ref.uid { return .done }  // an owner still exists
-            case .failure(let e): if !e.isNotFound { throw e }
+            do {
+                let owner = try await client.getObject(kind: ownerKind, namespace: ns, name: ref.name)
+                if owner.metadata.uid == ref.uid { return .done }  // an owner still exists
+            } catch {
+                if !error.isNotFound { throw error }
             }
         }
         do {
-            try client.delete(kind: kind, namespace: parts[1], name: parts[2], uid: meta.uid)
+            try await client.delete(kind: kind, namespace: parts[1], name: parts[2], uid: meta.uid)
         } catch {
             if !error.isNotFound { throw error }
         }

@@ -151,7 +151,7 @@ public final class JobController: Reconciler {
 
     // MARK: - Reconcile (syncJob)
 
-    public func reconcile(_ key: String) throws -> ReconcileResult {
+    public func reconcile(_ key: String) async throws -> ReconcileResult {
         let now = clock.now
         guard var job = cache.jobs.get(key) else {
             expectations.delete(key)
@@ -159,7 +159,7 @@ public final class JobController: Reconciler {
         }
         if let finished = job.finishedCondition {
             forget(jobUID: job.uid)
-            return try reconcileTTL(job, finished: finished, now: now)
+            return try await reconcileTTL(job, finished: finished, now: now)
         }
         var wakeAt: Timestamp?
         func wake(_ t: Timestamp) { if wakeAt == nil || t < wakeAt! { wakeAt = t } }
@@ -206,7 +206,7 @@ public final class JobController: Reconciler {
         var resetStartTime = false
         if let failure {
             // The failed job's active pods are deleted; each counts as a failure.
-            let (deleted, err) = deletePods(job: job, pods: activePods, expect: false)
+            let (deleted, err) = await deletePods(job: job, pods: activePods, expect: false)
             for p in deleted { t.counted.insert(p.uid) }
             t.failed += deleted.count
             active -= deleted.count
@@ -222,7 +222,7 @@ public final class JobController: Reconciler {
             var manageCalled = false
             if satisfied && job.metadata.deletionTimestamp == nil {
                 manageCalled = true
-                let r = manageJob(job: job, activePods: activePods, tracking: &t, now: now)
+                let r = await manageJob(job: job, activePods: activePods, tracking: &t, now: now)
                 active = r.active
                 ready -= r.deletedReady
                 if let w = r.wakeAt { wake(w) }
@@ -268,7 +268,7 @@ public final class JobController: Reconciler {
         tracking[job.uid] = t
         if status != oldStatus {
             job.status = status
-            try writeStatus(job, old: oldStatus, resetStartTime: resetStartTime)
+            try await writeStatus(job, old: oldStatus, resetStartTime: resetStartTime)
         }
         if let finished {
             forget(jobUID: job.uid)
@@ -449,10 +449,10 @@ public final class JobController: Reconciler {
 
     /// `manageJob`: deletes all active pods of a suspended job, deletes surplus pods, or creates the
     /// missing ones (after the failure back-off) in slow-start batches.
-    private func manageJob(job: Job, activePods: [Pod], tracking t: inout PodTracking, now: Timestamp) -> ManageResult {
+    private func manageJob(job: Job, activePods: [Pod], tracking t: inout PodTracking, now: Timestamp) async -> ManageResult {
         var active = activePods.count
         if job.spec.suspend == true {
-            let (deleted, err) = deletePods(job: job, pods: activePods.sorted(by: Self.removalOrder), expect: true)
+            let (deleted, err) = await deletePods(job: job, pods: activePods.sorted(by: Self.removalOrder), expect: true)
             return ManageResult(active: active - deleted.count, deletedReady: deleted.filter(Self.isReady).count, error: err)
         }
         let parallelism = Int(job.spec.parallelism ?? 1)
@@ -465,7 +465,7 @@ public final class JobController: Reconciler {
         let rmAtLeast = max(active - wantActive, 0)
         if rmAtLeast > 0 {
             let surplus = Array(activePods.sorted(by: Self.removalOrder).prefix(min(rmAtLeast, Self.maxPodCreateDeletePerSync)))
-            let (deleted, err) = deletePods(job: job, pods: surplus, expect: true)
+            let (deleted, err) = await deletePods(job: job, pods: surplus, expect: true)
             return ManageResult(active: active - deleted.count, deletedReady: deleted.filter(Self.isReady).count, error: err)
         }
         var diff = wantActive - active
@@ -480,18 +480,23 @@ public final class JobController: Reconciler {
         var firstError: APIError?
         var batch = min(diff, 1)
         while diff > 0 {
-            var batchFailed = false
-            for _ in 0..<batch {
-                do {
-                    let created = try client.create(newPod(job: job))
-                    active += 1
-                    recorder.normal(job, "SuccessfulCreate", "Created pod: \(created.name)")
+            // The batch's creates run concurrently (one goroutine each upstream, then `wg.Wait()`).
+            let results: [APIError?] = await concurrentMap(Array(0..<batch)) { (_: Int) -> APIError? in
+                do throws(APIError) {
+                    let created = try await self.client.create(self.newPod(job: job))
+                    self.recorder.normal(job, "SuccessfulCreate", "Created pod: \(created.name)")
+                    return nil
                 } catch {
-                    expectations.observe(key, .create, "")
-                    recorder.warning(job, "FailedCreate", "Error creating: \(error.message)")
-                    if firstError == nil { firstError = error }
-                    batchFailed = true
+                    self.expectations.observe(key, .create, "")
+                    self.recorder.warning(job, "FailedCreate", "Error creating: \(error.message)")
+                    return error
                 }
+            }
+            var batchFailed = false
+            for r in results {
+                guard let error = r else { active += 1; continue }
+                if firstError == nil { firstError = error }
+                batchFailed = true
             }
             diff -= batch
             if batchFailed {
@@ -546,25 +551,26 @@ public final class JobController: Reconciler {
 
     /// Deletes pods (a NotFound counts as deleted); with `expect`, each deletion is expected.
     /// Returns the pods deleted and the first error.
-    private func deletePods(job: Job, pods: [Pod], expect: Bool) -> (deleted: [Pod], error: APIError?) {
+    private func deletePods(job: Job, pods: [Pod], expect: Bool) async -> (deleted: [Pod], error: APIError?) {
         let key = job.key
         if expect { for _ in pods { expectations.expect(key, .delete, "") } }
+        // Concurrently, one task per pod, as upstream.
+        let results: [APIError?] = await concurrentMap(pods) { (pod: Pod) -> APIError? in
+            do throws(APIError) {
+                try await self.client.delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: pod.uid)
+                self.recorder.normal(job, "SuccessfulDelete", "Deleted pod: \(pod.name)")
+                return nil
+            } catch {
+                if expect { self.expectations.observe(key, .delete, "") }
+                if error.isNotFound { return nil }
+                self.recorder.warning(job, "FailedDelete", "Error deleting: \(error.message)")
+                return error
+            }
+        }
         var deleted: [Pod] = []
         var firstError: APIError?
-        for pod in pods {
-            do {
-                try client.delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: pod.uid)
-                deleted.append(pod)
-                recorder.normal(job, "SuccessfulDelete", "Deleted pod: \(pod.name)")
-            } catch {
-                if expect { expectations.observe(key, .delete, "") }
-                if error.isNotFound {
-                    deleted.append(pod)
-                } else {
-                    recorder.warning(job, "FailedDelete", "Error deleting: \(error.message)")
-                    if firstError == nil { firstError = error }
-                }
-            }
+        for (pod, r) in zip(pods, results) {
+            if let r { if firstError == nil { firstError = r } } else { deleted.append(pod) }
         }
         return (deleted, firstError)
     }
@@ -575,11 +581,11 @@ public final class JobController: Reconciler {
     /// read, up to 5 tries, merging rather than overwriting what the fresh object already has: the
     /// counts are this sync's, `startTime` stays unless this sync reset it, and only the conditions
     /// this sync changed are applied. A Job that is gone, replaced, or finished meanwhile is left alone.
-    private func writeStatus(_ job: Job, old: JobStatus, resetStartTime: Bool) throws {
+    private func writeStatus(_ job: Job, old: JobStatus, resetStartTime: Bool) async throws {
         let status = job.status ?? JobStatus()
         let changedConditions = (status.conditions ?? []).filter { !(old.conditions ?? []).contains($0) }
-        let _: Job? = try client.retryOnConflict(job) { base, isRetry throws(APIError) in
-            guard isRetry else { return .written(try client.updateStatus(base)) }
+        let _: Job? = try await client.retryOnConflict(job) { base, isRetry async throws(APIError) in
+            guard isRetry else { return .written(try await client.updateStatus(base)) }
             guard base.uid == job.uid, base.finishedCondition == nil else { return .skip }
             var fresh = base
             var merged = fresh.status ?? JobStatus()
@@ -595,7 +601,7 @@ public final class JobController: Reconciler {
             }
             merged.conditions = conditions.isEmpty ? nil : conditions
             fresh.status = merged
-            return .written(try client.updateStatus(fresh))
+            return .written(try await client.updateStatus(fresh))
         }
     }
 
@@ -604,13 +610,13 @@ public final class JobController: Reconciler {
     /// The ttlafterfinished controller: deletes a finished Job `ttlSecondsAfterFinished` after its
     /// finish condition's transition, after a live read confirms it is still expired; until
     /// then the key comes back exactly at the expiry.
-    private func reconcileTTL(_ job: Job, finished: JobCondition, now: Timestamp) throws -> ReconcileResult {
+    private func reconcileTTL(_ job: Job, finished: JobCondition, now: Timestamp) async throws -> ReconcileResult {
         guard job.metadata.deletionTimestamp == nil, let expireAt = Self.ttlExpiry(job) else { return .done }
         if now < expireAt { return requeue(job.key, at: expireAt, now: now) }
         // The cached Job may be stale: check the live object before deleting.
         let fresh: Job
         do {
-            fresh = try client.get(Job.self, namespace: job.namespace, name: job.name)
+            fresh = try await client.get(Job.self, namespace: job.namespace, name: job.name)
         } catch {
             if error.isNotFound { return .done }
             throw error
@@ -618,7 +624,7 @@ public final class JobController: Reconciler {
         guard fresh.uid == job.uid, fresh.metadata.deletionTimestamp == nil, let freshExpiry = Self.ttlExpiry(fresh) else { return .done }
         if now < freshExpiry { return requeue(job.key, at: freshExpiry, now: now) }
         do {
-            try client.delete(Job.self, namespace: fresh.namespace, name: fresh.name, uid: fresh.uid)
+            try await client.delete(Job.self, namespace: fresh.namespace, name: fresh.name, uid: fresh.uid)
         } catch {
             if !error.isNotFound { throw error }
         }

@@ -126,16 +126,16 @@ public final class NodeLifecycleController: Reconciler {
 
     // MARK: - Reconcile
 
-    public func reconcile(_ key: String) throws -> ReconcileResult {
-        if key == Self.monitorKey { return monitor() }
-        if key.hasPrefix("node/") { return try reconcileNode(String(key.dropFirst(5))) }
-        if key.hasPrefix("pod/") { return try reconcilePod(String(key.dropFirst(4))) }
+    public func reconcile(_ key: String) async throws -> ReconcileResult {
+        if key == Self.monitorKey { return await monitor() }
+        if key.hasPrefix("node/") { return try await reconcileNode(String(key.dropFirst(5))) }
+        if key.hasPrefix("pod/") { return try await reconcilePod(String(key.dropFirst(4))) }
         return .done
     }
 
     /// `monitorNodeHealth`: every node, in name order; a node whose update fails is retried on its
     /// own key with back-off, and the pass comes back after `monitorPeriod`.
-    private func monitor() -> ReconcileResult {
+    private func monitor() async -> ReconcileResult {
         let now = clock.now
         // Every node, as upstream; or, when the heartbeat source can say which heartbeats may be
         // stale, those plus the nodes needing attention (the others would be skipped below anyway).
@@ -149,7 +149,7 @@ public final class NodeLifecycleController: Reconciler {
             // check is read-only, so a healthy cluster costs no copies or writes.
             if isSettledHealthy(node, now: now) { continue }
             do {
-                _ = try syncNode(node)
+                _ = try await syncNode(node)
             } catch {
                 queue.addRateLimited(Self.nodeKey(node.name))
             }
@@ -166,9 +166,9 @@ public final class NodeLifecycleController: Reconciler {
     }
 
     /// One node: health, condition taints, then its pods when it has NoExecute taints.
-    private func reconcileNode(_ name: String) throws -> ReconcileResult {
+    private func reconcileNode(_ name: String) async throws -> ReconcileResult {
         guard let cached = cache.nodes.get(name) else { return .done }
-        let node = try syncNode(cached)
+        let node = try await syncNode(cached)
         if node.taints.contains(where: { $0.effect == Taint.noExecute }) {
             for pod in cache.pods.list(index: InformerCache.byNode, value: name) where pod.isActive {
                 queue.add(Self.podKey(pod))
@@ -197,12 +197,12 @@ public final class NodeLifecycleController: Reconciler {
     /// Marks the node Unknown when its heartbeat is older than the grace period, then makes its
     /// condition taints match its Ready condition. Returns the node as last written (or cached).
     @discardableResult
-    private func syncNode(_ cached: Node) throws -> Node {
+    private func syncNode(_ cached: Node) async throws -> Node {
         let now = clock.now
         var node = cached
         let wasReady = cached.condition("Ready")?.status == "True"
         var markedUnknown = false
-        if let written = try updateNode(cached, status: true, { n in
+        if let written = try await updateNode(cached, status: true, { n in
             guard now.seconds(since: self.lastHeartbeat(n)) > self.gracePeriod, n.condition("Ready")?.status != "Unknown" else { return false }
             Self.markUnknown(&n, now: now)
             return true
@@ -212,10 +212,10 @@ public final class NodeLifecycleController: Reconciler {
         }
         if markedUnknown && wasReady {
             recorder.normal(node, "NodeNotReady", "Node \(node.name) status is now: NodeNotReady")
-            markPodsNotReady(node.name, now: now)
+            await markPodsNotReady(node.name, now: now)
         }
         var removedOnReady = false
-        if let written = try updateNode(node, status: false, { n in
+        if let written = try await updateNode(node, status: false, { n in
             let before = n.taints
             Self.applyConditionTaints(&n, now: now)
             guard n.taints != before else { return false }
@@ -284,17 +284,17 @@ public final class NodeLifecycleController: Reconciler {
     /// Applies `change` to the node and writes it (status or spec), re-reading and re-applying on
     /// a conflict up to 5 tries. `change` returns false when nothing needs writing; the result is
     /// then nil.
-    private func updateNode(_ cached: Node, status: Bool, _ change: (inout Node) -> Bool) throws -> Node? {
-        try client.retryOnConflict(cached) { base, _ throws(APIError) in
+    private func updateNode(_ cached: Node, status: Bool, _ change: (inout Node) -> Bool) async throws -> Node? {
+        try await client.retryOnConflict(cached) { base, _ async throws(APIError) in
             var n = base
             guard change(&n) else { return .skip }
-            return .written(status ? try client.updateStatus(n) : try client.update(n))
+            return .written(status ? try await client.updateStatus(n) : try await client.update(n))
         }
     }
 
     /// `MarkPodsNotReady`: the Ready condition of the node's pods goes False. Failures are left to
     /// the kubelet, which rewrites pod status when it comes back.
-    private func markPodsNotReady(_ nodeName: String, now: Timestamp) {
+    private func markPodsNotReady(_ nodeName: String, now: Timestamp) async {
         for pod in cache.pods.list(index: InformerCache.byNode, value: nodeName) where !pod.isTerminal {
             guard var conditions = pod.status?.conditions, let i = conditions.firstIndex(where: { $0.type == "Ready" }),
                   conditions[i].status != "False" else { continue }
@@ -303,7 +303,7 @@ public final class NodeLifecycleController: Reconciler {
             var p = pod
             p.status!.conditions = conditions
             do {
-                _ = try client.updateStatus(p)
+                _ = try await client.updateStatus(p)
                 recorder.warning(pod, "NodeNotReady", "Node is not ready")
             } catch {
                 continue
@@ -314,7 +314,7 @@ public final class NodeLifecycleController: Reconciler {
     // MARK: - Taint-based eviction
 
     /// The NoExecute taint manager for one pod: delete now, at the toleration's end, or never.
-    private func reconcilePod(_ podKey: String) throws -> ReconcileResult {
+    private func reconcilePod(_ podKey: String) async throws -> ReconcileResult {
         let now = clock.now
         guard let pod = cache.pods.get(podKey), pod.isActive, let nodeName = pod.spec.nodeName, !nodeName.isEmpty,
               let node = cache.nodes.get(nodeName) else { return .done }
@@ -325,7 +325,7 @@ public final class NodeLifecycleController: Reconciler {
             return ReconcileResult(requeueAfter: delay)
         }
         do {
-            try client.delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: pod.uid)
+            try await client.delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: pod.uid)
         } catch {
             if error.isNotFound { return .done }
             throw error

@@ -30,17 +30,17 @@ public final class PodGarbageCollector: Reconciler {
         }
     }
 
-    public func reconcile(_ key: String) throws -> ReconcileResult {
+    public func reconcile(_ key: String) async throws -> ReconcileResult {
         guard let pod = cache.pods.get(key), let node = pod.spec.nodeName, !node.isEmpty else { return .done }
         if cache.nodes.get(node) != nil { return .done }
         do {
-            _ = try client.get(Node.self, namespace: "", name: node)
+            _ = try await client.get(Node.self, namespace: "", name: node)
             return .done  // the node exists after all
         } catch {
             if !error.isNotFound { throw error }
         }
         do {
-            try client.delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: pod.uid)
+            try await client.delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: pod.uid)
         } catch {
             if !error.isNotFound { throw error }
         }

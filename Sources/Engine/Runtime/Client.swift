@@ -86,19 +86,21 @@ public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
 /// How controllers write to (and, when they must bypass their cache, read from) the API server.
 ///
 /// Reads normally come from an ``InformerCache``; `get` here is a live read, used by retries.
-/// Every call may fail with an ``APIError``.
+/// Every call may fail with an ``APIError``. Calls are `async`: a call returns when the server
+/// has applied it (a real client waits for the response; a simulated one for the virtual
+/// instant its write takes effect).
 public protocol Client: AnyObject {
-    func get<T: Resource>(_ type: T.Type, namespace: String, name: String) throws(APIError) -> T
+    func get<T: Resource>(_ type: T.Type, namespace: String, name: String) async throws(APIError) -> T
     /// Creates the object; the returned value carries the server-set name (from generateName), uid and resourceVersion.
-    func create<T: Resource>(_ object: T) throws(APIError) -> T
+    func create<T: Resource>(_ object: T) async throws(APIError) -> T
     /// Replaces spec and metadata (not status); fails with Conflict on a stale resourceVersion.
-    func update<T: Resource>(_ object: T) throws(APIError) -> T
+    func update<T: Resource>(_ object: T) async throws(APIError) -> T
     /// Replaces status only; fails with Conflict on a stale resourceVersion.
-    func updateStatus<T: Resource>(_ object: T) throws(APIError) -> T
+    func updateStatus<T: Resource>(_ object: T) async throws(APIError) -> T
     /// Deletes the object (background propagation); `uid` is an optional precondition.
-    func delete<T: Resource>(_ type: T.Type, namespace: String, name: String, uid: String?) throws(APIError)
+    func delete<T: Resource>(_ type: T.Type, namespace: String, name: String, uid: String?) async throws(APIError)
     /// Binds a pod to a node (the `pods/binding` subresource): sets `spec.nodeName` once.
-    func bind(namespace: String, name: String, uid: String?, nodeName: String) throws(APIError)
+    func bind(namespace: String, name: String, uid: String?, nodeName: String) async throws(APIError)
 }
 
 /// What one attempt of ``Client/retryOnConflict(_:attempts:_:)`` did.
@@ -119,17 +121,17 @@ extension Client {
     /// `isRetry` tells an attempt whether `base` is the re-read (a computed status may then need
     /// merging rather than overwriting).
     public func retryOnConflict<T: Resource, R>(_ current: T, attempts: Int = 5,
-                                                _ attempt: (_ base: T, _ isRetry: Bool) throws(APIError) -> ConflictRetryStep<R>) throws(APIError) -> R? {
+                                                _ attempt: (_ base: T, _ isRetry: Bool) async throws(APIError) -> ConflictRetryStep<R>) async throws(APIError) -> R? {
         var base = current
         var lastConflict: APIError?
         for tryNumber in 1...max(1, attempts) {
             let step: ConflictRetryStep<R>
             do {
-                step = try attempt(base, tryNumber > 1)
+                step = try await attempt(base, tryNumber > 1)
             } catch {
                 guard error.isConflict, tryNumber < attempts else { throw error }
                 lastConflict = error
-                base = try get(T.self, namespace: current.namespace, name: current.name)
+                base = try await get(T.self, namespace: current.namespace, name: current.name)
                 continue
             }
             switch step {
@@ -144,26 +146,26 @@ extension Client {
     }
 
     /// Deletes an object of a kind known only at run time.
-    public func delete(kind: KnownKind, namespace: String, name: String, uid: String?) throws(APIError) {
+    public func delete(kind: KnownKind, namespace: String, name: String, uid: String?) async throws(APIError) {
         switch kind {
-        case .node: try delete(Node.self, namespace: namespace, name: name, uid: uid)
-        case .pod: try delete(Pod.self, namespace: namespace, name: name, uid: uid)
-        case .job: try delete(Job.self, namespace: namespace, name: name, uid: uid)
-        case .broadcastJob: try delete(BroadcastJob.self, namespace: namespace, name: name, uid: uid)
-        case .advancedCronJob: try delete(AdvancedCronJob.self, namespace: namespace, name: name, uid: uid)
-        case .event: try delete(Event.self, namespace: namespace, name: name, uid: uid)
+        case .node: try await delete(Node.self, namespace: namespace, name: name, uid: uid)
+        case .pod: try await delete(Pod.self, namespace: namespace, name: name, uid: uid)
+        case .job: try await delete(Job.self, namespace: namespace, name: name, uid: uid)
+        case .broadcastJob: try await delete(BroadcastJob.self, namespace: namespace, name: name, uid: uid)
+        case .advancedCronJob: try await delete(AdvancedCronJob.self, namespace: namespace, name: name, uid: uid)
+        case .event: try await delete(Event.self, namespace: namespace, name: name, uid: uid)
         }
     }
 
     /// A live read of an object of a kind known only at run time.
-    public func getObject(kind: KnownKind, namespace: String, name: String) throws(APIError) -> APIObject {
+    public func getObject(kind: KnownKind, namespace: String, name: String) async throws(APIError) -> APIObject {
         switch kind {
-        case .node: return try get(Node.self, namespace: namespace, name: name).wrapped
-        case .pod: return try get(Pod.self, namespace: namespace, name: name).wrapped
-        case .job: return try get(Job.self, namespace: namespace, name: name).wrapped
-        case .broadcastJob: return try get(BroadcastJob.self, namespace: namespace, name: name).wrapped
-        case .advancedCronJob: return try get(AdvancedCronJob.self, namespace: namespace, name: name).wrapped
-        case .event: return try get(Event.self, namespace: namespace, name: name).wrapped
+        case .node: return try await get(Node.self, namespace: namespace, name: name).wrapped
+        case .pod: return try await get(Pod.self, namespace: namespace, name: name).wrapped
+        case .job: return try await get(Job.self, namespace: namespace, name: name).wrapped
+        case .broadcastJob: return try await get(BroadcastJob.self, namespace: namespace, name: name).wrapped
+        case .advancedCronJob: return try await get(AdvancedCronJob.self, namespace: namespace, name: name).wrapped
+        case .event: return try await get(Event.self, namespace: namespace, name: name).wrapped
         }
     }
 }
@@ -201,5 +203,29 @@ public struct ReconcileResult: Equatable, Sendable {
 public protocol Reconciler: AnyObject {
     /// The controller name, e.g. `broadcastjob-controller`.
     var name: String { get }
-    func reconcile(_ key: String) throws -> ReconcileResult
+    func reconcile(_ key: String) async throws -> ReconcileResult
+}
+
+/// A value that may cross into a child task although its type is not `Sendable`. Controllers
+/// run their tasks on one serial executor (the simulator's, or one a real deployment chooses),
+/// so nothing is touched from two threads at once.
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public var value: Value
+    public init(_ value: Value) { self.value = value }
+}
+
+/// Runs `body` on every element concurrently, one child task each (upstream's goroutines and
+/// `wg.Wait()`), and returns the results in element order.
+public func concurrentMap<Element, Result>(_ elements: [Element], _ body: @escaping (Element) async -> Result) async -> [Result] {
+    if elements.count == 1 { return [await body(elements[0])] }
+    let work = UncheckedSendable(body)
+    return await withTaskGroup(of: UncheckedSendable<(Int, Result)>.self) { group in
+        for (i, e) in elements.enumerated() {
+            let item = UncheckedSendable(e)
+            group.addTask { UncheckedSendable((i, await work.value(item.value))) }
+        }
+        var out = [Result?](repeating: nil, count: elements.count)
+        for await r in group { out[r.value.0] = r.value.1 }
+        return out.map { $0! }
+    }
 }

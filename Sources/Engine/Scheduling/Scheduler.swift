@@ -77,7 +77,7 @@ public final class DefaultScheduler: Reconciler {
         return u
     }
 
-    public func reconcile(_ key: String) throws -> ReconcileResult {
+    public func reconcile(_ key: String) async throws -> ReconcileResult {
         guard let pod = cache.pods.get(key), (pod.spec.nodeName ?? "").isEmpty, Self.responsible(pod), assumed[key] == nil else {
             return .done
         }
@@ -110,7 +110,7 @@ public final class DefaultScheduler: Reconciler {
             unschedulable.insert(key)
             return ReconcileResult(requeueAfter: retryUnschedulableAfter)
         }
-        try client.bind(namespace: pod.namespace, name: pod.name, uid: pod.uid, nodeName: chosen.node.name)
+        try await client.bind(namespace: pod.namespace, name: pod.name, uid: pod.uid, nodeName: chosen.node.name)
         let usage = ResourceUsage.requests(of: pod.spec)
         assumed[key] = (chosen.node.name, usage)
         var u = assumedByNode[chosen.node.name] ?? ResourceUsage()

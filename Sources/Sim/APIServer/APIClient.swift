@@ -45,10 +45,10 @@ public struct FaultSettings: Sendable, Equatable {
 
 /// The Engine's `Client` for one component of the simulated control plane.
 ///
-/// Each call is charged: it waits for a token (if the component has a bucket), then takes
-/// `latency`; its effect is timed at that instant. `cursor` walks forward through one
-/// reconcile's calls, so the host knows when the worker is free again. Faults (from the
-/// shared settings) hit writes.
+/// Each call waits for a token from the component's bucket (if it has one), then takes
+/// `latency`; at that instant the server applies it, and only then does anyone see it: the
+/// store, watches, checks, the trace, and the caller, whose task resumes with the result.
+/// Faults (from the shared settings) are drawn when a write is applied.
 public final class SimClient: Client {
     let server: APIServer
     let actor: Actor
@@ -56,9 +56,15 @@ public final class SimClient: Client {
     let latency: () -> Double
     let faults: () -> FaultSettings
     let rng: RandomStreams
-    /// The virtual instant the current sequence of calls has reached.
-    public var cursor: Timestamp
     public private(set) var calls: Int = 0
+    /// Fire-and-forget writes (the kubelet's) are applied in the order they were sent.
+    private var lastSend: Timestamp
+    /// When the process that owns this client stopped (a controller-manager crash): requests
+    /// already sent still reach the server; those still waiting for a token, and any made
+    /// later, fail and are never applied.
+    private(set) var killedAt: Timestamp?
+    var killed: Bool { killedAt != nil }
+    func kill() { killedAt = server.kernel.now }
 
     init(server: APIServer, actor: Actor, bucket: TokenBucket?, latency: @escaping () -> Double, faults: @escaping () -> FaultSettings, rng: RandomStreams) {
         self.server = server
@@ -67,17 +73,44 @@ public final class SimClient: Client {
         self.latency = latency
         self.faults = faults
         self.rng = rng
-        self.cursor = server.kernel.now
+        self.lastSend = server.kernel.now
     }
 
-    /// Starts a new sequence of calls now (a reconcile begins).
-    func begin() { cursor = max(cursor, server.kernel.now) }
-
+    /// The instant a call made now takes effect: a token, then the latency.
     private func charge() -> Timestamp {
         calls += 1
-        let go = bucket?.reserve(at: cursor) ?? cursor
-        cursor = go.adding(seconds: latency())
-        return cursor
+        let now = server.kernel.now
+        let go = bucket?.reserve(at: now) ?? now
+        return go.adding(seconds: latency())
+    }
+
+    /// Runs `apply` at the call's instant and resumes the caller then.
+    private func call<R>(_ apply: @escaping () throws(APIError) -> R) async throws(APIError) -> R {
+        if killed { throw Self.stopped }
+        calls += 1
+        let now = server.kernel.now
+        let go = bucket?.reserve(at: now) ?? now
+        let t = go.adding(seconds: latency())
+        let kernel = server.kernel
+        let result: UncheckedSendable<Result<R, APIError>> = await withUnsafeContinuation { c in
+            kernel.schedule(at: t) { [self] in
+                if let k = self.killedAt, go > k { return c.resume(returning: UncheckedSendable(.failure(Self.stopped))) }
+                c.resume(returning: UncheckedSendable(Result { () throws(APIError) in try apply() }))
+            }
+        }
+        return try result.value.get()
+    }
+
+    static let stopped = APIError(code: 503, reason: .serviceUnavailable, message: "the client's process stopped before the request was sent")
+
+    /// A write whose caller does not wait (a kubelet's): applied at its instant, after every
+    /// write this client sent before; `done` gets the error, if any, then.
+    func send(_ apply: @escaping () throws(APIError) -> Void, done: @escaping (APIError?) -> Void = { _ in }) {
+        let t = max(charge(), lastSend)
+        lastSend = t
+        server.kernel.schedule(at: t) {
+            do throws(APIError) { try apply(); done(nil) } catch { done(error) }
+        }
     }
 
     private func injectFault(update: Bool, name: String, resource: String) throws(APIError) {
@@ -90,56 +123,65 @@ public final class SimClient: Client {
         }
     }
 
-    public func get<T: Resource>(_ type: T.Type, namespace: String, name: String) throws(APIError) -> T {
-        _ = charge()
-        guard let o = server.get(T.knownKind, namespace, name), let t = T.unwrap(o) else {
-            throw .notFound(T.kind.lowercased() + "s", name)
+    private var now: Timestamp { server.kernel.now }
+
+    public func get<T: Resource>(_ type: T.Type, namespace: String, name: String) async throws(APIError) -> T {
+        try await call { [server] () throws(APIError) in
+            guard let o = server.get(T.knownKind, namespace, name), let t = T.unwrap(o) else {
+                throw .notFound(T.kind.lowercased() + "s", name)
+            }
+            return t
         }
-        return t
     }
 
-    public func create<T: Resource>(_ object: T) throws(APIError) -> T {
-        let t = charge()
-        try injectFault(update: false, name: object.name, resource: T.kind.lowercased() + "s")
-        let o = try server.create(object.wrapped, at: t, actor: actor)
-        return T.unwrap(o)!
+    public func create<T: Resource>(_ object: T) async throws(APIError) -> T {
+        try await call { () throws(APIError) in
+            try self.injectFault(update: false, name: object.name, resource: T.kind.lowercased() + "s")
+            return T.unwrap(try self.server.create(object.wrapped, at: self.now, actor: self.actor))!
+        }
     }
 
-    public func update<T: Resource>(_ object: T) throws(APIError) -> T {
-        let t = charge()
-        try injectFault(update: true, name: object.name, resource: T.kind.lowercased() + "s")
-        return T.unwrap(try server.update(object.wrapped, subresource: .main, at: t, actor: actor))!
+    public func update<T: Resource>(_ object: T) async throws(APIError) -> T {
+        try await call { () throws(APIError) in
+            try self.injectFault(update: true, name: object.name, resource: T.kind.lowercased() + "s")
+            return T.unwrap(try self.server.update(object.wrapped, subresource: .main, at: self.now, actor: self.actor))!
+        }
     }
 
-    public func updateStatus<T: Resource>(_ object: T) throws(APIError) -> T {
-        let t = charge()
-        try injectFault(update: true, name: object.name, resource: T.kind.lowercased() + "s")
-        return T.unwrap(try server.update(object.wrapped, subresource: .status, at: t, actor: actor))!
+    public func updateStatus<T: Resource>(_ object: T) async throws(APIError) -> T {
+        try await call { () throws(APIError) in
+            try self.injectFault(update: true, name: object.name, resource: T.kind.lowercased() + "s")
+            return T.unwrap(try self.server.update(object.wrapped, subresource: .status, at: self.now, actor: self.actor))!
+        }
     }
 
-    public func delete<T: Resource>(_ type: T.Type, namespace: String, name: String, uid: String?) throws(APIError) {
-        let t = charge()
-        try injectFault(update: false, name: name, resource: T.kind.lowercased() + "s")
-        try server.delete(T.knownKind, namespace: namespace, name: name, uid: uid, at: t, actor: actor)
+    public func delete<T: Resource>(_ type: T.Type, namespace: String, name: String, uid: String?) async throws(APIError) {
+        try await call { () throws(APIError) in
+            try self.injectFault(update: false, name: name, resource: T.kind.lowercased() + "s")
+            try self.server.delete(T.knownKind, namespace: namespace, name: name, uid: uid, at: self.now, actor: self.actor)
+        }
     }
 
-    public func bind(namespace: String, name: String, uid: String?, nodeName: String) throws(APIError) {
-        let t = charge()
-        try injectFault(update: false, name: name, resource: "pods")
-        try server.bind(namespace: namespace, name: name, uid: uid, nodeName: nodeName, at: t, actor: actor)
+    public func bind(namespace: String, name: String, uid: String?, nodeName: String) async throws(APIError) {
+        try await call { () throws(APIError) in
+            try self.injectFault(update: false, name: name, resource: "pods")
+            try self.server.bind(namespace: namespace, name: name, uid: uid, nodeName: nodeName, at: self.now, actor: self.actor)
+        }
     }
 
     /// Kubelet-style status patch: no resourceVersion precondition (status manager patches).
-    func patchStatus(_ object: APIObject) throws(APIError) {
-        let t = charge()
-        try injectFault(update: true, name: object.metadata.name ?? "", resource: object.kind.rawValue.lowercased() + "s")
-        try server.update(object, subresource: .status, at: t, actor: actor, ignoreResourceVersion: true)
+    func patchStatus(_ object: APIObject, done: @escaping (APIError?) -> Void = { _ in }) {
+        send({ () throws(APIError) in
+            try self.injectFault(update: true, name: object.metadata.name ?? "", resource: object.kind.rawValue.lowercased() + "s")
+            try self.server.update(object, subresource: .status, at: self.now, actor: self.actor, ignoreResourceVersion: true)
+        }, done: done)
     }
 
     /// Kubelet's final delete of a pod it has stopped.
-    func confirmPodDeletion(namespace: String, name: String, uid: String?) throws(APIError) {
-        let t = charge()
-        try injectFault(update: false, name: name, resource: "pods")
-        try server.delete(.pod, namespace: namespace, name: name, uid: uid, at: t, actor: actor, force: true)
+    func confirmPodDeletion(namespace: String, name: String, uid: String?, done: @escaping (APIError?) -> Void) {
+        send({ () throws(APIError) in
+            try self.injectFault(update: false, name: name, resource: "pods")
+            try self.server.delete(.pod, namespace: namespace, name: name, uid: uid, at: self.now, actor: self.actor, force: true)
+        }, done: done)
     }
 }

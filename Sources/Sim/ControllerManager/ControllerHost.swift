@@ -39,10 +39,12 @@ final class SimRecorder: EventRecorder {
     }
 }
 
-/// Runs reconcilers in virtual time: `workers` slots per controller; a reconcile computes at
-/// once, its API calls are charged to the component's client (token bucket and latency), and
-/// the worker stays busy until the last call returns. The key is done at that instant; errors
-/// re-queue with the queue's back-off, `requeueAfter` re-queues after that delay.
+/// Runs reconcilers in virtual time, as controller-runtime runs them: `workers` workers per
+/// controller; a worker is busy from dequeue until its reconcile returns, including the time
+/// its API calls wait for the client's token bucket and take the API latency; one key is never
+/// in two workers at once (the queue's processing set). Each reconcile is a task on the
+/// kernel's executor. Errors re-queue with the queue's back-off, `requeueAfter` re-queues after
+/// that delay.
 final class ControllerHost {
     final class Hosted {
         let reconciler: Reconciler
@@ -60,21 +62,22 @@ final class ControllerHost {
     }
 
     let kernel: Kernel
-    let client: SimClient
     private(set) var hosted: [Hosted] = []
     private var generation = 0
     var onError: ((String, String, Error) -> Void)?
+    /// Reconciles running now (their tasks have not returned).
+    private(set) var inFlight = 0
 
-    init(kernel: Kernel, client: SimClient) {
+    init(kernel: Kernel) {
         self.kernel = kernel
-        self.client = client
     }
 
     func add(_ r: Reconciler, queue: WorkQueue, workers: Int) {
         hosted.append(Hosted(reconciler: r, queue: queue, workers: workers))
     }
 
-    /// Forgets every controller (a restart or stop); in-flight completions are ignored.
+    /// Forgets every controller (a restart or stop); reconciles still running finish, but what
+    /// they return is ignored.
     func clear() {
         generation += 1
         hosted = []
@@ -82,15 +85,13 @@ final class ControllerHost {
 
     var totalReconciles: Int { hosted.reduce(0) { $0 + $1.reconciles } }
 
-    /// Starts every reconcile that can start now. Called after each kernel batch.
+    /// Starts every reconcile that can start now. Called after each kernel batch and whenever a
+    /// worker frees up.
     func pump() {
         let now = kernel.now
         for h in hosted {
             h.queue.promoteDelayed()
-            var guardCount = 0
             while h.busy < h.workers, let key = h.queue.get() {
-                guardCount += 1
-                if guardCount > 100_000 { h.queue.done(key); break }
                 run(h, key)
             }
             if let t = h.queue.nextDelayedTime, h.wakeAt == nil || t < h.wakeAt! || h.wakeAt! <= now {
@@ -101,36 +102,37 @@ final class ControllerHost {
     }
 
     private func run(_ h: Hosted, _ key: String) {
-        let now = kernel.now
-        client.cursor = now
         h.busy += 1
         h.reconciles += 1
-        var result: Result<ReconcileResult, Error>
-        do {
-            result = .success(try h.reconciler.reconcile(key))
-        } catch {
-            result = .failure(error)
-        }
-        let doneAt = client.cursor
+        inFlight += 1
         let gen = generation
-        let finish = { [weak self, weak h] in
-            guard let self, let h, gen == self.generation else { return }
-            h.busy -= 1
-            h.queue.done(key)
-            switch result {
-            case .success(let r):
-                h.queue.forget(key)
-                if let after = r.requeueAfter { h.queue.add(key, after: after) }
-            case .failure(let e):
-                h.errors += 1
-                self.onError?(h.reconciler.name, key, e)
-                h.queue.addRateLimited(key)
+        let job = UncheckedSendable((self, h, key))
+        Task(executorPreference: kernel.executor) {
+            let (host, h, key) = job.value
+            let result: Result<ReconcileResult, Error>
+            do {
+                result = .success(try await h.reconciler.reconcile(key))
+            } catch {
+                result = .failure(error)
             }
+            host.finish(h, key, result, generation: gen)
         }
-        if doneAt > now {
-            kernel.schedule(at: doneAt) { finish() }
-        } else {
-            finish()
+    }
+
+    private func finish(_ h: Hosted, _ key: String, _ result: Result<ReconcileResult, Error>, generation gen: Int) {
+        inFlight -= 1
+        guard gen == generation else { return }
+        h.busy -= 1
+        h.queue.done(key)
+        switch result {
+        case .success(let r):
+            h.queue.forget(key)
+            if let after = r.requeueAfter { h.queue.add(key, after: after) }
+        case .failure(let e):
+            h.errors += 1
+            onError?(h.reconciler.name, key, e)
+            h.queue.addRateLimited(key)
         }
+        pump()
     }
 }

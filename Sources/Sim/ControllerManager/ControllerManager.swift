@@ -7,7 +7,8 @@ import Engine
 /// `restart` loses queues, caches and expectations and rebuilds them from a fresh list.
 final class ControllerManager {
     unowned let world: Simulation
-    let client: SimClient
+    /// The manager process's client; a new one (a fresh token bucket) each time it starts.
+    private(set) var client: SimClient
     let host: ControllerHost
     private(set) var running = false
     private(set) var cache = InformerCache()
@@ -19,20 +20,24 @@ final class ControllerManager {
 
     init(world: Simulation) {
         self.world = world
-        let s = world.settings
-        client = SimClient(server: world.server, actor: .controllerManager,
-                           bucket: TokenBucket(qps: s.clientQPS, burst: s.clientBurst, start: world.kernel.now),
-                           latency: { [unowned world] in world.settings.apiLatency.draw(world.rng, "latency") },
-                           faults: { [unowned world] in world.settings.faults }, rng: world.rng)
-        host = ControllerHost(kernel: world.kernel, client: client)
+        client = Self.makeClient(world)
+        host = ControllerHost(kernel: world.kernel)
         host.onError = { [unowned world] controller, key, error in
             world.note("\(controller) \(key): \(error)")
         }
     }
 
+    static func makeClient(_ world: Simulation) -> SimClient {
+        SimClient(server: world.server, actor: .controllerManager,
+                  bucket: TokenBucket(qps: world.settings.clientQPS, burst: world.settings.clientBurst, start: world.kernel.now),
+                  latency: { [unowned world] in world.settings.apiLatency.draw(world.rng, "latency") },
+                  faults: { [unowned world] in world.settings.faults }, rng: world.rng)
+    }
+
     func start() {
         guard !running else { return }
         running = true
+        if client.killed { client = Self.makeClient(world) }
         if let d = downSince { downIntervals.append((d, world.kernel.now)); downSince = nil }
         let kernel = world.kernel
         let s = world.settings
@@ -80,6 +85,7 @@ final class ControllerManager {
         if let w = watcher { world.server.removeWatcher(w) }
         watcher = nil
         host.clear()
+        client.kill()
         bcj = nil
     }
 
@@ -113,7 +119,7 @@ final class SchedulerComponent {
         client = SimClient(server: world.server, actor: .scheduler, bucket: TokenBucket(qps: 50, burst: 100, start: kernel.now),
                            latency: { [unowned world] in world.settings.apiLatency.draw(world.rng, "latency") },
                            faults: { [unowned world] in world.settings.faults }, rng: world.rng)
-        host = ControllerHost(kernel: kernel, client: client)
+        host = ControllerHost(kernel: kernel)
         let q = WorkQueue(clock: kernel.clock)
         scheduler = DefaultScheduler(client: client, cache: cache, recorder: SimRecorder(component: "default-scheduler", log: world.events, clock: kernel.clock), queue: q)
         host.add(scheduler, queue: q, workers: 1)

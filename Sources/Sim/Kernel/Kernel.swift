@@ -15,11 +15,42 @@ public final class VirtualClock: Clock {
     public var elapsed: Double { now.seconds(since: start) }
 }
 
+/// The executor every task of one simulation runs on: controllers' reconciles and the client
+/// calls they await. A job enqueued here runs on the kernel's thread at the current virtual
+/// instant, right after the event that made it runnable (as NIO's `EmbeddedEventLoop` runs its
+/// tasks): no threads, no Dispatch, no wall clock, so runs are deterministic.
+public final class KernelExecutor: TaskExecutor, SerialExecutor, @unchecked Sendable {
+    private var jobs: [UnownedJob] = []
+    private var head = 0
+    public private(set) var jobsRun: UInt64 = 0
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        jobs.append(UnownedJob(job))
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+
+    /// Runs every runnable job, in the order they became runnable, including jobs they enqueue.
+    func drain() {
+        guard head < jobs.count else { return }
+        let serial = asUnownedSerialExecutor(), task = asUnownedTaskExecutor()
+        while head < jobs.count {
+            let job = jobs[head]
+            head += 1
+            jobsRun += 1
+            job.runSynchronously(isolatedTo: serial, taskExecutor: task)
+        }
+        jobs.removeAll(keepingCapacity: true)
+        head = 0
+    }
+}
+
 /// A deterministic discrete-event kernel (modelled on NIO's `EmbeddedEventLoop`).
 ///
 /// Events are ordered by (time, insertion sequence). All events of one instant run as a batch
 /// in insertion order, including events scheduled at that same instant while the batch runs;
-/// `afterBatch` runs once after each batch (invariants are checked there).
+/// the tasks an event makes runnable run right after it. `afterBatch` runs once after each
+/// batch (invariants are checked there).
 ///
 /// - Complexity: schedule O(log n); each event O(log n) to pop.
 public final class Kernel {
@@ -31,6 +62,8 @@ public final class Kernel {
         static func == (a: Item, b: Item) -> Bool { a.time == b.time && a.seq == b.seq }
     }
     public let clock: VirtualClock
+    /// Where tasks run (see ``KernelExecutor``); drained after every event.
+    public let executor = KernelExecutor()
     private var heap = Heap<Item>()
     private var seq: UInt64 = 0
     public private(set) var eventsRun: UInt64 = 0
@@ -61,6 +94,7 @@ public final class Kernel {
 
     /// Runs batches until the queue is empty or the next event is after `end`; the clock ends at `end`.
     public func run(until end: Timestamp) {
+        executor.drain()  // tasks started before the run (components acting at t = 0)
         while !stopRequested, let top = heap.min, top.time <= end.nanos {
             let t = top.time
             clock.set(Timestamp(nanos: t))
@@ -68,9 +102,11 @@ public final class Kernel {
                 let item = heap.removeMin()
                 eventsRun += 1
                 item.action()
+                executor.drain()
             }
             batches += 1
             afterBatch?()
+            executor.drain()
         }
         if !stopRequested && clock.now < end { clock.set(end) }
     }

@@ -291,12 +291,10 @@ public final class Kubelet {
     private func stopAndConfirm(_ rt: PodRuntime) {
         if !rt.stopped { stopContainers(rt) }
         guard up else { return }
-        do {
-            try client.confirmPodDeletion(namespace: rt.pod.namespace, name: rt.pod.name, uid: rt.pod.uid)
-            pods[rt.key] = nil
-        } catch {
-            if error.isNotFound { pods[rt.key] = nil; return }
-            kernel.schedule(after: 1) { [weak self, weak rt] in
+        client.confirmPodDeletion(namespace: rt.pod.namespace, name: rt.pod.name, uid: rt.pod.uid) { [weak self, weak rt] error in
+            guard let self, let rt, self.pods[rt.key] === rt else { return }
+            if error == nil || error!.isNotFound { self.pods[rt.key] = nil; return }
+            self.kernel.schedule(after: 1) { [weak self, weak rt] in
                 guard let self, let rt, self.pods[rt.key] === rt else { return }
                 self.stopAndConfirm(rt)
             }
@@ -328,14 +326,12 @@ public final class Kubelet {
         guard up, !rt.stopped else { return }
         var p = rt.pod
         p.status = podStatus(rt)
-        do {
-            try client.patchStatus(.pod(p))
-        } catch {
-            if error.isNotFound { return }
+        client.patchStatus(.pod(p)) { [weak self, weak rt] error in
+            guard let self, let rt, let error, !error.isNotFound else { return }
             // Retried shortly with whatever the state is then (status manager resync).
             guard !rt.statusWritePending else { return }
             rt.statusWritePending = true
-            kernel.schedule(after: 1) { [weak self, weak rt] in
+            self.kernel.schedule(after: 1) { [weak self, weak rt] in
                 guard let self, let rt else { return }
                 rt.statusWritePending = false
                 self.writeStatus(rt)
@@ -361,7 +357,15 @@ public final class Kubelet {
     static let diskPressureTaint = Taint(key: "node.kubernetes.io/disk-pressure", effect: Taint.noSchedule)
 
     /// Writes Ready and DiskPressure conditions and the disk-pressure taint.
-    func writeNodeConditions() {
+    /// Writes the node's Ready and DiskPressure conditions, and the disk-pressure taint, as they
+    /// stand when the write is applied: a latency from now, or at once for a node the scenario
+    /// creates (it starts in the state its disk implies).
+    func writeNodeConditions(immediate: Bool = false) {
+        guard up else { return }
+        if immediate { applyNodeConditions() } else { client.send({ [weak self] () throws(APIError) in self?.applyNodeConditions() }) }
+    }
+
+    private func applyNodeConditions() {
         guard up, case .node(var node)? = server.get(.node, "", nodeName) else { return }
         let now = kernel.now
         func set(_ type: String, _ status: String, _ reason: String, _ message: String) {
@@ -383,7 +387,7 @@ public final class Kubelet {
         set("Ready", "True", "KubeletReady", "kubelet is posting ready status")
         set("DiskPressure", diskPressure ? "True" : "False", diskPressure ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure",
             diskPressure ? "kubelet has disk pressure" : "kubelet has no disk pressure")
-        do { try client.patchStatus(.node(node)) } catch {}
+        _ = try? server.update(.node(node), subresource: .status, at: now, actor: .kubelet, ignoreResourceVersion: true)
         // Taint by condition.
         guard case .node(var fresh)? = server.get(.node, "", nodeName) else { return }
         var taints = fresh.spec?.taints ?? []
@@ -399,7 +403,7 @@ public final class Kubelet {
         }
         if fresh.spec == nil { fresh.spec = NodeSpec() }
         fresh.spec!.taints = taints.isEmpty ? nil : taints
-        _ = try? client.update(fresh)
+        _ = try? server.update(.node(fresh), subresource: .main, at: now, actor: .kubelet)
     }
 
     // MARK: Up / down

@@ -41,7 +41,7 @@ final class ACJHarness {
                    policy: String? = "Allow", startingDeadlineSeconds: Int64? = nil, paused: Bool? = nil,
                    timeZone: String? = nil, successfulLimit: Int32? = 3, failedLimit: Int32? = 1,
                    templateLabels: [String: String]? = ["app": "cron"],
-                   templateAnnotations: [String: String]? = ["note": "from-template"]) -> AdvancedCronJob {
+                   templateAnnotations: [String: String]? = ["note": "from-template"]) async -> AdvancedCronJob {
         var meta = ObjectMeta(labels: templateLabels)
         meta.annotations = templateAnnotations
         var template = CronJobTemplate()
@@ -62,22 +62,22 @@ final class ACJHarness {
         spec.timeZone = timeZone
         spec.successfulJobsHistoryLimit = successfulLimit
         spec.failedJobsHistoryLimit = failedLimit
-        return try! cluster.create(AdvancedCronJob(metadata: ObjectMeta(name: name, namespace: "default"), spec: spec))
+        return try! await cluster.create(AdvancedCronJob(metadata: ObjectMeta(name: name, namespace: "default"), spec: spec))
     }
 
-    func acj(_ name: String = "acj-test") -> AdvancedCronJob {
-        try! cluster.get(AdvancedCronJob.self, namespace: "default", name: name)
+    func acj(_ name: String = "acj-test") async -> AdvancedCronJob {
+        try! await cluster.get(AdvancedCronJob.self, namespace: "default", name: name)
     }
-    func status(_ name: String = "acj-test") -> AdvancedCronJobStatus { acj(name).status ?? AdvancedCronJobStatus() }
+    func status(_ name: String = "acj-test") async -> AdvancedCronJobStatus { await acj(name).status ?? AdvancedCronJobStatus() }
 
-    func updateACJ(_ name: String = "acj-test", _ change: (inout AdvancedCronJob) -> Void) {
-        var a = acj(name)
+    func updateACJ(_ name: String = "acj-test", _ change: (inout AdvancedCronJob) -> Void) async {
+        var a = await acj(name)
         change(&a)
-        _ = try! cluster.update(a)
+        _ = try! await cluster.update(a)
     }
 
-    func bcj(_ name: String) -> BroadcastJob? { try? cluster.get(BroadcastJob.self, namespace: "default", name: name) }
-    func batchJob(_ name: String) -> Job? { try? cluster.get(Job.self, namespace: "default", name: name) }
+    func bcj(_ name: String) async -> BroadcastJob? { try? await cluster.get(BroadcastJob.self, namespace: "default", name: name) }
+    func batchJob(_ name: String) async -> Job? { try? await cluster.get(Job.self, namespace: "default", name: name) }
 
     /// Names of every BroadcastJob and Job in the store, sorted.
     func childNames() -> [String] {
@@ -94,53 +94,53 @@ final class ACJHarness {
     /// A child made as the controller makes it (owner reference, scheduled-at annotation), optionally finished.
     @discardableResult
     func createChild(of acjName: String = "acj-test", scheduled: String, finished: String? = nil, startTime: String? = nil,
-                     kind: TemplateKind = .broadcastJob, name: String? = nil) -> String {
-        let owner = acj(acjName)
+                     kind: TemplateKind = .broadcastJob, name: String? = nil) async -> String {
+        let owner = await acj(acjName)
         var meta = ObjectMeta(name: name ?? Self.child(scheduled, of: acjName), namespace: "default")
         meta.annotations = [AdvancedCronJobController.annotationScheduledAt: scheduled]
         meta.ownerReferences = [owner.ownerReference()]
         switch kind {
         case .broadcastJob:
-            let j = try! cluster.create(BroadcastJob(metadata: meta, spec: BroadcastJobSpec(template: Self.podTemplate())))
-            setChildStatus(j.name, kind: kind, finished: finished, startTime: startTime)
+            let j = try! await cluster.create(BroadcastJob(metadata: meta, spec: BroadcastJobSpec(template: Self.podTemplate())))
+            await setChildStatus(j.name, kind: kind, finished: finished, startTime: startTime)
             return j.name
         case .job:
-            let j = try! cluster.create(Job(metadata: meta, spec: JobSpec(template: Self.podTemplate())))
-            setChildStatus(j.name, kind: kind, finished: finished, startTime: startTime)
+            let j = try! await cluster.create(Job(metadata: meta, spec: JobSpec(template: Self.podTemplate())))
+            await setChildStatus(j.name, kind: kind, finished: finished, startTime: startTime)
             return j.name
         }
     }
 
     /// Sets a child's start time and, when `finished` is `Complete` or `Failed`, its finished condition.
     func setChildStatus(_ name: String, kind: TemplateKind = .broadcastJob, finished: String? = nil,
-                        startTime: String? = nil) {
+                        startTime: String? = nil) async {
         let conditions = finished.map { [JobCondition(type: $0, status: "True", time: clock.now, reason: $0, message: nil)] }
         switch kind {
         case .broadcastJob:
-            var j = bcj(name)!
+            var j = await bcj(name)!
             var st = j.status ?? BroadcastJobStatus()
             st.startTime = startTime.map(Self.t)
             st.conditions = conditions
             j.status = st
-            _ = try! cluster.updateStatus(j)
+            _ = try! await cluster.updateStatus(j)
         case .job:
-            var j = batchJob(name)!
+            var j = await batchJob(name)!
             var st = j.status ?? JobStatus()
             st.startTime = startTime.map(Self.t)
             st.conditions = conditions
             j.status = st
-            _ = try! cluster.updateStatus(j)
+            _ = try! await cluster.updateStatus(j)
         }
     }
 
-    func finish(_ name: String, _ type: String = "Complete", kind: TemplateKind = .broadcastJob) {
-        setChildStatus(name, kind: kind, finished: type, startTime: clock.now.rfc3339)
+    func finish(_ name: String, _ type: String = "Complete", kind: TemplateKind = .broadcastJob) async {
+        await setChildStatus(name, kind: kind, finished: type, startTime: clock.now.rfc3339)
     }
 
-    func deleteChild(_ name: String, kind: TemplateKind = .broadcastJob) {
+    func deleteChild(_ name: String, kind: TemplateKind = .broadcastJob) async {
         switch kind {
-        case .broadcastJob: try! cluster.delete(BroadcastJob.self, namespace: "default", name: name, uid: nil)
-        case .job: try! cluster.delete(Job.self, namespace: "default", name: name, uid: nil)
+        case .broadcastJob: try! await cluster.delete(BroadcastJob.self, namespace: "default", name: name, uid: nil)
+        case .job: try! await cluster.delete(Job.self, namespace: "default", name: name, uid: nil)
         }
     }
 
@@ -148,9 +148,9 @@ final class ACJHarness {
 
     /// Syncs the cache and reconciles one ACJ.
     @discardableResult
-    func reconcile(_ name: String = "acj-test") throws -> ReconcileResult {
+    func reconcile(_ name: String = "acj-test") async throws -> ReconcileResult {
         cluster.sync()
-        return try controller.reconcile("default/\(name)")
+        return try await controller.reconcile("default/\(name)")
     }
 
     /// Syncs the cache and takes every ready key off the queue (each marked done).
@@ -167,7 +167,7 @@ final class ACJHarness {
     /// Plays the controller manager until `end` (inclusive): cache synced before each reconcile, results fed
     /// back to the queue, the clock jumped to the next delayed key. Returns the reconciles made.
     @discardableResult
-    func run(until end: String, maxReconciles: Int = 10_000) -> [(time: String, result: String)] {
+    func run(until end: String, maxReconciles: Int = 10_000) async -> [(time: String, result: String)] {
         let stop = Self.t(end)
         var made: [(time: String, result: String)] = []
         for _ in 0..<maxReconciles {
@@ -176,7 +176,7 @@ final class ACJHarness {
             if let key = queue.get() {
                 let result: String
                 do {
-                    let r = try controller.reconcile(key)
+                    let r = try await controller.reconcile(key)
                     if let after = r.requeueAfter {
                         queue.forget(key)
                         queue.add(key, after: after)

@@ -10,7 +10,7 @@ extension FakeCluster {
     @discardableResult
     func createJobPod(_ job: BroadcastJob, node: String?, name: String, phase: String = PodPhase.running,
                       restartPolicy: String = "Never", restarts: Int32 = 0, pinned: Bool = false,
-                      labels: [String: String]? = nil, ownerUID: String? = nil, controller: Bool = true) -> Pod {
+                      labels: [String: String]? = nil, ownerUID: String? = nil, controller: Bool = true) async -> Pod {
         var meta = ObjectMeta(name: name, namespace: job.namespace,
                               labels: labels ?? ["broadcastjob-name": job.name, "broadcastjob-controller-uid": job.uid])
         var ref = job.ownerReference()
@@ -29,53 +29,53 @@ extension FakeCluster {
         }
         var st = PodStatus(phase: phase)
         st.containerStatuses = [ContainerStatus(name: "c", restartCount: restarts)]
-        return try! create(Pod(metadata: meta, spec: spec, status: st))
+        return try! await create(Pod(metadata: meta, spec: spec, status: st))
     }
 
     /// A plain pod (not owned by a BroadcastJob), optionally bound and requesting resources.
     @discardableResult
     func createPlainPod(_ name: String, node: String? = nil, requests: ResourceList? = nil, phase: String? = nil,
-                        owner: OwnerReference? = nil) -> Pod {
+                        owner: OwnerReference? = nil) async -> Pod {
         var meta = ObjectMeta(name: name, namespace: "default")
         if let owner { meta.ownerReferences = [owner] }
         var c = Container(name: "c", image: "busybox")
         if let requests { c.resources = ResourceRequirements(requests: requests) }
         var spec = PodSpec(containers: [c], restartPolicy: "Never")
         spec.nodeName = node
-        return try! create(Pod(metadata: meta, spec: spec, status: phase.map { PodStatus(phase: $0) }))
+        return try! await create(Pod(metadata: meta, spec: spec, status: phase.map { PodStatus(phase: $0) }))
     }
 
     func node(_ name: String) -> Node? { store[.node]?[name].flatMap(Node.unwrap) }
 
     /// Changes a node's spec or metadata as a user (kubectl) would.
-    func updateNode(_ name: String, _ change: (inout Node) -> Void) {
+    func updateNode(_ name: String, _ change: (inout Node) -> Void) async {
         var n = node(name)!
         change(&n)
-        _ = try! update(n)
+        _ = try! await update(n)
     }
 
     /// Changes a node's status as its kubelet would.
-    func updateNodeStatus(_ name: String, _ change: (inout Node) -> Void) {
+    func updateNodeStatus(_ name: String, _ change: (inout Node) -> Void) async {
         var n = node(name)!
         change(&n)
-        _ = try! updateStatus(n)
+        _ = try! await updateStatus(n)
     }
 
-    func deleteNode(_ name: String) { try! delete(Node.self, namespace: "", name: name, uid: nil) }
-    func deletePod(_ pod: Pod) { try! delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: nil) }
+    func deleteNode(_ name: String) async { try! await delete(Node.self, namespace: "", name: name, uid: nil) }
+    func deletePod(_ pod: Pod) async { try! await delete(Pod.self, namespace: pod.namespace, name: pod.name, uid: nil) }
 
     /// Marks a pod as being deleted (graceful deletion in progress).
-    func markDeleting(_ pod: Pod) {
+    func markDeleting(_ pod: Pod) async {
         var p = get(pod)!
         p.metadata.deletionTimestamp = clock.now
-        _ = try! update(p)
+        _ = try! await update(p)
     }
 
     /// Changes a job's spec as a user would.
-    func updateJob(_ name: String, _ change: (inout BroadcastJob) -> Void) {
+    func updateJob(_ name: String, _ change: (inout BroadcastJob) -> Void) async {
         var j = job(name)!
         change(&j)
-        _ = try! update(j)
+        _ = try! await update(j)
     }
 }
 

@@ -42,17 +42,17 @@ final class FakeCluster: Client {
 
     @discardableResult
     func createNode(_ name: String, labels: [String: String] = [:], taints: [Taint] = [], unschedulable: Bool = false,
-                    allocatable: ResourceList = ["cpu": Quantity(4), "memory": Quantity(parsing: "16Gi")!, "pods": Quantity(110)]) -> Node {
+                    allocatable: ResourceList = ["cpu": Quantity(4), "memory": Quantity(parsing: "16Gi")!, "pods": Quantity(110)]) async -> Node {
         var n = Node(metadata: ObjectMeta(name: name, labels: labels), spec: NodeSpec(unschedulable: unschedulable ? true : nil, taints: taints.isEmpty ? nil : taints),
                      status: NodeStatus(capacity: allocatable, allocatable: allocatable, conditions: [Condition(type: "Ready", status: "True")]))
         n.metadata.namespace = nil
-        return try! create(n)
+        return try! await create(n)
     }
 
     @discardableResult
     func createJob(_ name: String, restartPolicy: String = "Never", completion: CompletionPolicy? = CompletionPolicy(type: "Always"),
                    parallelism: IntOrString? = nil, failurePolicy: FailurePolicy? = nil, paused: Bool? = nil,
-                   nodeSelector: [String: String]? = nil, tolerations: [Toleration]? = nil, requests: ResourceList? = nil) -> BroadcastJob {
+                   nodeSelector: [String: String]? = nil, tolerations: [Toleration]? = nil, requests: ResourceList? = nil) async -> BroadcastJob {
         var c = Container(name: "c", image: "busybox")
         if let requests { c.resources = ResourceRequirements(requests: requests) }
         var spec = PodSpec(containers: [c], restartPolicy: restartPolicy)
@@ -63,17 +63,17 @@ final class FakeCluster: Client {
         bs.parallelism = parallelism
         bs.failurePolicy = failurePolicy ?? FailurePolicy(type: "FailFast")
         bs.paused = paused
-        return try! create(BroadcastJob(metadata: ObjectMeta(name: name, namespace: "default"), spec: bs))
+        return try! await create(BroadcastJob(metadata: ObjectMeta(name: name, namespace: "default"), spec: bs))
     }
 
     /// Sets a pod's phase (and optionally restarts) as a kubelet would.
-    func setPod(_ pod: Pod, phase: String, restarts: Int32 = 0) {
+    func setPod(_ pod: Pod, phase: String, restarts: Int32 = 0) async {
         var p = get(pod)!
         var st = p.status ?? PodStatus()
         st.phase = phase
         st.containerStatuses = [ContainerStatus(name: "c", restartCount: restarts)]
         p.status = st
-        _ = try! updateStatus(p)
+        _ = try! await updateStatus(p)
     }
 
     func get(_ pod: Pod) -> Pod? { store[.pod]?[pod.key].flatMap(Pod.unwrap) }
@@ -95,14 +95,14 @@ final class FakeCluster: Client {
 
     private func key(_ kind: KnownKind, _ ns: String, _ name: String) -> String { kind.namespaced ? "\(ns)/\(name)" : name }
 
-    func get<T: Resource>(_ type: T.Type, namespace: String, name: String) throws(APIError) -> T {
+    func get<T: Resource>(_ type: T.Type, namespace: String, name: String) async throws(APIError) -> T {
         guard let o = store[T.knownKind]?[key(T.knownKind, namespace, name)], let t = T.unwrap(o) else {
             throw .notFound(T.kind.lowercased() + "s", name)
         }
         return t
     }
 
-    func create<T: Resource>(_ object: T) throws(APIError) -> T {
+    func create<T: Resource>(_ object: T) async throws(APIError) -> T {
         var o = object
         if o.metadata.name == nil || o.metadata.name == "" {
             nameSeq += 1
@@ -140,19 +140,19 @@ final class FakeCluster: Client {
         return n
     }
 
-    func update<T: Resource>(_ object: T) throws(APIError) -> T {
+    func update<T: Resource>(_ object: T) async throws(APIError) -> T {
         try replace(object, verb: "update") { cur, new in
             T.unwrap(new.wrapped.withStatus(cur.wrapped.statusValue))!
         }
     }
 
-    func updateStatus<T: Resource>(_ object: T) throws(APIError) -> T {
+    func updateStatus<T: Resource>(_ object: T) async throws(APIError) -> T {
         try replace(object, verb: "updateStatus") { cur, new in
             T.unwrap(cur.wrapped.withStatus(new.wrapped.statusValue))!
         }
     }
 
-    func delete<T: Resource>(_ type: T.Type, namespace: String, name: String, uid: String?) throws(APIError) {
+    func delete<T: Resource>(_ type: T.Type, namespace: String, name: String, uid: String?) async throws(APIError) {
         let k = key(T.knownKind, namespace, name)
         guard let cur = store[T.knownKind]?[k] else { throw .notFound(T.kind.lowercased() + "s", name) }
         if let e = failWrite?("delete", cur) { throw e }
@@ -162,8 +162,8 @@ final class FakeCluster: Client {
         writes.append("delete \(T.kind) \(name)")
     }
 
-    func bind(namespace: String, name: String, uid: String?, nodeName: String) throws(APIError) {
-        var p: Pod = try get(Pod.self, namespace: namespace, name: name)
+    func bind(namespace: String, name: String, uid: String?, nodeName: String) async throws(APIError) {
+        var p: Pod = try await get(Pod.self, namespace: namespace, name: name)
         p.spec.nodeName = nodeName
         _ = try replace(p, verb: "bind") { _, n in n }
     }
@@ -210,8 +210,8 @@ final class BCJHarness {
 
     /// Syncs the cache and reconciles one job.
     @discardableResult
-    func reconcile(_ name: String) throws -> ReconcileResult {
+    func reconcile(_ name: String) async throws -> ReconcileResult {
         cluster.sync()
-        return try controller.reconcile("default/\(name)")
+        return try await controller.reconcile("default/\(name)")
     }
 }

@@ -9,7 +9,7 @@ extension FakeCluster {
     @discardableResult
     func createNativeJob(_ name: String, parallelism: Int32? = nil, completions: Int32? = nil, backoffLimit: Int32? = nil,
                          activeDeadlineSeconds: Int64? = nil, ttl: Int32? = nil, suspend: Bool? = nil,
-                         restartPolicy: String = "Never") -> Job {
+                         restartPolicy: String = "Never") async -> Job {
         var spec = JobSpec(template: PodTemplateSpec(metadata: ObjectMeta(labels: ["app": name]),
                                                      spec: PodSpec(containers: [Container(name: "c", image: "busybox")], restartPolicy: restartPolicy)))
         spec.parallelism = parallelism
@@ -22,10 +22,10 @@ extension FakeCluster {
         job.metadata.uid = "job-uid-\(name)"
         JobAdmission.setDefaults(&job)
         JobAdmission.generateSelector(&job)
-        return try! create(job)
+        return try! await create(job)
     }
 
-    func nativeJob(_ name: String) -> Job? { try? get(Job.self, namespace: "default", name: name) }
+    func nativeJob(_ name: String) async -> Job? { try? await get(Job.self, namespace: "default", name: name) }
 
     /// The pods in the store whose controller is `job`, by name.
     func nativeJobPods(_ job: Job) -> [Pod] { pods(of: nil).filter { $0.metadata.controllerRef?.uid == job.uid } }
@@ -33,7 +33,7 @@ extension FakeCluster {
     /// A pod owned by `job` as the controller would have created it.
     @discardableResult
     func createNativeJobPod(_ job: Job, name: String, node: String? = nil, phase: String = PodPhase.running,
-                            restarts: Int32 = 0, ready: Bool = false) -> Pod {
+                            restarts: Int32 = 0, ready: Bool = false) async -> Pod {
         var meta = ObjectMeta(name: name, namespace: job.namespace, labels: job.spec.template.metadata?.labels)
         meta.ownerReferences = [job.ownerReference()]
         var spec = job.spec.template.spec
@@ -41,11 +41,11 @@ extension FakeCluster {
         var st = PodStatus(phase: phase)
         st.containerStatuses = [ContainerStatus(name: "c", restartCount: restarts)]
         if ready { st.conditions = [Condition(type: "Ready", status: "True")] }
-        return try! create(Pod(metadata: meta, spec: spec, status: st))
+        return try! await create(Pod(metadata: meta, spec: spec, status: st))
     }
 
     /// A kubelet's status write: the phase, with the container terminated now when the phase is terminal.
-    func setPodPhase(_ pod: Pod, _ phase: String, restarts: Int32 = 0, ready: Bool? = nil) {
+    func setPodPhase(_ pod: Pod, _ phase: String, restarts: Int32 = 0, ready: Bool? = nil) async {
         var p = get(pod)!
         var st = p.status ?? PodStatus()
         st.phase = phase
@@ -56,14 +56,14 @@ extension FakeCluster {
         st.containerStatuses = [cs]
         if let ready { st.conditions = [Condition(type: "Ready", status: ready ? "True" : "False", lastTransitionTime: clock.now)] }
         p.status = st
-        _ = try! updateStatus(p)
+        _ = try! await updateStatus(p)
     }
 
     /// Changes a native Job's spec as a user would.
-    func updateNativeJob(_ name: String, _ change: (inout Job) -> Void) {
-        var j = nativeJob(name)!
+    func updateNativeJob(_ name: String, _ change: (inout Job) -> Void) async {
+        var j = await nativeJob(name)!
         change(&j)
-        _ = try! update(j)
+        _ = try! await update(j)
     }
 }
 
@@ -82,15 +82,15 @@ final class JobHarness {
 
     /// Syncs the cache and reconciles one job.
     @discardableResult
-    func reconcile(_ name: String) throws -> ReconcileResult {
+    func reconcile(_ name: String) async throws -> ReconcileResult {
         cluster.sync()
-        return try controller.reconcile("default/\(name)")
+        return try await controller.reconcile("default/\(name)")
     }
 
-    func status(_ name: String) -> JobStatus { cluster.nativeJob(name)?.status ?? JobStatus() }
-    func condition(_ name: String, _ type: String) -> JobCondition? { status(name).conditions?.first { $0.type == type } }
-    func pods(_ name: String) -> [Pod] { cluster.nativeJob(name).map(cluster.nativeJobPods) ?? [] }
-    func activePods(_ name: String) -> [Pod] { pods(name).filter(\.isActive) }
+    func status(_ name: String) async -> JobStatus { await cluster.nativeJob(name)?.status ?? JobStatus() }
+    func condition(_ name: String, _ type: String) async -> JobCondition? { await status(name).conditions?.first { $0.type == type } }
+    func pods(_ name: String) async -> [Pod] { await cluster.nativeJob(name).map(cluster.nativeJobPods) ?? [] }
+    func activePods(_ name: String) async -> [Pod] { await pods(name).filter(\.isActive) }
 }
 
 /// Lease renewals set by the test.
@@ -115,7 +115,7 @@ final class ControllerRunner {
     }
 
     /// Processes every key ready now (and those its reconciles make ready).
-    func drain() {
+    func drain() async {
         var guardCount = 0
         while guardCount < 10_000 {
             guardCount += 1
@@ -124,7 +124,7 @@ final class ControllerRunner {
             guard let key = queue.get() else { return }
             reconciled.append(key)
             do {
-                let r = try reconciler.reconcile(key)
+                let r = try await reconciler.reconcile(key)
                 queue.done(key)
                 queue.forget(key)
                 if let after = r.requeueAfter { queue.add(key, after: after) }
@@ -137,14 +137,14 @@ final class ControllerRunner {
     }
 
     /// Advances the clock to `seconds` after `origin`, stopping at every queued wake-up on the way.
-    func run(until seconds: Double, from origin: Timestamp) {
+    func run(until seconds: Double, from origin: Timestamp) async {
         let end = origin.adding(seconds: seconds)
-        drain()
+        await drain()
         while let next = queue.nextDelayedTime, next <= end {
             if next > cluster.clock.now { cluster.clock.now = next }
-            drain()
+            await drain()
         }
         if end > cluster.clock.now { cluster.clock.now = end }
-        drain()
+        await drain()
     }
 }
