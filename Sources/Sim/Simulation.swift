@@ -146,7 +146,8 @@ public final class Simulation {
         var images: [String: Int64] = [:]
         for i in entry.images { images[i.name] = i.size }
         for name in entry.names {
-            let client = SimClient(server: server, actor: .kubelet, bucket: nil,
+            let client = SimClient(server: server, actor: .kubelet,
+                                   bucket: TokenBucket(qps: settings.kubeletQPS, burst: settings.kubeletBurst, start: kernel.now),
                                    latency: { [unowned self] in settings.apiLatency.draw(rng, "latency") },
                                    faults: { [unowned self] in settings.faults }, rng: rng)
             let k = Kubelet(nodeName: name, kernel: kernel, server: server, client: client, catalog: scenario.images, rng: rng,

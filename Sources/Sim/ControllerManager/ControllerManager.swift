@@ -7,8 +7,11 @@ import Engine
 /// `restart` loses queues, caches and expectations and rebuilds them from a fresh list.
 final class ControllerManager {
     unowned let world: Simulation
-    /// The manager process's client; a new one (a fresh token bucket) each time it starts.
+    /// The clients of the two processes this manager stands for, kruise-manager (BroadcastJob,
+    /// AdvancedCronJob) and kube-controller-manager (Job, garbage collection, node lifecycle);
+    /// new ones (fresh token buckets) each time they start.
     private(set) var client: SimClient
+    private(set) var kubeClient: SimClient
     let host: ControllerHost
     private(set) var running = false
     private(set) var cache = InformerCache()
@@ -20,16 +23,19 @@ final class ControllerManager {
 
     init(world: Simulation) {
         self.world = world
-        client = Self.makeClient(world)
+        client = Self.makeClient(world, kube: false)
+        kubeClient = Self.makeClient(world, kube: true)
         host = ControllerHost(kernel: world.kernel)
         host.onError = { [unowned world] controller, key, error in
             world.note("\(controller) \(key): \(error)")
         }
     }
 
-    static func makeClient(_ world: Simulation) -> SimClient {
-        SimClient(server: world.server, actor: .controllerManager,
-                  bucket: TokenBucket(qps: world.settings.clientQPS, burst: world.settings.clientBurst, start: world.kernel.now),
+    static func makeClient(_ world: Simulation, kube: Bool) -> SimClient {
+        let s = world.settings
+        return SimClient(server: world.server, actor: .controllerManager,
+                  bucket: TokenBucket(qps: kube ? s.kubeControllerManagerQPS : s.clientQPS, burst: kube ? s.kubeControllerManagerBurst : s.clientBurst,
+                                      start: world.kernel.now),
                   latency: { [unowned world] in world.settings.apiLatency.draw(world.rng, "latency") },
                   faults: { [unowned world] in world.settings.faults }, rng: world.rng)
     }
@@ -37,7 +43,8 @@ final class ControllerManager {
     func start() {
         guard !running else { return }
         running = true
-        if client.killed { client = Self.makeClient(world) }
+        if client.killed { client = Self.makeClient(world, kube: false) }
+        if kubeClient.killed { kubeClient = Self.makeClient(world, kube: true) }
         if let d = downSince { downIntervals.append((d, world.kernel.now)); downSince = nil }
         let kernel = world.kernel
         let s = world.settings
@@ -50,18 +57,18 @@ final class ControllerManager {
         bcj = b
         host.add(b, queue: bq, workers: s.workers)
         let gq = WorkQueue(clock: kernel.clock)
-        host.add(GarbageCollector(client: client, cache: cache, queue: gq), queue: gq, workers: max(s.workers, 20))
+        host.add(GarbageCollector(client: kubeClient, cache: cache, queue: gq), queue: gq, workers: max(s.workers, 20))
         let pq = WorkQueue(clock: kernel.clock)
-        host.add(PodGarbageCollector(client: client, cache: cache, queue: pq), queue: pq, workers: 1)
+        host.add(PodGarbageCollector(client: kubeClient, cache: cache, queue: pq), queue: pq, workers: 1)
         let aq = WorkQueue(clock: kernel.clock)
         host.add(AdvancedCronJobController(client: client, cache: cache, clock: kernel.clock, recorder: recorder, queue: aq,
                                            localTimeZone: TimeZone(identifier: s.timeZone) ?? TimeZone(identifier: "UTC")!),
                  queue: aq, workers: s.workers)
         let jq = WorkQueue(clock: kernel.clock)
-        host.add(JobController(client: client, cache: cache, clock: kernel.clock, recorder: recorder, queue: jq,
+        host.add(JobController(client: kubeClient, cache: cache, clock: kernel.clock, recorder: recorder, queue: jq,
                                expectationTimeout: s.expectationTimeout), queue: jq, workers: s.workers)
         let nq = WorkQueue(clock: kernel.clock)
-        host.add(NodeLifecycleController(client: client, cache: cache, clock: kernel.clock, recorder: recorder, queue: nq,
+        host.add(NodeLifecycleController(client: kubeClient, cache: cache, clock: kernel.clock, recorder: recorder, queue: nq,
                                          heartbeats: world.heartbeats, gracePeriod: s.nodeMonitorGracePeriod), queue: nq, workers: 1)
         // Initial list, then the watch.
         let server = world.server
@@ -86,6 +93,7 @@ final class ControllerManager {
         watcher = nil
         host.clear()
         client.kill()
+        kubeClient.kill()
         bcj = nil
     }
 
@@ -116,7 +124,7 @@ final class SchedulerComponent {
 
     init(world: Simulation) {
         let kernel = world.kernel
-        client = SimClient(server: world.server, actor: .scheduler, bucket: TokenBucket(qps: 50, burst: 100, start: kernel.now),
+        client = SimClient(server: world.server, actor: .scheduler, bucket: TokenBucket(qps: world.settings.schedulerQPS, burst: world.settings.schedulerBurst, start: kernel.now),
                            latency: { [unowned world] in world.settings.apiLatency.draw(world.rng, "latency") },
                            faults: { [unowned world] in world.settings.faults }, rng: world.rng)
         host = ControllerHost(kernel: kernel)

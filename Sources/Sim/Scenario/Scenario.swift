@@ -13,8 +13,18 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
 public struct Settings: Sendable {
     public var apiLatency = DurationSpec(0.005)
     public var watchDelay = DurationSpec(0.010)
+    /// kruise-manager's client (the BroadcastJob and AdvancedCronJob controllers): OpenKruise's defaults.
     public var clientQPS: Double = 30
     public var clientBurst: Double = 50
+    /// kube-controller-manager's client (Job, garbage collection, pod GC, node lifecycle): its `--kube-api-qps`/`--kube-api-burst` defaults.
+    public var kubeControllerManagerQPS: Double = 20
+    public var kubeControllerManagerBurst: Double = 30
+    /// kube-scheduler's client: its defaults.
+    public var schedulerQPS: Double = 50
+    public var schedulerBurst: Double = 100
+    /// Each kubelet's client (`kubeAPIQPS`/`kubeAPIBurst` defaults).
+    public var kubeletQPS: Double = 50
+    public var kubeletBurst: Double = 100
     public var workers = 3
     public var bindPodsBy = "scheduler"
     public var expectationTimeout: Double = 300

@@ -227,13 +227,21 @@ public enum ScenarioLoader {
 
     static func settings(_ n: YNode) throws -> Settings {
         var s = Settings()
-        let f = try n.fields("settings", allowed: ["apiLatency", "watchDelay", "clientQPS", "clientBurst", "workers", "bindPodsBy",
+        let f = try n.fields("settings", allowed: ["apiLatency", "watchDelay", "clientQPS", "clientBurst",
+                                                   "kubeControllerManagerQPS", "kubeControllerManagerBurst", "schedulerQPS", "schedulerBurst",
+                                                   "kubeletQPS", "kubeletBurst", "workers", "bindPodsBy",
                                                    "expectationTimeout", "timeZone", "nodeMonitorGracePeriod", "podEvictionTimeout",
                                                    "imagePullBandwidth", "faults", "fieldValidation"])
         if let v = f["apiLatency"] { s.apiLatency = try durationSpec(v, "settings.apiLatency", in: Limits.delay) }
         if let v = f["watchDelay"] { s.watchDelay = try durationSpec(v, "settings.watchDelay", in: Limits.delay) }
         if let v = f["clientQPS"] { s.clientQPS = try number(v, "settings.clientQPS", in: Limits.qps) }
         if let v = f["clientBurst"] { s.clientBurst = try number(v, "settings.clientBurst", in: Limits.burst) }
+        if let v = f["kubeControllerManagerQPS"] { s.kubeControllerManagerQPS = try number(v, "settings.kubeControllerManagerQPS", in: Limits.qps) }
+        if let v = f["kubeControllerManagerBurst"] { s.kubeControllerManagerBurst = try number(v, "settings.kubeControllerManagerBurst", in: Limits.burst) }
+        if let v = f["schedulerQPS"] { s.schedulerQPS = try number(v, "settings.schedulerQPS", in: Limits.qps) }
+        if let v = f["schedulerBurst"] { s.schedulerBurst = try number(v, "settings.schedulerBurst", in: Limits.burst) }
+        if let v = f["kubeletQPS"] { s.kubeletQPS = try number(v, "settings.kubeletQPS", in: Limits.qps) }
+        if let v = f["kubeletBurst"] { s.kubeletBurst = try number(v, "settings.kubeletBurst", in: Limits.burst) }
         if let v = f["workers"] { s.workers = Int(try v.int("settings.workers", in: Limits.workers)) }
         if let v = f["bindPodsBy"] {
             s.bindPodsBy = try v.string("settings.bindPodsBy")
