@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Sim
+import Engine
 
 /// Every file in scenarios/ is a regression test: it must load and pass.
 @Suite struct ScenarioTests {
@@ -16,6 +17,27 @@ import Sim
         let report = ScenarioRunner.run(file: (Self.directory as NSString).appendingPathComponent(file))
         #expect(report.error == nil, "\(report.error?.description ?? "")")
         #expect(report.passed, "\(TextReport.render([report], verbose: false))")
+    }
+
+    /// Keeps the time of every change and event, in the order the trace gets them.
+    final class Times: TraceSink {
+        var rows: [(Timestamp, String)] = []
+        func change(_ c: APIServer.Change) { rows.append((c.time, "\(c.actor.rawValue) \(c.verb) \(c.object.kind.rawValue) \(c.object.metadata.name ?? "")")) }
+        func event(_ e: RecordedEvent) { rows.append((e.time, "event \(e.reason) \(e.name)")) }
+        func finish() {}
+    }
+
+    /// A write is seen by nobody before the instant it is applied, so a trace never goes back in time.
+    @Test(arguments: files)
+    func traceTimesNeverDecrease(_ file: String) throws {
+        let s = try ScenarioLoader.load(path: (Self.directory as NSString).appendingPathComponent(file))
+        let times = Times()
+        _ = Simulation(scenario: s, trace: times).run()
+        #expect(!times.rows.isEmpty)
+        for (a, b) in zip(times.rows, times.rows.dropFirst()) where b.0 < a.0 {
+            Issue.record("\(file): \(b.1) at \(b.0) comes after \(a.1) at \(a.0)")
+            break
+        }
     }
 
     @Test func everyScenarioExplainsItself() throws {
