@@ -76,21 +76,18 @@ public final class SimClient: Client {
         self.lastSend = server.kernel.now
     }
 
-    /// The instant a call made now takes effect: a token, then the latency.
-    private func charge() -> Timestamp {
+    /// A call made now: when it gets its token (is sent) and when it takes effect (after the latency).
+    private func charge() -> (sent: Timestamp, applied: Timestamp) {
         calls += 1
         let now = server.kernel.now
         let go = bucket?.reserve(at: now) ?? now
-        return go.adding(seconds: latency())
+        return (go, go.adding(seconds: latency()))
     }
 
     /// Runs `apply` at the call's instant and resumes the caller then.
     private func call<R>(_ apply: @escaping () throws(APIError) -> R) async throws(APIError) -> R {
         if killed { throw Self.stopped }
-        calls += 1
-        let now = server.kernel.now
-        let go = bucket?.reserve(at: now) ?? now
-        let t = go.adding(seconds: latency())
+        let (go, t) = charge()
         let kernel = server.kernel
         let result: UncheckedSendable<Result<R, APIError>> = await withUnsafeContinuation { c in
             kernel.schedule(at: t) { [self] in
@@ -106,7 +103,7 @@ public final class SimClient: Client {
     /// A write whose caller does not wait (a kubelet's): applied at its instant, after every
     /// write this client sent before; `done` gets the error, if any, then.
     func send(_ apply: @escaping () throws(APIError) -> Void, done: @escaping (APIError?) -> Void = { _ in }) {
-        let t = max(charge(), lastSend)
+        let t = max(charge().applied, lastSend)
         lastSend = t
         server.kernel.schedule(at: t) {
             do throws(APIError) { try apply(); done(nil) } catch { done(error) }

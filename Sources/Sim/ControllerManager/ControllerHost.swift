@@ -65,8 +65,6 @@ final class ControllerHost {
     private(set) var hosted: [Hosted] = []
     private var generation = 0
     var onError: ((String, String, Error) -> Void)?
-    /// Reconciles running now (their tasks have not returned).
-    private(set) var inFlight = 0
 
     init(kernel: Kernel) {
         self.kernel = kernel
@@ -104,7 +102,6 @@ final class ControllerHost {
     private func run(_ h: Hosted, _ key: String) {
         h.busy += 1
         h.reconciles += 1
-        inFlight += 1
         let gen = generation
         let job = UncheckedSendable((self, h, key))
         Task(executorPreference: kernel.executor) {
@@ -120,7 +117,6 @@ final class ControllerHost {
     }
 
     private func finish(_ h: Hosted, _ key: String, _ result: Result<ReconcileResult, Error>, generation gen: Int) {
-        inFlight -= 1
         guard gen == generation else { return }
         h.busy -= 1
         h.queue.done(key)
