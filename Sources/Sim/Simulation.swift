@@ -79,7 +79,15 @@ public final class Simulation {
     public func run() -> RunOutcome {
         checker = Checker(sim: self)
         server.observers.append { [unowned self] change in
-            digest.add("\(change.time.nanos) \(change.actor.rawValue) \(change.verb) \(change.object.kind.rawValue) \(change.object.key) rv=\(change.object.metadata.resourceVersion ?? "")")
+            // Binary fields into the running hash: no string is built per write.
+            digest.field(change.time.nanos)
+            digest.field(change.actor.rawValue)
+            digest.field(change.verb)
+            digest.field(change.object.kind.rawValue)
+            digest.field(change.object.metadata.namespace ?? "")
+            digest.field(change.object.metadata.name ?? "")
+            digest.field(change.object.metadata.resourceVersion ?? "")
+            digest.endRecord()
             checker.observe(change)
             trace?.change(change)
             storyOf(change)
@@ -430,13 +438,34 @@ public struct ActionError: Sendable {
     public var kind: Kind = .timelineAction
 }
 
-/// A running FNV-1a digest of the event history.
+/// A running FNV-1a digest of the event history, fed field by field.
 public struct Digest: Sendable {
     private var h: UInt64 = 0xcbf2_9ce4_8422_2325
     public private(set) var count = 0
+    /// One text record.
     mutating func add(_ line: String) {
-        h = fnv1a64(line + "\n", h)
+        addBytes(line)
+        endRecord()
+    }
+    /// A field of the current record.
+    mutating func field(_ field: String) {
+        addBytes(field)
+        h = (h ^ 0x1f) &* 0x100_0000_01b3  // field separator
+    }
+    mutating func field(_ v: Int64) {
+        var x = UInt64(bitPattern: v)
+        for _ in 0..<8 {
+            h = (h ^ (x & 0xff)) &* 0x100_0000_01b3
+            x >>= 8
+        }
+    }
+    mutating func endRecord() {
+        h = (h ^ 0x0a) &* 0x100_0000_01b3
         count += 1
+    }
+    private mutating func addBytes(_ s: String) {
+        var s = s
+        s.withUTF8 { for b in $0 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
     }
     public var hex: String { String(format: "%016llx", h) }
 }

@@ -102,11 +102,21 @@ public final class APIServer {
     private static let suffixAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
 
     private func newUID() -> String {
+        // 32 hex digits of two draws, laid out as a UUID with version 4 (digit 12 is "4").
         rng.draw("uids") { g in
             let a = g.next(), b = g.next()
-            let hex = String(format: "%016llx%016llx", a, b)
-            let c = Array(hex)
-            return "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))"
+            let digits: [UInt8] = Array("0123456789abcdef".utf8)
+            return String(unsafeUninitializedCapacity: 36) { buf in
+                var i = 0
+                func put(_ c: UInt8) { buf[i] = c; i += 1 }
+                for n in 0..<32 {
+                    if n == 8 || n == 12 || n == 16 || n == 20 { put(UInt8(ascii: "-")) }
+                    let word = n < 16 ? a : b
+                    let nibble = Int((word >> UInt64(60 - 4 * (n % 16))) & 0xF)
+                    put(n == 12 ? UInt8(ascii: "4") : digits[nibble])
+                }
+                return i
+            }
         }
     }
 
