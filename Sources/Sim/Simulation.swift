@@ -158,7 +158,7 @@ public final class Simulation {
                                    bucket: TokenBucket(qps: settings.kubeletQPS, burst: settings.kubeletBurst, start: kernel.now),
                                    latency: { [unowned self] in settings.apiLatency.draw(rng, "latency") },
                                    faults: { [unowned self] in settings.faults }, rng: rng)
-            let k = Kubelet(nodeName: name, kernel: kernel, server: server, client: client, catalog: scenario.images, rng: rng,
+            let k = Kubelet(nodeName: name, kernel: kernel, server: server, client: client, catalog: imageResolver, rng: rng,
                             bandwidth: settings.imagePullBandwidth, diskCapacity: entry.diskCapacity, diskUsed: entry.diskUsed, images: images)
             k.log = { [unowned self] line in digest.add("\(kernel.now.nanos) \(line)") }
             k.tell = { [unowned self] line in tell(line) }
@@ -184,6 +184,7 @@ public final class Simulation {
         for name in entry.names where kubelets[name]!.up { kubelets[name]!.writeNodeConditions(immediate: true) }
     }
     private var kubeletRouter: APIServer.Watcher?
+    private lazy var imageResolver = ImageResolver(scenario.images)
 
     // MARK: Timeline
 

@@ -125,6 +125,8 @@ enum KubeValidation {
 
     /// `validation.IsQualifiedName` (label and annotation keys).
     static func isQualifiedName(_ value: String) -> [String] {
+        // The common case, a valid name without a prefix, answers without allocating.
+        if !value.utf8.contains(UInt8(ascii: "/")), !value.isEmpty, value.utf8.count <= 63, matchesQualifiedName(value.utf8) { return [] }
         var errs: [String] = []
         let parts = value.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let name: String

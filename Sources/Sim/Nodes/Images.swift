@@ -91,3 +91,26 @@ public struct ImageCatalog: Sendable {
         return ImageBehavior()
     }
 }
+
+/// The image catalog with its lookups remembered: every kubelet of one simulation asks the same
+/// few questions (an image reference's normal form, its behaviour) for every container it runs.
+final class ImageResolver {
+    let catalog: ImageCatalog
+    private var normalized: [String: String] = [:]
+    private var behaviors: [String: ImageBehavior] = [:]
+    init(_ catalog: ImageCatalog) { self.catalog = catalog }
+
+    func normalize(_ ref: String) -> String {
+        if let n = normalized[ref] { return n }
+        let n = ImageRef.normalize(ref)
+        normalized[ref] = n
+        return n
+    }
+
+    func behavior(for image: String) -> ImageBehavior {
+        if let b = behaviors[image] { return b }
+        let b = catalog.behavior(for: image)
+        behaviors[image] = b
+        return b
+    }
+}

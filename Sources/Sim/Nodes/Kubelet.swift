@@ -16,7 +16,7 @@ public final class Kubelet {
     let kernel: Kernel
     let server: APIServer
     let client: SimClient
-    let catalog: ImageCatalog
+    let catalog: ImageResolver
     let rng: RandomStreams
     let bandwidth: Double  // bytes per second
     /// Called after every container exit, for the trace.
@@ -65,7 +65,7 @@ public final class Kubelet {
         var key: String { pod.key }
     }
 
-    init(nodeName: String, kernel: Kernel, server: APIServer, client: SimClient, catalog: ImageCatalog, rng: RandomStreams,
+    init(nodeName: String, kernel: Kernel, server: APIServer, client: SimClient, catalog: ImageResolver, rng: RandomStreams,
          bandwidth: Double, diskCapacity: Int64, diskUsed: Int64, images: [String: Int64]) {
         self.nodeName = nodeName
         self.kernel = kernel
@@ -154,7 +154,7 @@ public final class Kubelet {
     private func pullAndStart(_ rt: PodRuntime, _ c: ContainerRuntime) {
         let spec = rt.pod.spec.containers.first { $0.name == c.name }
         let policy = spec?.imagePullPolicy ?? "IfNotPresent"
-        let ref = ImageRef.normalize(c.image)
+        let ref = catalog.normalize(c.image)
         let present = images[ref] != nil
         if policy == "Never" && !present {
             c.state = ContainerState(waiting: .init(reason: "ErrImageNeverPull", message: "Container image \"\(c.image)\" is not present with pull policy of Never"))
@@ -262,9 +262,9 @@ public final class Kubelet {
                 let glob = ImageRef.normalizeGlob(match)
                 var inUse = Set<String>()
                 if keepInUse {
-                    inUse.insert(ImageRef.normalize(container.image))
+                    inUse.insert(catalog.normalize(container.image))
                     for p in pods.values where !p.stopped {
-                        for c in p.containers where c.running { inUse.insert(ImageRef.normalize(c.image)) }
+                        for c in p.containers where c.running { inUse.insert(catalog.normalize(c.image)) }
                     }
                 }
                 for name in images.keys.sorted() where ImageRef.globMatch(glob, name) && !inUse.contains(name) {
