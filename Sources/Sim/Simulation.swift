@@ -286,7 +286,8 @@ public final class Simulation {
             let pods = resolve(sel)
             if pods.isEmpty { return fail("no pod matches \(sel)") }
             for p in pods {
-                if let k = kubelets[p.spec.nodeName ?? ""], k.kill(p.key) { tell("killed containers of pod \(p.name) on \(p.spec.nodeName!)") } else { fail("pod \(p.name) has no running container") }
+                let killed = kubelets[p.spec.nodeName ?? ""]?.kill(p.key) { tell("killed containers of pod \(p.name) on \(p.spec.nodeName!)") } ?? false
+                if !killed { fail("pod \(p.name) has no running container") }
             }
         case .deletePod(let sel):
             let pods = resolve(sel)

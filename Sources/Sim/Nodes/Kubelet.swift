@@ -240,14 +240,13 @@ public final class Kubelet {
     }
 
     /// `killPod`: running containers exit with code 1 now.
-    func kill(_ podKey: String) -> Bool {
-        guard let rt = pods[podKey], !rt.stopped else { return false }
-        var any = false
-        for c in rt.containers where c.running {
-            exit(rt, c, code: 1)
-            any = true
-        }
-        return any
+    /// `before` runs first when there is a container to kill (so the story tells the kill
+    /// before the exits and restarts it causes).
+    func kill(_ podKey: String, before: () -> Void = {}) -> Bool {
+        guard let rt = pods[podKey], !rt.stopped, rt.containers.contains(where: { $0.running }) else { return false }
+        before()
+        for c in rt.containers where c.running { exit(rt, c, code: 1) }
+        return true
     }
 
     /// Applies a container's effects as it exits 0. Images in use are those of running
