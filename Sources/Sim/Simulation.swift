@@ -23,6 +23,8 @@ public final class Simulation {
     private(set) var notes: [String] = []
     public private(set) var digest = Digest()
     var trace: TraceSink?
+    /// When set, every controller's reconciles and queue depths are recorded here (`kruise-sim bench`).
+    var reconcileStats: ReconcileStats?
     /// A human-readable story of the run (timeline actions, job phase changes, node changes).
     public private(set) var story: [(time: Timestamp, text: String)] = []
 
@@ -106,6 +108,8 @@ public final class Simulation {
         for entry in scenario.nodes { startKubelets(entry) }
         scheduler = SchedulerComponent(world: self)
         controllerManager = ControllerManager(world: self)
+        scheduler.host.stats = reconcileStats
+        controllerManager.host.stats = reconcileStats
         controllerManager.start()
         // The timeline, in file order.
         for entry in scenario.timeline {

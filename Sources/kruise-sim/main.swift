@@ -10,7 +10,7 @@ struct KruiseSim: ParsableCommand {
         abstract: "Deterministic simulator for OpenKruise BroadcastJob and AdvancedCronJob node maintenance.",
         discussion: "Exit status: 0 success, 1 a check or invariant failed, 2 invalid input or usage.",
         version: KruiseSimVersion.current,
-        subcommands: [Run.self, Cron.self]
+        subcommands: [Run.self, Cron.self, Bench.self]
     )
 
     /// As ArgumentParser's own `main`, but a usage error (unknown option, missing argument)
@@ -56,8 +56,9 @@ struct Run: ParsableCommand {
             throw ExitCode(2)
         }
         var reports: [ScenarioReport] = []
+        let progress = ProgressLine.forTerminal(label: "kruise-sim run")
         for f in files {
-            let r = ScenarioRunner.run(file: f, seed: seed, trace: trace)
+            let r = ScenarioRunner.run(file: f, seed: seed, trace: trace, progress: progress)
             reports.append(r)
             if !json && !quiet {
                 print(TextReport.renderOne(r, verbose: verbose), terminator: "")
@@ -149,5 +150,56 @@ struct Cron: ParsableCommand {
             print(Timestamp.rfc3339(unixSeconds: next))
             t = next
         }
+    }
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time a workload generated in code: broadcast, cron-day, churn or reconcile (see BENCHMARKS.md).",
+        discussion: """
+        broadcast: N nodes, one BroadcastJob, pods run 30s..60s, pods created bound by an unthrottled client; ends when the job completes.
+        cron-day: N nodes, an every-5-minute AdvancedCronJob (BroadcastJob, TTL 90s) for 24 virtual hours.
+        churn: N nodes, a completionPolicy Never BroadcastJob; a node joins and the oldest leaves every second for a virtual hour.
+        reconcile: N nodes each running its pod; times --reconciles reconciles of the BroadcastJob.
+        Exit status: 0, 1 when repeated runs gave different virtual figures, 2 for invalid usage.
+        """)
+
+    @Argument(help: "The workload: \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")).") var workload: String
+    @Option(help: "Nodes (1 to \(Sim.Bench.nodeRange.upperBound)).") var nodes: String = "1000"
+    @Option(help: "The seed.") var seed: String = "1"
+    @Option(help: "Run this many times (1 to 100) and report the median wall figures.") var `repeat`: String = "1"
+    @Option(help: "reconcile: how many reconciles to time per run (1 to 100000).") var reconciles: String = "\(Sim.Bench.defaultMeasuredReconciles)"
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("kruise-sim bench: \(message)\n".utf8))
+        return ExitCode(2)
+    }
+
+    func run() throws {
+        guard let w = BenchWorkload(rawValue: workload) else {
+            let names = BenchWorkload.allCases.map(\.rawValue)
+            var msg = "unknown workload \"\(workload)\": expected one of \(names.joined(separator: ", "))"
+            if let s = BenchWorkload.suggestion(for: workload) { msg += " (did you mean \"\(s)\"?)" }
+            throw fail(msg)
+        }
+        guard let n = Int(nodes), Sim.Bench.nodeRange.contains(n) else {
+            throw fail("--nodes must be an integer from 1 to \(Sim.Bench.nodeRange.upperBound), got \"\(nodes)\"")
+        }
+        guard let s = UInt64(seed) else { throw fail("--seed must be an integer from 0 to \(UInt64.max), got \"\(seed)\"") }
+        guard let k = Int(self.repeat), (1...100).contains(k) else { throw fail("--repeat must be an integer from 1 to 100, got \"\(self.repeat)\"") }
+        guard let m = Int(reconciles), (1...100_000).contains(m) else {
+            throw fail("--reconciles must be an integer from 1 to 100000, got \"\(reconciles)\"")
+        }
+        let result: BenchResult
+        do {
+            result = try Sim.Bench.run(w, nodes: n, seed: s, repeats: k, measuredReconciles: m,
+                                       progress: ProgressLine.forTerminal(label: "kruise-sim bench \(w.rawValue)"))
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        print(json ? BenchReport.jsonText(result) : BenchReport.text(result), terminator: "")
+        if result.virtualDiffered { throw ExitCode(1) }
     }
 }

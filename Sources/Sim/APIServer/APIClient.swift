@@ -57,6 +57,8 @@ public final class SimClient: Client {
     let faults: () -> FaultSettings
     let rng: RandomStreams
     public private(set) var calls: Int = 0
+    /// The process these calls are counted for (`APIServer.callTally`, a bench figure).
+    var component: ClientComponent
     /// Fire-and-forget writes (the kubelet's) are applied in the order they were sent.
     private var lastSend: Timestamp
     /// When the process that owns this client stopped (a controller-manager crash): requests
@@ -74,11 +76,13 @@ public final class SimClient: Client {
         self.faults = faults
         self.rng = rng
         self.lastSend = server.kernel.now
+        self.component = ClientComponent(actor)
     }
 
     /// A call made now: when it gets its token (is sent) and when it takes effect (after the latency).
     private func charge() -> (sent: Timestamp, applied: Timestamp) {
         calls += 1
+        server.callTally?.count(component)
         let now = server.kernel.now
         let go = bucket?.reserve(at: now) ?? now
         return (go, go.adding(seconds: latency()))

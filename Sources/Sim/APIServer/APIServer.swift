@@ -24,6 +24,8 @@ public final class APIServer {
     var observers: [(_ change: Change) -> Void] = []
     /// Decides whether a running kubelet will confirm a pod's deletion (else the pod goes at once).
     var kubeletRunsPod: (Pod) -> Bool = { _ in false }
+    /// When set, counts every client call by component (`kruise-sim bench`).
+    var callTally: CallTally?
 
     public struct Change {
         public var time: Timestamp

@@ -65,6 +65,9 @@ final class ControllerHost {
     private(set) var hosted: [Hosted] = []
     private var generation = 0
     var onError: ((String, String, Error) -> Void)?
+    /// When set, gets each reconcile's dequeue and return instants and each queue's depth
+    /// (`kruise-sim bench`); nil costs nothing.
+    var stats: ReconcileStats?
 
     init(kernel: Kernel) {
         self.kernel = kernel
@@ -89,6 +92,8 @@ final class ControllerHost {
         let now = kernel.now
         for h in hosted {
             h.queue.promoteDelayed()
+            // Keys are only taken here, so the depth now is the largest since the last pump.
+            stats?.sampleDepth(h.reconciler.name, h.queue.readyCount)
             while h.busy < h.workers, let key = h.queue.get() {
                 run(h, key)
             }
@@ -103,6 +108,7 @@ final class ControllerHost {
         h.busy += 1
         h.reconciles += 1
         let gen = generation
+        let started = kernel.now
         let job = UncheckedSendable((self, h, key))
         Task(executorPreference: kernel.executor) {
             let (host, h, key) = job.value
@@ -112,12 +118,13 @@ final class ControllerHost {
             } catch {
                 result = .failure(error)
             }
-            host.finish(h, key, result, generation: gen)
+            host.finish(h, key, result, generation: gen, started: started)
         }
     }
 
-    private func finish(_ h: Hosted, _ key: String, _ result: Result<ReconcileResult, Error>, generation gen: Int) {
+    private func finish(_ h: Hosted, _ key: String, _ result: Result<ReconcileResult, Error>, generation gen: Int, started: Timestamp) {
         guard gen == generation else { return }
+        stats?.record(h.reconciler.name, from: started, to: kernel.now)
         h.busy -= 1
         h.queue.done(key)
         switch result {

@@ -33,11 +33,13 @@ final class ControllerManager {
 
     static func makeClient(_ world: Simulation, kube: Bool) -> SimClient {
         let s = world.settings
-        return SimClient(server: world.server, actor: .controllerManager,
+        let c = SimClient(server: world.server, actor: .controllerManager,
                   bucket: TokenBucket(qps: kube ? s.kubeControllerManagerQPS : s.clientQPS, burst: kube ? s.kubeControllerManagerBurst : s.clientBurst,
                                       start: world.kernel.now),
                   latency: { [unowned world] in world.settings.apiLatency.draw(world.rng, "latency") },
                   faults: { [unowned world] in world.settings.faults }, rng: world.rng)
+        if kube { c.component = .kubeControllerManager }
+        return c
     }
 
     func start() {

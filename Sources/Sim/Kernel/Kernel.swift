@@ -71,6 +71,12 @@ public final class Kernel {
     public var afterBatch: (() -> Void)?
     /// Set to stop the run loop after the current batch.
     public var stopRequested = false
+    /// Called every `progressInterval` events (a power of two) when set: for a progress display
+    /// only (it may read the wall clock); it must not change the simulation.
+    public var onProgress: (() -> Void)?
+    public var progressInterval: UInt64 = 65_536 {
+        didSet { precondition(progressInterval > 0 && progressInterval & (progressInterval - 1) == 0, "progressInterval must be a power of two") }
+    }
 
     public init(start: Timestamp) {
         clock = VirtualClock(start: start)
@@ -103,6 +109,7 @@ public final class Kernel {
                 eventsRun += 1
                 item.action()
                 executor.drain()
+                if eventsRun & (progressInterval - 1) == 0, let p = onProgress { p() }
             }
             batches += 1
             afterBatch?()

@@ -327,7 +327,8 @@ public enum ScenarioRunner {
     }
 
     /// Loads and runs one file. Wall time is measured around the run only for the report.
-    public static func run(file: String, seed: UInt64? = nil, trace: String? = nil) -> ScenarioReport {
+    /// `progress` (a terminal's progress line) follows the run and is cleared after it.
+    public static func run(file: String, seed: UInt64? = nil, trace: String? = nil, progress: ProgressLine? = nil) -> ScenarioReport {
         let startWall = DispatchTime.now().uptimeNanoseconds
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: file, isDirectory: &isDir) {
@@ -341,7 +342,10 @@ public enum ScenarioRunner {
                     return ScenarioReport(file: file, outcome: nil, error: ScenarioError(file: trace, line: 1, column: 1, message: "cannot write trace: \(error)"), wallSeconds: 0)
                 }
             }
-            let outcome = Simulation(scenario: s, trace: sink).run()
+            let sim = Simulation(scenario: s, trace: sink)
+            progress?.attach(sim)
+            let outcome = sim.run()
+            progress?.finish()
             let wall = Double(DispatchTime.now().uptimeNanoseconds - startWall) / 1e9
             return ScenarioReport(file: file, outcome: outcome, error: nil, wallSeconds: wall)
         } catch let e as ScenarioError {
