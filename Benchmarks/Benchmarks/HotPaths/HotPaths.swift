@@ -159,9 +159,15 @@ let cronStart = Date(timeIntervalSince1970: 1_709_251_200)
 // MARK: Registration
 
 let benchmarks: @Sendable () -> Void = {
-    // CPU time is left out: on Linux it counts in 10 ms ticks, too coarse for these.
+    // CPU time is left out: on Linux it counts in 10 ms ticks, too coarse for these. For
+    // `baseline check`: allocation counts repeat to within a few dozen (the harness's own), so
+    // they are the sharp signal: 100 more at the median is one more allocation per item in any
+    // 10k-item benchmark. Wall time on a shared machine varies by tens of percent, so it only
+    // flags a median 25% off.
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident],
-                                           timeUnits: .microseconds, maxDuration: .seconds(10), maxIterations: 50)
+                                           timeUnits: .microseconds, maxDuration: .seconds(10), maxIterations: 50,
+                                           thresholds: [.wallClock: .init(relative: [.p50: 25.0]),
+                                                        .mallocCountTotal: .init(absolute: [.p50: 100])])
 
     Benchmark("kernel: schedule then run 100k events") { benchmark in
         for _ in benchmark.scaledIterations { blackHole(kernelScheduleThenRun(100_000)) }
@@ -248,7 +254,10 @@ let benchmarks: @Sendable () -> Void = {
         }
     }, setup: { ReconcileFixture(nodes: 10_000) })
 
-    Benchmark("bcj reconcile: after one pod changed, 10k nodes each with its pod", closure: { (benchmark: Benchmark, state: (ReconcileFixture, BroadcastJobController)) async in
+    // A steady-state pass allocates a few dozen times: 10 more is a regression.
+    let fewAllocations = Benchmark.Configuration(thresholds: [.wallClock: .init(relative: [.p50: 25.0]),
+                                                              .mallocCountTotal: .init(absolute: [.p50: 10])])
+    Benchmark("bcj reconcile: after one pod changed, 10k nodes each with its pod", configuration: fewAllocations, closure: { (benchmark: Benchmark, state: (ReconcileFixture, BroadcastJobController)) async in
         let (fixture, controller) = state
         for _ in benchmark.scaledIterations {
             // A pod's restart count changes (outside the measurement): its node is dirty. One
