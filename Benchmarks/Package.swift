@@ -21,5 +21,17 @@ let package = Package(
             path: "Benchmarks/SimBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // One hot path per benchmark (event queue, store writes and watch fan-out, informer,
+        // a reconcile, node fitness, cron): swift package --disable-sandbox benchmark --target HotPaths
+        .executableTarget(
+            name: "HotPaths",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Sim", package: "kruise-sim"),
+                .product(name: "Engine", package: "kruise-sim"),
+            ],
+            path: "Benchmarks/HotPaths",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -36,7 +36,10 @@ public final class APIServer {
         public var object: APIObject
     }
 
-    init(kernel: Kernel, rng: RandomStreams) {
+    /// A server with an empty store whose watch deliveries are events on `kernel` and whose
+    /// uids and generated names come from `rng`. Public for the micro-benchmarks package
+    /// (`Benchmarks/`), which drives a server without a whole simulation.
+    public init(kernel: Kernel, rng: RandomStreams) {
         self.kernel = kernel
         self.rng = rng
     }
@@ -44,7 +47,8 @@ public final class APIServer {
     // MARK: Watches
 
     /// A watch stream to one consumer. Deliveries never reorder within one watcher.
-    final class Watcher {
+    /// Public (with its initializer and ``APIServer/addWatcher(_:)``) for the micro-benchmarks package.
+    public final class Watcher {
         let name: String
         let kinds: Set<KnownKind>
         var delay: () -> Double
@@ -53,7 +57,9 @@ public final class APIServer {
         /// Deliveries scheduled and not yet made.
         var inFlight = 0
         let deliver: (WatchEventType, APIObject) -> Void
-        init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp, deliver: @escaping (WatchEventType, APIObject) -> Void) {
+        /// A watcher of `kinds`: each change reaches `deliver` `delay()` seconds after the write's
+        /// instant, never before an earlier delivery to the same watcher (nor before `start`).
+        public init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp, deliver: @escaping (WatchEventType, APIObject) -> Void) {
             self.name = name
             self.kinds = kinds
             self.delay = delay
@@ -62,7 +68,8 @@ public final class APIServer {
         }
     }
 
-    func addWatcher(_ w: Watcher) { watchers.append(w) }
+    /// Registers a watcher: every later committed change of its kinds is delivered to it.
+    public func addWatcher(_ w: Watcher) { watchers.append(w) }
     func removeWatcher(_ w: Watcher) {
         w.active = false
         watchers.removeAll { $0 === w }
