@@ -47,3 +47,30 @@ import Engine
         }
     }
 }
+
+/// The trace writes each object's JSON text directly from the encoder; it must be the bytes the
+/// value tree gives (`manifest().jsonText()`), for every object every scenario writes.
+@Suite struct ManifestTextTests {
+    final class Objects: TraceSink {
+        var mismatches: [String] = []
+        var checked = 0
+        func change(_ c: APIServer.Change) {
+            guard checked < 3000 else { return }  // every kind and write shape, without the big rollout's 10,000 pod writes
+            checked += 1
+            let direct = try? c.object.manifestJSONText()
+            let tree = try? c.object.manifest().jsonText()
+            if direct != tree, mismatches.count < 3 { mismatches.append("\(direct ?? "nil")\n  vs\n\(tree ?? "nil")") }
+        }
+        func event(_ e: RecordedEvent) {}
+        func finish() {}
+    }
+
+    @Test(arguments: ScenarioTests.files)
+    func directJSONTextIsTheValueTreesText(_ file: String) throws {
+        let s = try ScenarioLoader.load(path: (ScenarioTests.directory as NSString).appendingPathComponent(file))
+        let sink = Objects()
+        _ = Simulation(scenario: s, trace: sink).run()
+        #expect(sink.checked > 0)
+        #expect(sink.mismatches.isEmpty, "\(sink.mismatches.joined(separator: "\n\n"))")
+    }
+}

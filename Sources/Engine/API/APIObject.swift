@@ -60,6 +60,18 @@ public enum APIObject: Hashable, Sendable {
         }
     }
 
+    /// ``manifest()`` as compact JSON text (see ``KubeObject/manifestJSONText()``).
+    public func manifestJSONText() throws -> String {
+        switch self {
+        case .node(let o): return try o.manifestJSONText()
+        case .pod(let o): return try o.manifestJSONText()
+        case .job(let o): return try o.manifestJSONText()
+        case .broadcastJob(let o): return try o.manifestJSONText()
+        case .advancedCronJob(let o): return try o.manifestJSONText()
+        case .event(let o): return try o.manifestJSONText()
+        }
+    }
+
     public struct DecodeError: Error, CustomStringConvertible {
         public let description: String
     }

@@ -128,6 +128,19 @@ extension KubeObject {
         return known.merging(residual: residual)
     }
 
+    /// ``manifest()`` as compact JSON text (`manifest().jsonText()`), written straight by the
+    /// encoder when there are no unknown fields to merge: the same bytes, without building and
+    /// re-reading a value tree.
+    public func manifestJSONText() throws -> String {
+        guard unknownFields == nil else { return try manifest().jsonText() }
+        var copy = self
+        if copy.apiVersion == nil { copy.apiVersion = Self.defaultAPIVersion }
+        if copy.kind == nil { copy.kind = Self.kind }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try enc.encode(copy), as: UTF8.self)
+    }
+
     /// A reference to this object (for events and status).
     public var objectReference: ObjectReference {
         ObjectReference(apiVersion: apiVersion ?? Self.defaultAPIVersion, kind: Self.kind, namespace: Self.namespaced ? namespace : nil,

@@ -59,7 +59,7 @@ public final class SQLiteTrace: TraceSink {
         csqlite_bind_text(s, 8, c.object.metadata.namespace ?? "")
         csqlite_bind_text(s, 9, c.object.metadata.name ?? "")
         csqlite_bind_text(s, 10, c.object.metadata.resourceVersion ?? "")
-        csqlite_bind_text(s, 11, (try? c.object.manifest()).map(Self.json) ?? "")
+        csqlite_bind_text(s, 11, (try? c.object.manifestJSONText()) ?? "")
         sqlite3_step(s)
     }
 
