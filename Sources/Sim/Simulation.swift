@@ -103,7 +103,7 @@ public final class Simulation {
         for entry in scenario.nodes { createNodes(entry, startKubelets: false) }
         var setupErrors: [(SourceLocation, String)] = []
         for (obj, loc) in scenario.manifests {
-            do { try server.create(obj, at: kernel.now, actor: .scenario) } catch { setupErrors.append((loc, error.message)) }
+            do { try server.create(obj, actor: .scenario) } catch { setupErrors.append((loc, error.message)) }
         }
         for entry in scenario.nodes { startKubelets(entry) }
         scheduler = SchedulerComponent(world: self)
@@ -149,7 +149,7 @@ public final class Simulation {
                                 Condition(type: "DiskPressure", status: "False", lastTransitionTime: kernel.now, reason: "KubeletHasNoDiskPressure", message: "kubelet has no disk pressure"),
                             ]))
             node.metadata.annotations = entry.annotations.isEmpty ? nil : entry.annotations
-            do { try server.create(.node(node), at: kernel.now, actor: .scenario) } catch { note("node \(name): \(error.message)") }
+            do { try server.create(.node(node), actor: .scenario) } catch { note("node \(name): \(error.message)") }
         }
         if start { startKubelets(entry) }
     }
@@ -201,7 +201,7 @@ public final class Simulation {
         func updateNode(_ name: String, _ change: (inout Node) -> Void) {
             guard case .node(var n)? = server.get(.node, "", name) else { return fail("node \(name) does not exist") }
             change(&n)
-            do { try server.update(.node(n), subresource: .main, at: now, actor: .scenario) } catch { fail(error.message) }
+            do { try server.update(.node(n), subresource: .main, actor: .scenario) } catch { fail(error.message) }
         }
         switch entry.action {
         case .apply(let obj):
@@ -213,12 +213,12 @@ public final class Simulation {
                 var m = o.metadata
                 m.resourceVersion = cur.metadata.resourceVersion
                 o.metadata = m
-                do { try server.update(o, subresource: .main, at: now, actor: .scenario); told("updated") } catch { fail(error.message) }
+                do { try server.update(o, subresource: .main, actor: .scenario); told("updated") } catch { fail(error.message) }
             } else {
-                do { try server.create(obj, at: now, actor: .scenario); told("created") } catch { fail(error.message) }
+                do { try server.create(obj, actor: .scenario); told("created") } catch { fail(error.message) }
             }
         case .delete(let ref):
-            do { try server.delete(ref.kind, namespace: ref.namespace, name: ref.name, uid: nil, at: now, actor: .scenario); tell("delete \(ref)") } catch { fail(error.message) }
+            do { try server.delete(ref.kind, namespace: ref.namespace, name: ref.name, uid: nil, actor: .scenario); tell("delete \(ref)") } catch { fail(error.message) }
         case .patch(let ref, let merge):
             guard let cur = server.get(ref.kind, ref.namespace, ref.name) else { return fail("\(ref) does not exist") }
             do {
@@ -227,7 +227,7 @@ public final class Simulation {
                 var m = o.metadata
                 m.resourceVersion = cur.metadata.resourceVersion
                 o.metadata = m
-                try server.update(o, subresource: .main, at: now, actor: .scenario)
+                try server.update(o, subresource: .main, actor: .scenario)
                 tell("patch \(ref) with \(merge.rendered)")
             } catch let e as APIError { fail(e.message) } catch { fail("\(error)") }
         case .addNodes(let e):
@@ -235,7 +235,7 @@ public final class Simulation {
             tell("added node\(e.names.count > 1 ? "s" : "") \(summarize(e.names))")
         case .deleteNode(let name):
             do {
-                try server.delete(.node, namespace: "", name: name, uid: nil, at: now, actor: .scenario)
+                try server.delete(.node, namespace: "", name: name, uid: nil, actor: .scenario)
                 kubelets[name]?.stop()
                 kubelets[name] = nil
                 stoppedKubelets.remove(name)
@@ -298,7 +298,7 @@ public final class Simulation {
             if pods.isEmpty { return fail("no pod matches \(sel)") }
             for p in pods {
                 kubelets[p.spec.nodeName ?? ""]?.stopPod(p.key)
-                do { try server.delete(.pod, namespace: p.namespace, name: p.name, uid: nil, at: now, actor: .scenario); tell("deleted pod \(p.name)") } catch { fail(error.message) }
+                do { try server.delete(.pod, namespace: p.namespace, name: p.name, uid: nil, actor: .scenario); tell("deleted pod \(p.name)") } catch { fail(error.message) }
             }
         case .restartControllers:
             controllerManager.restart()

@@ -73,12 +73,12 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
 
     @Test func resourceVersionIncreasesWithEveryWrite() throws {
         let w = World()
-        let a = try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario)
-        let b = try w.server.create(Self.pod("p"), at: w.now, actor: .scenario)
+        let a = try w.server.create(Self.bcj("a"), actor: .scenario)
+        let b = try w.server.create(Self.pod("p"), actor: .scenario)
         var a2 = a
         a2.metadata.labels = ["x": "y"]
-        let a3 = try w.server.update(a2, subresource: .main, at: w.now, actor: .scenario)
-        try w.server.delete(.pod, namespace: "default", name: "p", uid: nil, at: w.now, actor: .scenario)
+        let a3 = try w.server.update(a2, subresource: .main, actor: .scenario)
+        try w.server.delete(.pod, namespace: "default", name: "p", uid: nil, actor: .scenario)
         let rvs = [a, b, a3].map { Int($0.metadata.resourceVersion!)! } + [Int(w.changes.last!.object.metadata.resourceVersion!)!]
         #expect(rvs == [1, 2, 3, 4])
         #expect(w.server.resourceVersion == 4)
@@ -88,18 +88,18 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
     @Test func createFillsUIDNamespaceCreationTimeAndGeneration() throws {
         let w = World()
         w.kernel.run(until: Self.t0.adding(seconds: 3))
-        let o = try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario)
+        let o = try w.server.create(Self.bcj("a"), actor: .scenario)
         #expect(o.metadata.namespace == "default")
         #expect(o.metadata.creationTimestamp == Self.t0.adding(seconds: 3))
         #expect(o.metadata.generation == 1)
         let uid = try #require(o.metadata.uid)
         #expect(uid.range(of: "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$", options: .regularExpression) != nil)
         // A fixture uid is kept.
-        let fixed = try w.server.create(Self.bcj("b", extraMeta: "uid: 11111111-2222-4333-8444-555555555555"), at: w.now, actor: .scenario)
+        let fixed = try w.server.create(Self.bcj("b", extraMeta: "uid: 11111111-2222-4333-8444-555555555555"), actor: .scenario)
         #expect(fixed.metadata.uid == "11111111-2222-4333-8444-555555555555")
         // Same seed, same uids.
         let w2 = World()
-        #expect(try w2.server.create(Self.bcj("a"), at: w2.now, actor: .scenario).metadata.uid == uid)
+        #expect(try w2.server.create(Self.bcj("a"), actor: .scenario).metadata.uid == uid)
     }
 
     @Test func generateNameAddsAFiveCharacterSuffixFromTheKubernetesAlphabet() throws {
@@ -107,7 +107,7 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
         func names(seed: UInt64) throws -> [String] {
             let w = World(seed: seed)
             return try (0..<30).map { _ in
-                try w.server.create(Self.pod(generateName: "hello-"), at: w.now, actor: .scenario).metadata.name!
+                try w.server.create(Self.pod(generateName: "hello-"), actor: .scenario).metadata.name!
             }
         }
         let a = try names(seed: 9)
@@ -126,7 +126,7 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
         let w = World()
         var p = Self.pod("x")
         p.metadata.name = nil
-        let e = apiError { try w.server.create(p, at: w.now, actor: .scenario) }
+        let e = apiError { try w.server.create(p, actor: .scenario) }
         #expect(e?.reason == .invalid)
         #expect(e?.message.contains("name or generateName is required") == true)
     }
@@ -135,49 +135,49 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
 
     @Test func staleResourceVersionIsAConflict() throws {
         let w = World()
-        let v1 = try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario)
+        let v1 = try w.server.create(Self.bcj("a"), actor: .scenario)
         var fresh = v1
         fresh.metadata.labels = ["k": "1"]
-        let v2 = try w.server.update(fresh, subresource: .main, at: w.now, actor: .controllerManager)
+        let v2 = try w.server.update(fresh, subresource: .main, actor: .controllerManager)
         var stale = v1
         stale.metadata.labels = ["k": "2"]
-        let e = apiError { try w.server.update(stale, subresource: .main, at: w.now, actor: .controllerManager) }
+        let e = apiError { try w.server.update(stale, subresource: .main, actor: .controllerManager) }
         #expect(e?.code == 409)
         #expect(e?.reason == .conflict)
         #expect(e?.message == "Operation cannot be fulfilled on broadcastjobs.apps.kruise.io \"a\": the object has been modified; please apply your changes to the latest version and try again")
         // The stale write changed nothing.
         #expect(w.server.get(.broadcastJob, "default", "a") == v2)
         // Status writes are checked too.
-        let es = apiError { try w.server.update(stale, subresource: .status, at: w.now, actor: .controllerManager) }
+        let es = apiError { try w.server.update(stale, subresource: .status, actor: .controllerManager) }
         #expect(es?.reason == .conflict)
     }
 
     @Test func alreadyExistsAndNotFoundCarryTheirReasonsAndMessages() throws {
         let w = World()
-        try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario)
-        let dup = apiError { try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario) }
+        try w.server.create(Self.bcj("a"), actor: .scenario)
+        let dup = apiError { try w.server.create(Self.bcj("a"), actor: .scenario) }
         #expect(dup?.code == 409)
         #expect(dup?.reason == .alreadyExists)
         #expect(dup?.message == "broadcastjobs.apps.kruise.io \"a\" already exists")
 
-        let missingDelete = apiError { try w.server.delete(.pod, namespace: "default", name: "nope", uid: nil, at: w.now, actor: .scenario) }
+        let missingDelete = apiError { try w.server.delete(.pod, namespace: "default", name: "nope", uid: nil, actor: .scenario) }
         #expect(missingDelete?.code == 404)
         #expect(missingDelete?.reason == .notFound)
         #expect(missingDelete?.message == "pods \"nope\" not found")
 
-        let missingUpdate = apiError { try w.server.update(Self.bcj("ghost"), subresource: .main, at: w.now, actor: .scenario) }
+        let missingUpdate = apiError { try w.server.update(Self.bcj("ghost"), subresource: .main, actor: .scenario) }
         #expect(missingUpdate?.reason == .notFound)
         #expect(missingUpdate?.message == "broadcastjobs.apps.kruise.io \"ghost\" not found")
 
-        let missingBind = apiError { try w.server.bind(namespace: "default", name: "nope", uid: nil, nodeName: "n1", at: w.now, actor: .scheduler) }
+        let missingBind = apiError { try w.server.bind(namespace: "default", name: "nope", uid: nil, nodeName: "n1", actor: .scheduler) }
         #expect(missingBind?.reason == .notFound)
         #expect(missingBind?.message == "pods \"nope\" not found")
     }
 
     @Test func deleteWithAWrongUIDPreconditionIsAConflict() throws {
         let w = World()
-        try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario)
-        let e = apiError { try w.server.delete(.broadcastJob, namespace: "default", name: "a", uid: "other", at: w.now, actor: .controllerManager) }
+        try w.server.create(Self.bcj("a"), actor: .scenario)
+        let e = apiError { try w.server.delete(.broadcastJob, namespace: "default", name: "a", uid: "other", actor: .controllerManager) }
         #expect(e?.reason == .conflict)
         #expect(e?.message.contains("Precondition failed: UID in precondition: other") == true)
         #expect(w.server.get(.broadcastJob, "default", "a") != nil)
@@ -195,7 +195,7 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
               restartPolicy: Always
               containers: [{name: c, image: busybox}]
         """)
-        let e = apiError { try w.server.create(bad, at: w.now, actor: .scenario) }
+        let e = apiError { try w.server.create(bad, actor: .scenario) }
         // The kruise webhook's denial, as the API server relays it: its code (500) and wording.
         #expect(e?.code == 500)
         #expect(e?.reason == .unknown)
@@ -208,7 +208,7 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
 
     @Test func admissionDefaultsAreStored() throws {
         let w = World()
-        let o = try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario)
+        let o = try w.server.create(Self.bcj("a"), actor: .scenario)
         guard case .broadcastJob(let j) = o else { Issue.record("not a BroadcastJob"); return }
         #expect(j.spec.completionPolicy?.type == "Always")
         #expect(j.spec.failurePolicy?.type == "FailFast")
@@ -218,7 +218,7 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
 
     @Test func statusUpdatesDoNotChangeSpecAndMainUpdatesDoNotChangeStatus() throws {
         let w = World()
-        guard case .broadcastJob(var j) = try w.server.create(Self.bcj("a", parallelism: 2), at: w.now, actor: .scenario) else { return }
+        guard case .broadcastJob(var j) = try w.server.create(Self.bcj("a", parallelism: 2), actor: .scenario) else { return }
         // A status write that also tries to change the spec.
         var st = BroadcastJobStatus()
         st.active = 3
@@ -226,7 +226,7 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
         st.phase = "running"
         j.status = st
         j.spec.parallelism = .int(9)
-        guard case .broadcastJob(let afterStatus) = try w.server.update(.broadcastJob(j), subresource: .status, at: w.now, actor: .controllerManager) else { return }
+        guard case .broadcastJob(let afterStatus) = try w.server.update(.broadcastJob(j), subresource: .status, actor: .controllerManager) else { return }
         #expect(afterStatus.status?.active == 3)
         #expect(afterStatus.status?.phase == "running")
         #expect(afterStatus.spec.parallelism == .int(2))
@@ -239,7 +239,7 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
         st2.active = 0
         st2.phase = "failed"
         m.status = st2
-        guard case .broadcastJob(let afterMain) = try w.server.update(.broadcastJob(m), subresource: .main, at: w.now, actor: .controllerManager) else { return }
+        guard case .broadcastJob(let afterMain) = try w.server.update(.broadcastJob(m), subresource: .main, actor: .controllerManager) else { return }
         #expect(afterMain.spec.parallelism == .int(5))
         #expect(afterMain.status?.active == 3)
         #expect(afterMain.status?.phase == "running")
@@ -247,31 +247,31 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
 
     @Test func generationBumpsOnSpecChangesOnly() throws {
         let w = World()
-        guard case .broadcastJob(let j) = try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario) else { return }
+        guard case .broadcastJob(let j) = try w.server.create(Self.bcj("a"), actor: .scenario) else { return }
         var labelled = j
         labelled.metadata.labels = ["team": "x"]
-        guard case .broadcastJob(let j2) = try w.server.update(.broadcastJob(labelled), subresource: .main, at: w.now, actor: .scenario) else { return }
+        guard case .broadcastJob(let j2) = try w.server.update(.broadcastJob(labelled), subresource: .main, actor: .scenario) else { return }
         #expect(j2.metadata.generation == 1)
         #expect(j2.metadata.resourceVersion != j.metadata.resourceVersion)
         var paused = j2
         paused.spec.paused = true
-        guard case .broadcastJob(let j3) = try w.server.update(.broadcastJob(paused), subresource: .main, at: w.now, actor: .scenario) else { return }
+        guard case .broadcastJob(let j3) = try w.server.update(.broadcastJob(paused), subresource: .main, actor: .scenario) else { return }
         #expect(j3.metadata.generation == 2)
         var st = j3
         var s = BroadcastJobStatus()
         s.active = 1
         st.status = s
-        guard case .broadcastJob(let j4) = try w.server.update(.broadcastJob(st), subresource: .status, at: w.now, actor: .scenario) else { return }
+        guard case .broadcastJob(let j4) = try w.server.update(.broadcastJob(st), subresource: .status, actor: .scenario) else { return }
         #expect(j4.metadata.generation == 2)
     }
 
     @Test func noOpUpdateWritesNothing() throws {
         let w = World()
-        let o = try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario)
+        let o = try w.server.create(Self.bcj("a"), actor: .scenario)
         let before = w.server.resourceVersion
         let changes = w.changes.count
-        let same = try w.server.update(o, subresource: .main, at: w.now, actor: .controllerManager)
-        let sameStatus = try w.server.update(o, subresource: .status, at: w.now, actor: .controllerManager)
+        let same = try w.server.update(o, subresource: .main, actor: .controllerManager)
+        let sameStatus = try w.server.update(o, subresource: .status, actor: .controllerManager)
         #expect(same.metadata.resourceVersion == o.metadata.resourceVersion)
         #expect(sameStatus.metadata.resourceVersion == o.metadata.resourceVersion)
         #expect(w.server.resourceVersion == before)
@@ -280,12 +280,12 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
 
     @Test func updateKeepsServerOwnedMetadata() throws {
         let w = World()
-        let o = try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario)
+        let o = try w.server.create(Self.bcj("a"), actor: .scenario)
         var tampered = o
         tampered.metadata.uid = "forged"
         tampered.metadata.creationTimestamp = Self.t0.adding(seconds: -100)
         tampered.metadata.labels = ["x": "1"]
-        let u = try w.server.update(tampered, subresource: .main, at: w.now, actor: .scenario)
+        let u = try w.server.update(tampered, subresource: .main, actor: .scenario)
         #expect(u.metadata.uid == o.metadata.uid)
         #expect(u.metadata.creationTimestamp == o.metadata.creationTimestamp)
         #expect(u.metadata.labels == ["x": "1"])
@@ -295,34 +295,34 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
 
     @Test func finalizersKeepADeletedObjectUntilTheyAreRemoved() throws {
         let w = World()
-        try w.server.create(Self.bcj("a", extraMeta: "finalizers: [example.com/hold]"), at: w.now, actor: .scenario)
+        try w.server.create(Self.bcj("a", extraMeta: "finalizers: [example.com/hold]"), actor: .scenario)
         w.kernel.run(until: Self.t0.adding(seconds: 2))
-        try w.server.delete(.broadcastJob, namespace: "default", name: "a", uid: nil, at: w.now, actor: .scenario)
+        try w.server.delete(.broadcastJob, namespace: "default", name: "a", uid: nil, actor: .scenario)
         let deleting = try #require(w.server.get(.broadcastJob, "default", "a"))
         #expect(deleting.metadata.deletionTimestamp == Self.t0.adding(seconds: 2))
         #expect(w.changes.last?.type == .modified)
         // A second delete changes nothing.
         let rv = w.server.resourceVersion
-        try w.server.delete(.broadcastJob, namespace: "default", name: "a", uid: nil, at: w.now, actor: .scenario)
+        try w.server.delete(.broadcastJob, namespace: "default", name: "a", uid: nil, actor: .scenario)
         #expect(w.server.resourceVersion == rv)
         #expect(w.server.get(.broadcastJob, "default", "a") != nil)
         // A spec change does not clear the deletionTimestamp.
         var labelled = deleting
         labelled.metadata.labels = ["still": "here"]
-        let l = try w.server.update(labelled, subresource: .main, at: w.now, actor: .scenario)
+        let l = try w.server.update(labelled, subresource: .main, actor: .scenario)
         #expect(l.metadata.deletionTimestamp != nil)
         // Removing the last finalizer removes the object.
         var released = l
         released.metadata.finalizers = []
-        try w.server.update(released, subresource: .main, at: w.now, actor: .controllerManager)
+        try w.server.update(released, subresource: .main, actor: .controllerManager)
         #expect(w.server.get(.broadcastJob, "default", "a") == nil)
         #expect(w.changes.last?.type == .deleted)
     }
 
     @Test func deleteWithoutFinalizersRemovesAtOnce() throws {
         let w = World()
-        try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario)
-        try w.server.delete(.broadcastJob, namespace: "default", name: "a", uid: nil, at: w.now, actor: .scenario)
+        try w.server.create(Self.bcj("a"), actor: .scenario)
+        try w.server.delete(.broadcastJob, namespace: "default", name: "a", uid: nil, actor: .scenario)
         #expect(w.server.get(.broadcastJob, "default", "a") == nil)
         #expect(w.changes.last?.type == .deleted)
         #expect(w.changes.last?.object.metadata.deletionTimestamp == w.now)
@@ -331,13 +331,13 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
     @Test func podAKubeletRunsIsDeletedGracefullyUntilConfirmed() throws {
         let w = World()
         w.server.kubeletRunsPod = { $0.spec.nodeName == "n1" }
-        try w.server.create(Self.pod("p", nodeName: "n1"), at: w.now, actor: .scenario)
-        try w.server.delete(.pod, namespace: "default", name: "p", uid: nil, at: w.now, actor: .controllerManager)
+        try w.server.create(Self.pod("p", nodeName: "n1"), actor: .scenario)
+        try w.server.delete(.pod, namespace: "default", name: "p", uid: nil, actor: .controllerManager)
         let p = try #require(w.server.get(.pod, "default", "p"))
         #expect(p.metadata.deletionTimestamp == w.now)
         #expect(p.metadata.deletionGracePeriodSeconds == 0)
         // The kubelet's confirmation (a forced delete) removes it.
-        try w.server.delete(.pod, namespace: "default", name: "p", uid: p.metadata.uid, at: w.now, actor: .kubelet, force: true)
+        try w.server.delete(.pod, namespace: "default", name: "p", uid: p.metadata.uid, actor: .kubelet, force: true)
         #expect(w.server.get(.pod, "default", "p") == nil)
     }
 
@@ -345,12 +345,12 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
 
     @Test func bindSetsNodeNameOnce() throws {
         let w = World()
-        let p = try w.server.create(Self.pod("p"), at: w.now, actor: .scenario)
-        try w.server.bind(namespace: "default", name: "p", uid: p.metadata.uid, nodeName: "n1", at: w.now, actor: .scheduler)
+        let p = try w.server.create(Self.pod("p"), actor: .scenario)
+        try w.server.bind(namespace: "default", name: "p", uid: p.metadata.uid, nodeName: "n1", actor: .scheduler)
         guard case .pod(let bound)? = w.server.get(.pod, "default", "p") else { Issue.record("pod missing"); return }
         #expect(bound.spec.nodeName == "n1")
         #expect(w.changes.last?.verb == "bind")
-        let e = apiError { try w.server.bind(namespace: "default", name: "p", uid: nil, nodeName: "n2", at: w.now, actor: .scheduler) }
+        let e = apiError { try w.server.bind(namespace: "default", name: "p", uid: nil, nodeName: "n2", actor: .scheduler) }
         #expect(e?.code == 409)
         #expect(e?.reason == .conflict)
         #expect(e?.message == "Operation cannot be fulfilled on pods/binding \"p\": pod p is already assigned to node \"n1\"")
@@ -360,8 +360,8 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
 
     @Test func bindWithAWrongUIDIsAConflict() throws {
         let w = World()
-        try w.server.create(Self.pod("p"), at: w.now, actor: .scenario)
-        let e = apiError { try w.server.bind(namespace: "default", name: "p", uid: "stale-uid", nodeName: "n1", at: w.now, actor: .scheduler) }
+        try w.server.create(Self.pod("p"), actor: .scenario)
+        let e = apiError { try w.server.bind(namespace: "default", name: "p", uid: "stale-uid", nodeName: "n1", actor: .scheduler) }
         #expect(e?.reason == .conflict)
     }
 
@@ -374,8 +374,8 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
             got.append(("\(type) \(obj.metadata.name!)", w.kernel.clock.elapsed))
         }
         w.server.addWatcher(watcher)
-        try w.server.create(Self.bcj("a"), at: w.now, actor: .scenario)
-        try w.server.create(Self.pod("p"), at: w.now, actor: .scenario)  // another kind: not delivered
+        try w.server.create(Self.bcj("a"), actor: .scenario)
+        try w.server.create(Self.pod("p"), actor: .scenario)  // another kind: not delivered
         #expect(got.isEmpty)
         #expect(watcher.inFlight == 1)
         w.kernel.run(until: Self.t0.adding(seconds: 0.2))
@@ -387,12 +387,12 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
         #expect(watcher.inFlight == 0)
     }
 
-    @Test func watchDeliveryIsTimedFromTheChargedInstant() throws {
+    @Test func watchDeliveryIsTimedFromTheWritesInstant() throws {
         let w = World()
         var at: [Double] = []
         w.server.addWatcher(APIServer.Watcher(name: "t", kinds: [.pod], delay: { 0.01 }, start: w.now) { _, _ in at.append(w.kernel.clock.elapsed) })
-        // A write charged 2s in the future (token bucket and latency) is seen 10ms after that.
-        try w.server.create(Self.pod("p"), at: Self.t0.adding(seconds: 2), actor: .controllerManager)
+        // A write applied at 2s (after a token wait and latency) is seen 10ms after that.
+        w.kernel.schedule(at: Self.t0.adding(seconds: 2)) { _ = try? w.server.create(Self.pod("p"), actor: .controllerManager) }
         w.kernel.run(until: Self.t0.adding(seconds: 5))
         #expect(at.count == 1)
         #expect(abs(at[0] - 2.01) < 1e-9)
@@ -409,7 +409,7 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
         for i in 0..<50 {
             let name = "p\(i)"
             order.append(name)
-            try w.server.create(Self.pod(name), at: Self.t0.adding(seconds: Double(i) * 0.05), actor: .scenario)
+            w.kernel.schedule(at: Self.t0.adding(seconds: Double(i) * 0.05)) { _ = try? w.server.create(Self.pod(name), actor: .scenario) }
         }
         w.kernel.run(until: Self.t0.adding(seconds: 10))
         #expect(got.map(\.name) == order)
@@ -426,9 +426,9 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
         var n = 0
         let watcher = APIServer.Watcher(name: "t", kinds: [.pod], delay: { 1 }, start: w.now) { _, _ in n += 1 }
         w.server.addWatcher(watcher)
-        try w.server.create(Self.pod("p1"), at: w.now, actor: .scenario)
+        try w.server.create(Self.pod("p1"), actor: .scenario)
         w.server.removeWatcher(watcher)
-        try w.server.create(Self.pod("p2"), at: w.now, actor: .scenario)
+        try w.server.create(Self.pod("p2"), actor: .scenario)
         w.kernel.run(until: Self.t0.adding(seconds: 5))
         #expect(n == 0)
     }
@@ -472,7 +472,7 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
 
     @Test func listIsOrderedByKey() throws {
         let w = World()
-        for name in ["c", "a", "b"] { try w.server.create(Self.bcj(name), at: w.now, actor: .scenario) }
+        for name in ["c", "a", "b"] { try w.server.create(Self.bcj(name), actor: .scenario) }
         #expect(w.server.list(.broadcastJob).map { $0.metadata.name! } == ["a", "b", "c"])
         #expect(w.server.list(BroadcastJob.self).map(\.name) == ["a", "b", "c"])
     }

@@ -76,7 +76,7 @@ func podsToCreate(_ count: Int) -> [APIObject] {
 func createAll(_ pods: [APIObject], on kernel: Kernel, _ server: APIServer) -> [APIObject] {
     var created: [APIObject] = []
     created.reserveCapacity(pods.count)
-    for p in pods { created.append(try! server.create(p, at: kernel.now, actor: .controllerManager)) }
+    for p in pods { created.append(try! server.create(p, actor: .controllerManager)) }
     kernel.run(until: kernel.now.adding(seconds: 1))
     return created
 }
@@ -196,7 +196,7 @@ let benchmarks: @Sendable () -> Void = {
             }
             benchmark.startMeasurement()
             for (kernel, server, delivered, updates) in inputs {
-                for u in updates { blackHole(try! server.update(u, subresource: .status, at: kernel.now, actor: .kubelet)) }
+                for u in updates { blackHole(try! server.update(u, subresource: .status, actor: .kubelet)) }
                 kernel.run(until: kernel.now.adding(seconds: 1))
                 precondition(delivered.value == 2 * watchers * updates.count)
             }

@@ -124,7 +124,6 @@ public final class SimClient: Client {
         }
     }
 
-    private var now: Timestamp { server.kernel.now }
 
     public func get<T: Resource>(_ type: T.Type, namespace: String, name: String) async throws(APIError) -> T {
         try await call { [server] () throws(APIError) in
@@ -138,35 +137,35 @@ public final class SimClient: Client {
     public func create<T: Resource>(_ object: T) async throws(APIError) -> T {
         try await call { () throws(APIError) in
             try self.injectFault(update: false, name: object.name, resource: T.kind.lowercased() + "s")
-            return T.unwrap(try self.server.create(object.wrapped, at: self.now, actor: self.actor))!
+            return T.unwrap(try self.server.create(object.wrapped, actor: self.actor))!
         }
     }
 
     public func update<T: Resource>(_ object: T) async throws(APIError) -> T {
         try await call { () throws(APIError) in
             try self.injectFault(update: true, name: object.name, resource: T.kind.lowercased() + "s")
-            return T.unwrap(try self.server.update(object.wrapped, subresource: .main, at: self.now, actor: self.actor))!
+            return T.unwrap(try self.server.update(object.wrapped, subresource: .main, actor: self.actor))!
         }
     }
 
     public func updateStatus<T: Resource>(_ object: T) async throws(APIError) -> T {
         try await call { () throws(APIError) in
             try self.injectFault(update: true, name: object.name, resource: T.kind.lowercased() + "s")
-            return T.unwrap(try self.server.update(object.wrapped, subresource: .status, at: self.now, actor: self.actor))!
+            return T.unwrap(try self.server.update(object.wrapped, subresource: .status, actor: self.actor))!
         }
     }
 
     public func delete<T: Resource>(_ type: T.Type, namespace: String, name: String, uid: String?) async throws(APIError) {
         try await call { () throws(APIError) in
             try self.injectFault(update: false, name: name, resource: T.kind.lowercased() + "s")
-            try self.server.delete(T.knownKind, namespace: namespace, name: name, uid: uid, at: self.now, actor: self.actor)
+            try self.server.delete(T.knownKind, namespace: namespace, name: name, uid: uid, actor: self.actor)
         }
     }
 
     public func bind(namespace: String, name: String, uid: String?, nodeName: String) async throws(APIError) {
         try await call { () throws(APIError) in
             try self.injectFault(update: false, name: name, resource: "pods")
-            try self.server.bind(namespace: namespace, name: name, uid: uid, nodeName: nodeName, at: self.now, actor: self.actor)
+            try self.server.bind(namespace: namespace, name: name, uid: uid, nodeName: nodeName, actor: self.actor)
         }
     }
 
@@ -174,7 +173,7 @@ public final class SimClient: Client {
     func patchStatus(_ object: APIObject, done: @escaping (APIError?) -> Void = { _ in }) {
         send({ () throws(APIError) in
             try self.injectFault(update: true, name: object.metadata.name ?? "", resource: object.kind.rawValue.lowercased() + "s")
-            try self.server.update(object, subresource: .status, at: self.now, actor: self.actor, ignoreResourceVersion: true)
+            try self.server.update(object, subresource: .status, actor: self.actor, ignoreResourceVersion: true)
         }, done: done)
     }
 
@@ -182,7 +181,7 @@ public final class SimClient: Client {
     func confirmPodDeletion(namespace: String, name: String, uid: String?, done: @escaping (APIError?) -> Void) {
         send({ () throws(APIError) in
             try self.injectFault(update: false, name: name, resource: "pods")
-            try self.server.delete(.pod, namespace: namespace, name: name, uid: uid, at: self.now, actor: self.actor, force: true)
+            try self.server.delete(.pod, namespace: namespace, name: name, uid: uid, actor: self.actor, force: true)
         }, done: done)
     }
 }

@@ -11,8 +11,9 @@ public enum Actor: String, Sendable {
 /// from the Engine, finalizers and graceful pod deletion, status as a separate subresource,
 /// and watch fan-out to every registered watcher after its delay.
 ///
-/// Writes take effect in the store when called; `at` is the instant the write is charged to
-/// (after the caller's token bucket and API latency), from which watch delivery is timed.
+/// A write takes effect when it is called, at the kernel's current instant: clients call it at
+/// the instant their request is applied (after their token bucket and API latency), so the
+/// store, the change feed and watch delivery never see a write before it happens.
 public final class APIServer {
     let kernel: Kernel
     let rng: RandomStreams
@@ -153,7 +154,8 @@ public final class APIServer {
 
     /// Creates an object: generateName, uid, creationTimestamp, admission, AlreadyExists.
     @discardableResult
-    public func create(_ object: APIObject, at time: Timestamp, actor: Actor) throws(APIError) -> APIObject {
+    public func create(_ object: APIObject, actor: Actor) throws(APIError) -> APIObject {
+        let time = kernel.now
         var o = object
         var meta = o.metadata
         if o.kind.namespaced {
@@ -195,7 +197,8 @@ public final class APIServer {
 
     /// Replaces an object's main resource (spec and metadata) or its status.
     @discardableResult
-    public func update(_ object: APIObject, subresource: Subresource, at time: Timestamp, actor: Actor, ignoreResourceVersion: Bool = false) throws(APIError) -> APIObject {
+    public func update(_ object: APIObject, subresource: Subresource, actor: Actor, ignoreResourceVersion: Bool = false) throws(APIError) -> APIObject {
+        let time = kernel.now
         let kind = object.kind
         let key = object.key
         let name = object.metadata.name ?? ""
@@ -248,7 +251,8 @@ public final class APIServer {
     /// Deletes an object. A pod that a running kubelet holds, or any object with finalizers,
     /// gets a deletionTimestamp and goes later; everything else goes at once. `force` removes
     /// a pod regardless (the kubelet's confirmation, or pod GC's force delete).
-    public func delete(_ kind: KnownKind, namespace: String, name: String, uid: String?, at time: Timestamp, actor: Actor, force: Bool = false) throws(APIError) {
+    public func delete(_ kind: KnownKind, namespace: String, name: String, uid: String?, actor: Actor, force: Bool = false) throws(APIError) {
+        let time = kernel.now
         let key = kind.namespaced ? "\(namespace)/\(name)" : name
         guard let current = store[kind]?[key] else { throw .notFound(resourceName(kind), name) }
         if let uid, !uid.isEmpty, current.metadata.uid != uid {
@@ -282,7 +286,8 @@ public final class APIServer {
     }
 
     /// The binding subresource: sets a pending pod's node once.
-    public func bind(namespace: String, name: String, uid: String?, nodeName: String, at time: Timestamp, actor: Actor) throws(APIError) {
+    public func bind(namespace: String, name: String, uid: String?, nodeName: String, actor: Actor) throws(APIError) {
+        let time = kernel.now
         guard case .pod(var pod)? = get(.pod, namespace, name) else { throw .notFound("pods", name) }
         if let uid, !uid.isEmpty, pod.uid != uid { throw .conflict("pods", name) }
         if let n = pod.spec.nodeName, !n.isEmpty {

@@ -386,7 +386,7 @@ public final class Kubelet {
         set("Ready", "True", "KubeletReady", "kubelet is posting ready status")
         set("DiskPressure", diskPressure ? "True" : "False", diskPressure ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure",
             diskPressure ? "kubelet has disk pressure" : "kubelet has no disk pressure")
-        _ = try? server.update(.node(node), subresource: .status, at: now, actor: .kubelet, ignoreResourceVersion: true)
+        _ = try? server.update(.node(node), subresource: .status, actor: .kubelet, ignoreResourceVersion: true)
         // Taint by condition.
         guard case .node(var fresh)? = server.get(.node, "", nodeName) else { return }
         var taints = fresh.spec?.taints ?? []
@@ -402,7 +402,7 @@ public final class Kubelet {
         }
         if fresh.spec == nil { fresh.spec = NodeSpec() }
         fresh.spec!.taints = taints.isEmpty ? nil : taints
-        _ = try? server.update(.node(fresh), subresource: .main, at: now, actor: .kubelet)
+        _ = try? server.update(.node(fresh), subresource: .main, actor: .kubelet)
     }
 
     // MARK: Up / down
