@@ -124,7 +124,6 @@ public final class SimClient: Client {
         }
     }
 
-
     public func get<T: Resource>(_ type: T.Type, namespace: String, name: String) async throws(APIError) -> T {
         try await call { [server] () throws(APIError) in
             guard let o = server.get(T.knownKind, namespace, name), let t = T.unwrap(o) else {
