@@ -42,7 +42,10 @@ let package = Package(
                 "Engine",
                 "Sim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // main.swift holds the `@main` command and each subcommand has its own file: with more
+            // than one file the compiler must be told that main.swift is not top-level code.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "SimTests", dependencies: ["Sim", "Engine"]),

@@ -28,8 +28,12 @@ public final class Simulation {
     /// A human-readable story of the run (timeline actions, job phase changes, node changes).
     public private(set) var story: [(time: Timestamp, text: String)] = []
 
-    public init(scenario: Scenario, trace: TraceSink? = nil) {
+    /// The engine defect this run has on (`--mutant`), or nil for the faithful engine.
+    public let mutant: Mutant?
+
+    public init(scenario: Scenario, trace: TraceSink? = nil, mutant: Mutant? = nil) {
         self.scenario = scenario
+        self.mutant = mutant
         self.settings = scenario.settings
         self.trace = trace
         kernel = Kernel(start: scenario.start)

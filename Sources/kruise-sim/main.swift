@@ -10,7 +10,7 @@ struct KruiseSim: ParsableCommand {
         abstract: "Deterministic simulator for OpenKruise BroadcastJob and AdvancedCronJob node maintenance.",
         discussion: "Exit status: 0 success, 1 a check or invariant failed, 2 invalid input or usage.",
         version: KruiseSimVersion.current,
-        subcommands: [Run.self, Cron.self, Bench.self]
+        subcommands: [Run.self, Cron.self, Bench.self, Mutants.self]
     )
 
     /// As ArgumentParser's own `main`, but a usage error (unknown option, missing argument)
@@ -41,8 +41,10 @@ struct Run: ParsableCommand {
     @Option(help: "Write the run to this SQLite file (one scenario only).") var trace: String?
     @Flag(name: .shortAndLong, help: "Print only the summary line.") var quiet = false
     @Flag(name: .shortAndLong, help: "Show every check and the story of passing runs too.") var verbose = false
+    @Option(help: "Run the engine with this deliberate defect (see `kruise-sim mutants`).") var mutant: String?
 
     func run() throws {
+        let mutant = try parseMutantOption(self.mutant, command: "kruise-sim run")
         let (files, skipped) = ScenarioRunner.expandNoting(paths)
         if !quiet && !json {
             for (f, reason) in skipped { FileHandle.standardError.write(Data("kruise-sim: skipped \(f): \(reason)\n".utf8)) }
@@ -55,10 +57,13 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(Data("kruise-sim: --trace takes one scenario, got \(files.count)\n".utf8))
             throw ExitCode(2)
         }
+        if let mutant, !quiet && !json {
+            FileHandle.standardError.write(Data("kruise-sim: engine mutant \(mutant.name) is on: \(mutant.summary)\n".utf8))
+        }
         var reports: [ScenarioReport] = []
         let progress = ProgressLine.forTerminal(label: "kruise-sim run")
         for f in files {
-            let r = ScenarioRunner.run(file: f, seed: seed, trace: trace, progress: progress)
+            let r = ScenarioRunner.run(file: f, seed: seed, trace: trace, progress: progress, mutant: mutant)
             reports.append(r)
             if !json && !quiet {
                 print(TextReport.renderOne(r, verbose: verbose), terminator: "")

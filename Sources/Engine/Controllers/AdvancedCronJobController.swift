@@ -61,6 +61,8 @@ public final class AdvancedCronJobController: Reconciler {
     /// The controller manager's local zone (D-A7): the zone of a schedule with neither `timeZone` nor a
     /// `TZ=`/`CRON_TZ=` prefix.
     public let localTimeZone: TimeZone
+    /// A deliberate defect (mutation testing): `rerun-deleted-children` is the one this controller honours.
+    public var mutant: Mutant?
 
     /// Per ACJ key: the uid and the names of the children this controller last saw (or made) active, so that
     /// `SawCompletedJob` is recorded once per child. Lost on restart; then the persisted `status.active` serves.
@@ -183,8 +185,12 @@ public final class AdvancedCronJobController: Reconciler {
         var succeeded: [Child] = []
         var failed: [Child] = []
         var lastScheduled = acj.status?.lastScheduleTime
+        var lastScheduledChild: Timestamp?
         for child in children(of: acj, kind: kind) {
-            if let s = child.scheduledAt { lastScheduled = Self.later(lastScheduled, s) }
+            if let s = child.scheduledAt {
+                lastScheduled = Self.later(lastScheduled, s)
+                lastScheduledChild = Self.later(lastScheduledChild, s)
+            }
             switch child.finished {
             case nil:
                 active.append(child)
@@ -224,7 +230,11 @@ public final class AdvancedCronJobController: Reconciler {
         }
 
         // 9. Missed start times (D-A1: from the persisted lastScheduleTime; D-A2: more than 100 is a warning).
-        let (scheduled, tooMany) = mostRecentMissed(schedule, acj: acj, now: now)
+        // Mutant rerun-deleted-children: the search starts from the children's latest scheduled time
+        // only, as before D-A1 (kruise#2213, #862): once they are deleted, the last slot runs again.
+        let (scheduled, tooMany) = mutant == .rerunDeletedChildren
+            ? mostRecentMissed(schedule, acj: acj, lastScheduleTime: lastScheduledChild, now: now)
+            : mostRecentMissed(schedule, acj: acj, now: now)
         let nextFire = schedule.next(afterUnixSeconds: now.unixSeconds)
         var requeue = ReconcileResult.done
         if let nextFire {
@@ -321,7 +331,11 @@ public final class AdvancedCronJobController: Reconciler {
     /// `max(lastScheduleTime or creationTimestamp, now − startingDeadlineSeconds)`, and whether more than 100
     /// fire times were missed.
     func mostRecentMissed(_ schedule: CronSchedule, acj: AdvancedCronJob, now: Timestamp) -> (Int64?, Bool) {
-        var earliest = acj.status?.lastScheduleTime ?? acj.metadata.creationTimestamp ?? now
+        mostRecentMissed(schedule, acj: acj, lastScheduleTime: acj.status?.lastScheduleTime, now: now)
+    }
+
+    func mostRecentMissed(_ schedule: CronSchedule, acj: AdvancedCronJob, lastScheduleTime: Timestamp?, now: Timestamp) -> (Int64?, Bool) {
+        var earliest = lastScheduleTime ?? acj.metadata.creationTimestamp ?? now
         if let sds = acj.spec.startingDeadlineSeconds {
             let deadline = now.adding(nanos: -1_000_000_000 &* sds)  // `-time.Second * time.Duration(sds)`, wrapping
             if deadline > earliest { earliest = deadline }

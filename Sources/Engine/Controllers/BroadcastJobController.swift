@@ -5,7 +5,12 @@ public struct BroadcastJobControllerOptions: Sendable {
     /// `--assign-bcj-pods-by-scheduler`: pods carry a required `metadata.name` node-affinity term
     /// and the scheduler binds them; when false, pods are created with `spec.nodeName`.
     public var assignPodsByScheduler: Bool = true
-    public init(assignPodsByScheduler: Bool = true) { self.assignPodsByScheduler = assignPodsByScheduler }
+    /// A deliberate defect (mutation testing), or nil for the faithful controller.
+    public var mutant: Mutant?
+    public init(assignPodsByScheduler: Bool = true, mutant: Mutant? = nil) {
+        self.assignPodsByScheduler = assignPodsByScheduler
+        self.mutant = mutant
+    }
 }
 
 /// OpenKruise's BroadcastJob controller (`pkg/controller/broadcastjob`), step for step as
@@ -136,13 +141,13 @@ public final class BroadcastJobController: Reconciler {
 
     /// Whether the job's mock pod (template spec bound to `node`) fits the node.
     func mockPodFits(_ job: BroadcastJob, _ node: Node) -> Bool {
-        Self.mockPodFitFailure(job.spec.template.spec, node) == nil
+        Self.mockPodFitFailure(job.spec.template.spec, node, mutant: options.mutant) == nil
     }
 
     /// `NewMockPod` + `checkNodeFitness`: the template with `nodeName` set to the node always
     /// passes the NodeName predicate, so it is skipped instead of copying the template.
-    static func mockPodFitFailure(_ template: PodSpec, _ node: Node) -> FitFailure? {
-        NodeFitness.check(template, node: node, ignoringNodeName: true)
+    static func mockPodFitFailure(_ template: PodSpec, _ node: Node, mutant: Mutant? = nil) -> FitFailure? {
+        NodeFitness.check(template, node: node, ignoringNodeName: true, ignoringNoScheduleTaints: mutant == .ignoreTaints)
     }
 
     // MARK: - Fitness memo
@@ -172,7 +177,7 @@ public final class BroadcastJobController: Reconciler {
         let rv = node.metadata.resourceVersion ?? ""
         if mockFitMemo[jobUID]?.template != template { mockFitMemo[jobUID] = (template, [:]) }
         if let hit = mockFitMemo[jobUID]!.byNode[node.name], hit.rv == rv { return hit.fits }
-        let fits = Self.mockPodFitFailure(template, node) == nil
+        let fits = Self.mockPodFitFailure(template, node, mutant: options.mutant) == nil
         mockFitMemo[jobUID]!.byNode[node.name] = (rv, fits)
         return fits
     }
@@ -181,7 +186,7 @@ public final class BroadcastJobController: Reconciler {
         let rv = node.metadata.resourceVersion ?? ""
         let generation = pod.metadata.generation ?? 0
         if let hit = podFitMemo[pod.uid], hit.generation == generation, hit.nodeRV == rv { return hit.fits }
-        let fits = NodeFitness.check(pod.spec, node: node) == nil
+        let fits = NodeFitness.check(pod.spec, node: node, ignoringNoScheduleTaints: options.mutant == .ignoreTaints) == nil
         podFitMemo[pod.uid] = (generation, rv, fits)
         return fits
     }
@@ -195,10 +200,13 @@ public final class BroadcastJobController: Reconciler {
             expectations.delete(key)
             return .done
         }
-        // 2. Expectations gate (D-B6: they expire and the reconcile proceeds).
-        switch expectations.check(key) {
-        case .satisfied, .expired: break
-        case .unsatisfied(let retryAfter): return ReconcileResult(requeueAfter: retryAfter)
+        // 2. Expectations gate (D-B6: they expire and the reconcile proceeds). Mutant
+        // no-expectations: the gate is open, as before kruise#449.
+        if options.mutant != .noExpectations {
+            switch expectations.check(key) {
+            case .satisfied, .expired: break
+            case .unsatisfied(let retryAfter): return ReconcileResult(requeueAfter: retryAfter)
+            }
         }
         // 3. Labels on the template (in memory).
         var templateLabels = job.spec.template.metadata?.labels ?? [:]
@@ -230,7 +238,8 @@ public final class BroadcastJobController: Reconciler {
         // Always only (as upstream arms it; the deadline itself, step 16, applies to any type but Never).
         var requeueAfter: Double = 0
         if status.startTime == nil { status.startTime = now.wholeSeconds }  // metav1.Time: whole seconds
-        if policyType == "Always", let ads = job.spec.completionPolicy?.activeDeadlineSeconds {
+        // Mutant deadline-not-rearmed: no wake-up at the deadline (kruise#1409).
+        if policyType == "Always", options.mutant != .deadlineNotRearmed, let ads = job.spec.completionPolicy?.activeDeadlineSeconds {
             // `time.Duration(ads) * time.Second`: Go's int64 multiply wraps (documented in docs/semantics.md).
             requeueAfter = status.startTime!.adding(nanos: ads &* 1_000_000_000).seconds(since: now)
         }
@@ -246,7 +255,8 @@ public final class BroadcastJobController: Reconciler {
             recorder.warning(job, "DuplicatePodCreatedOnSameNode", "Duplicated pod \(pod) found on same node \(node)")
         }
         // 10. Classify.
-        let restartLimit = Int(job.spec.failurePolicy?.restartLimit ?? 0)
+        // Mutant restart-limit-off-by-one: `restarts >= limit`, i.e. `restarts > limit - 1`.
+        let restartLimit = Int(job.spec.failurePolicy?.restartLimit ?? 0) - (options.mutant == .restartLimitOffByOne ? 1 : 0)
         var (active, failed, succeeded) = view.counts(restartLimit: restartLimit)
         func restartFailed(_ p: BroadcastJobView.PodInfo) -> Bool { p.live && p.onFailure && p.restarts > restartLimit }
         // 9 + 11. Nodes to run on: each node's role, recomputed where something changed.
@@ -497,6 +507,8 @@ public final class BroadcastJobController: Reconciler {
                 // As upstream: a Timeout may still create the pod, so it is neither counted, nor
                 // returned, nor a reason to stop the slow start.
                 if error.isTimeout { continue }
+                // Mutant create-errors-counted-active: the goroutine falls through to `active++` (kruise#2414).
+                if options.mutant == .createErrorsCountedActive { active += 1 }
                 batchErrors += 1
                 if firstError == nil { firstError = error }
             }

@@ -30,15 +30,17 @@ public enum NodeFitness {
     /// Checks `pod` against `node` alone. `podsOnNode` (used by the scheduler, not by BroadcastJob)
     /// adds the requests of pods already there to the resource check.
     /// `ignoringNodeName` skips predicate 1, for a mock pod whose nodeName is the node itself
-    /// (so the template need not be copied to set it).
+    /// (so the template need not be copied to set it). `ignoringNoScheduleTaints` is the
+    /// `ignore-taints` mutant (NoExecute taints still count).
     public static func check(_ pod: PodSpec, podMeta: ObjectMeta? = nil, node: Node, requestedOnNode: ResourceUsage? = nil,
-                             ignoringNodeName: Bool = false) -> FitFailure? {
+                             ignoringNodeName: Bool = false, ignoringNoScheduleTaints: Bool = false) -> FitFailure? {
         // 1. NodeName
         if !ignoringNodeName, let n = pod.nodeName, !n.isEmpty, n != node.name { return .nodeName }
         // 2. nodeSelector + required node affinity
         if !matchesNodeSelectorAndAffinity(pod, node: node) { return .nodeAffinity }
         // 3. taints (NoSchedule, NoExecute)
-        if let t = firstUntoleratedTaint(node.taints, tolerations: pod.tolerations ?? [], effects: [Taint.noSchedule, Taint.noExecute]) {
+        if let t = firstUntoleratedTaint(node.taints, tolerations: pod.tolerations ?? [],
+                                         effects: ignoringNoScheduleTaints ? [Taint.noExecute] : [Taint.noSchedule, Taint.noExecute]) {
             return .untoleratedTaint(t)
         }
         // 4. unschedulable

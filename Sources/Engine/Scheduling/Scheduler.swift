@@ -22,6 +22,8 @@ public final class DefaultScheduler: Reconciler {
     /// Pods that fit nowhere, retried on cluster changes.
     private var unschedulable = Set<String>()
     public var retryUnschedulableAfter: Double = 60
+    /// A deliberate defect (mutation testing): `ignore-taints` is the one the scheduler honours.
+    public var mutant: Mutant?
 
     public init(client: Client, cache: InformerCache, recorder: EventRecorder, queue: WorkQueue) {
         self.client = client
@@ -91,7 +93,8 @@ public final class DefaultScheduler: Reconciler {
         var reasons: [String: Int] = [:]
         for node in candidates {
             let used = requested(on: node.name)
-            if let failure = NodeFitness.check(pod.spec, node: node, requestedOnNode: used) {
+            if let failure = NodeFitness.check(pod.spec, node: node, requestedOnNode: used,
+                                                 ignoringNoScheduleTaints: mutant == .ignoreTaints) {
                 reasons[failure.description, default: 0] += 1
                 continue
             }

@@ -55,7 +55,8 @@ final class ControllerManager {
         let bq = WorkQueue(clock: kernel.clock)
         let b = BroadcastJobController(client: client, cache: cache, clock: kernel.clock, recorder: recorder, queue: bq,
                                        expectationTimeout: s.expectationTimeout,
-                                       options: BroadcastJobControllerOptions(assignPodsByScheduler: s.bindPodsBy == "scheduler"))
+                                       options: BroadcastJobControllerOptions(assignPodsByScheduler: s.bindPodsBy == "scheduler",
+                                                                                     mutant: world.mutant))
         bcj = b
         host.add(b, queue: bq, workers: s.workers)
         let gq = WorkQueue(clock: kernel.clock)
@@ -63,9 +64,10 @@ final class ControllerManager {
         let pq = WorkQueue(clock: kernel.clock)
         host.add(PodGarbageCollector(client: kubeClient, cache: cache, queue: pq), queue: pq, workers: 1)
         let aq = WorkQueue(clock: kernel.clock)
-        host.add(AdvancedCronJobController(client: client, cache: cache, clock: kernel.clock, recorder: recorder, queue: aq,
-                                           localTimeZone: TimeZone(identifier: s.timeZone) ?? TimeZone(identifier: "UTC")!),
-                 queue: aq, workers: s.workers)
+        let acj = AdvancedCronJobController(client: client, cache: cache, clock: kernel.clock, recorder: recorder, queue: aq,
+                                            localTimeZone: TimeZone(identifier: s.timeZone) ?? TimeZone(identifier: "UTC")!)
+        acj.mutant = world.mutant
+        host.add(acj, queue: aq, workers: s.workers)
         let jq = WorkQueue(clock: kernel.clock)
         host.add(JobController(client: kubeClient, cache: cache, clock: kernel.clock, recorder: recorder, queue: jq,
                                expectationTimeout: s.expectationTimeout), queue: jq, workers: s.workers)
@@ -132,6 +134,7 @@ final class SchedulerComponent {
         host = ControllerHost(kernel: kernel)
         let q = WorkQueue(clock: kernel.clock)
         scheduler = DefaultScheduler(client: client, cache: cache, recorder: SimRecorder(component: "default-scheduler", log: world.events, clock: kernel.clock), queue: q)
+        scheduler.mutant = world.mutant
         host.add(scheduler, queue: q, workers: 1)
         cache.nodes.replace(with: world.server.list(Node.self))
         cache.pods.replace(with: world.server.list(Pod.self))

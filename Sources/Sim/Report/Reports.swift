@@ -328,7 +328,8 @@ public enum ScenarioRunner {
 
     /// Loads and runs one file. Wall time is measured around the run only for the report.
     /// `progress` (a terminal's progress line) follows the run and is cleared after it.
-    public static func run(file: String, seed: UInt64? = nil, trace: String? = nil, progress: ProgressLine? = nil) -> ScenarioReport {
+    public static func run(file: String, seed: UInt64? = nil, trace: String? = nil, progress: ProgressLine? = nil,
+                           mutant: Mutant? = nil) -> ScenarioReport {
         let startWall = DispatchTime.now().uptimeNanoseconds
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: file, isDirectory: &isDir) {
@@ -342,7 +343,7 @@ public enum ScenarioRunner {
                     return ScenarioReport(file: file, outcome: nil, error: ScenarioError(file: trace, line: 1, column: 1, message: "cannot write trace: \(error)"), wallSeconds: 0)
                 }
             }
-            let sim = Simulation(scenario: s, trace: sink)
+            let sim = Simulation(scenario: s, trace: sink, mutant: mutant)
             progress?.attach(sim)
             let outcome = sim.run()
             progress?.finish()
