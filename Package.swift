@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Tests only: the scenario fuzzer (Tests/SimTests/FuzzTests.swift). No dependencies of its own.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
     targets: [
         .target(
@@ -48,7 +50,11 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "SimTests", dependencies: ["Sim", "Engine"]),
+        .testTarget(name: "SimTests", dependencies: [
+            "Sim", "Engine",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Sim", "Engine"]),
     ]
 )

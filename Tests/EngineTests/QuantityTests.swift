@@ -63,6 +63,16 @@ private func q(_ s: String, bytes: Bool = false) -> Quantity? { Quantity(parsing
         #expect(q("1.0001")!.value == 2)
     }
 
+    /// Found by the fuzzer (FuzzTests): a 29-digit fraction times Gi fits Int128 before the division by
+    /// the fraction's power of ten but exceeds the limit after it; it was kept unclamped, so `q + 0 != q`.
+    @Test func aHugeFractionWithABinarySuffixIsHeldAtTheLimit() async {
+        let big = q("+9751473063136303698.5451677612Gi")!
+        #expect(big.nanos == Quantity.limitNanos)
+        #expect(big + .zero == big)
+        #expect(q("-9751473063136303698.5451677612Gi")!.nanos == -Quantity.limitNanos)
+        #expect(big == q("999999999999999999999999999999Ei"))
+    }
+
     @Test func byteUnitsOnlyWhenAllowed() async {
         #expect(q("1kB") == nil)
         #expect(q("1MB") == nil)

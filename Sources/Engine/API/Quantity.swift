@@ -145,6 +145,9 @@ public struct Quantity: Hashable, Sendable, Comparable, CustomStringConvertible 
             let (q, r) = n.quotientAndRemainder(dividingBy: divisor)
             n = r > 0 ? q + 1 : q  // round up, as Kubernetes does below nano scale
         }
+        // A fraction times a binary suffix can stay below Int128's overflow yet exceed the limit after the
+        // division above ("9751473063136303698.5451677612Gi"): held at the limit like every other large value.
+        n = Swift.min(n, Quantity.limitNanos)
         self.nanos = negative ? -n : n
         self.text = str
     }
