@@ -50,8 +50,25 @@ public final class Simulation {
         notes.append(s)
     }
 
+    /// The most Kubernetes events, and the most story lines, one run keeps: both are held to the end
+    /// (for `events` checks and the report), so a scenario that makes objects without end (an
+    /// `@every 1s` AdvancedCronJob for ten years) would otherwise grow until the process is killed.
+    /// At the limit the run stops and `historyLimitReached` says why. 10 million events is several GB.
+    public var historyLimit = 10_000_000
+    /// Why the run stopped before its end, when it reached `historyLimit`.
+    public private(set) var historyLimitReached: String?
+
+    private func checkHistoryLimit() {
+        guard historyLimitReached == nil, events.events.count >= historyLimit || story.count >= historyLimit else { return }
+        historyLimitReached = "the run stopped at +\(formatSeconds(kernel.now.seconds(since: scenario.start))) of \(formatSeconds(scenario.duration)): "
+            + "it had recorded \(events.events.count) Kubernetes events and \(story.count) story lines, and a run keeps at most "
+            + "\(historyLimit) of each (they are held in memory to the end); simulate a shorter duration, or fewer or less frequent jobs"
+        kernel.stopRequested = true
+    }
+
     func tell(_ text: String) {
         story.append((kernel.now, text))
+        checkHistoryLimit()
         digest.add("story \(kernel.now.nanos) \(text)")
     }
 
@@ -102,6 +119,7 @@ public final class Simulation {
             digest.add("event \(e.time.nanos) \(e.component) \(e.kind)/\(e.namespace)/\(e.name) \(e.type) \(e.reason) \(e.message)")
             trace?.event(e)
             storyOf(e)
+            checkHistoryLimit()
         }
         // t = 0: nodes and manifests are in the store before any component acts.
         for entry in scenario.nodes { createNodes(entry, startKubelets: false) }
@@ -130,7 +148,9 @@ public final class Simulation {
         let end = scenario.start.adding(seconds: scenario.duration)
         kernel.run(until: end)
         checker.finish()
-        trace?.finish()
+        // A run stopped at the history limit did not finish: its trace is dropped (SQLiteTrace's temporary
+        // file goes when the sink is released), and any previous trace at that path stays.
+        if historyLimitReached == nil { trace?.finish() }
         return RunOutcome(scenario: scenario, checks: checker.results, violations: checker.violations, demanded: checker.demandedViolations,
                           actionErrors: checker.actionErrors + setupErrors.map { ActionError(location: $0.0, time: scenario.start, message: $0.1, kind: .manifest) },
                           digest: digest.hex, events: kernel.eventsRun, writes: server.resourceVersion,

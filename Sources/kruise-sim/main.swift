@@ -76,9 +76,9 @@ struct Run: ParsableCommand {
         }
         if let junit {
             do {
-                try JUnitReport.render(reports).write(toFile: junit, atomically: true, encoding: .utf8)
+                try AtomicFile.write(JUnitReport.render(reports), to: junit)
             } catch {
-                FileHandle.standardError.write(Data("kruise-sim: cannot write \(junit): \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(Data("kruise-sim: \(error)\n".utf8))
                 throw ExitCode(2)
             }
         }

@@ -347,6 +347,12 @@ public enum ScenarioRunner {
             progress?.attach(sim)
             let outcome = sim.run()
             progress?.finish()
+            if let why = sim.historyLimitReached {
+                return ScenarioReport(file: file, outcome: nil, error: ScenarioError(file: file, line: 1, column: 1, message: why), wallSeconds: 0)
+            }
+            if let e = sink?.finishError {
+                return ScenarioReport(file: file, outcome: nil, error: ScenarioError(file: trace ?? file, line: 1, column: 1, message: e), wallSeconds: 0)
+            }
             let wall = Double(DispatchTime.now().uptimeNanoseconds - startWall) / 1e9
             return ScenarioReport(file: file, outcome: outcome, error: nil, wallSeconds: wall)
         } catch let e as ScenarioError {

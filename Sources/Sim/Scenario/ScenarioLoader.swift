@@ -41,11 +41,14 @@ public enum ScenarioLoader {
             throw dn.error("duration: the scenario would end after 2262-04-11T23:47:16Z, the last representable instant; start earlier or simulate less")
         }
         if let n = f["settings"] { s.settings = try settings(n) }
+        var nodeImages = 0  // images on nodes, summed over nodes (each node holds its own list)
         if let n = f["nodes"] {
             var seen = Set<String>()
             for e in try n.sequence("nodes") {
                 let entry = try nodeEntry(e, "nodes entry")
                 try checkNodeTotal(seen.count + entry.names.count, e)
+                nodeImages += entry.names.count * entry.images.count
+                try checkNodeImageTotal(nodeImages, e)
                 for name in entry.names {
                     if seen.contains(name) { throw e.error("node \"\(name)\" is defined twice") }
                     seen.insert(name)
@@ -82,6 +85,8 @@ public enum ScenarioLoader {
                 if case .addNodes(let ne) = entry.action {
                     ne.names.forEach { nodeNames.insert($0) }
                     try checkNodeTotal(nodeNames.count, e)
+                    nodeImages += ne.names.count * ne.images.count
+                    try checkNodeImageTotal(nodeImages, e)
                 }
                 s.timeline.append(entry)
             }
@@ -170,6 +175,12 @@ public enum ScenarioLoader {
     static func checkNodeTotal(_ total: Int, _ at: YNode) throws {
         if total > Limits.maxNodes {
             throw at.error("too many nodes: \(total); a scenario may define at most \(Limits.maxNodes) nodes in all (nodes and addNodes)")
+        }
+    }
+
+    static func checkNodeImageTotal(_ total: Int, _ at: YNode) throws {
+        if total > Limits.maxNodeImages {
+            throw at.error("too many node images: \(total) (nodes times the images on each); a scenario may define at most \(Limits.maxNodeImages) in all (nodes and addNodes)")
         }
     }
 
@@ -325,6 +336,9 @@ public enum ScenarioLoader {
                     for k in 1...Int(count) { e.images.append((ImageRef.normalize("\(prefix)\(k)"), bytes)) }
                 } else {
                     throw i.error("an images entry needs name, or namePrefix with count")
+                }
+                if e.images.count > Int(Limits.imageCount.upperBound) {
+                    throw i.error("too many images on one node: \(e.images.count); a node entry may list at most \(Limits.imageCount.upperBound) in all")
                 }
             }
         }
@@ -720,6 +734,9 @@ enum Limits {
     /// Nodes in all (about 37 MB of memory per 1000 nodes).
     static let maxNodes = 100_000
     static let imageCount: ClosedRange<Int64> = 1...10_000
+    /// Images on nodes, summed over nodes: each node keeps its own list once its kubelet pulls or
+    /// removes one (measured: 2 million cost about 80 MB), so 100000 nodes with 10000 images each cannot be asked for.
+    static let maxNodeImages = 10_000_000
     /// Sizes (disk, images, fills, bandwidth): at most 1Pi bytes each.
     static let maxSize: Int64 = 1 << 50
 

@@ -4,19 +4,31 @@ import Engine
 
 /// Writes a run to SQLite (`--trace FILE`): every API write and every recorded event, in order.
 /// The file holds nothing that depends on the wall clock, so the same run gives the same bytes.
+/// It is built in a temporary file next to the target and renamed over it by `finish()`, so a run
+/// that fails or is killed leaves any previous trace at that path intact (see ``AtomicFile``).
 public final class SQLiteTrace: TraceSink {
     private var db: OpaquePointer?
     private var changeStmt: OpaquePointer?
     private var eventStmt: OpaquePointer?
     private var seq: Int64 = 0
     let start: Timestamp
+    /// The target path, and the temporary file the trace is built in until `finish()`.
+    public let path: String
+    private let temporary: String
+    /// Set when `finish()` could not complete the file (it is then not at `path`).
+    public private(set) var finishError: String?
 
     public struct TraceError: Error, CustomStringConvertible { public let description: String }
 
     public init(path: String, scenario: Scenario) throws {
         start = scenario.start
-        try? FileManager.default.removeItem(atPath: path)
-        guard sqlite3_open(path, &db) == SQLITE_OK else { throw TraceError(description: "cannot open \(path)") }
+        self.path = path
+        temporary = AtomicFile.temporaryPath(for: path)
+        guard sqlite3_open(temporary, &db) == SQLITE_OK else {
+            sqlite3_close(db)
+            unlink(temporary)
+            throw TraceError(description: "cannot open \(path)")
+        }
         try exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA user_version=1;")
         try exec("""
             CREATE TABLE scenario (name TEXT, file TEXT, seed INTEGER, start TEXT, duration_seconds REAL);
@@ -88,8 +100,31 @@ public final class SQLiteTrace: TraceSink {
         sqlite3_finalize(eventStmt)
         changeStmt = nil
         eventStmt = nil
-        _ = try? exec("COMMIT;")
+        guard db != nil else { return }
+        let committed = Result { try exec("COMMIT;") }
         sqlite3_close(db)
         db = nil
+        do {
+            try committed.get()
+            try AtomicFile.commit(temporary, to: path)
+        } catch {
+            unlink(temporary)
+            finishError = "cannot write trace \(path): \(error)"
+        }
+    }
+
+    /// A trace whose run did not finish is dropped: the temporary file goes, the target is untouched.
+    public func abandon() {
+        sqlite3_finalize(changeStmt)
+        sqlite3_finalize(eventStmt)
+        changeStmt = nil
+        eventStmt = nil
+        if db != nil { sqlite3_close(db) }
+        db = nil
+        unlink(temporary)
+    }
+
+    deinit {
+        if db != nil { abandon() }
     }
 }
