@@ -54,9 +54,14 @@ import Engine
             Issue.record("case \(seed): not a ScenarioError: \(error)\n\(yaml)")
             return .error
         }
+        // Runs are kept small so that a slow but finite case is not taken for a hang.
         let nodes = scenario.nodes.reduce(0) { $0 + $1.names.count }
-        guard nodes <= 300, scenario.duration <= 6 * 3600 else { return .skipped }
-        return Simulation(scenario: scenario).run().passed ? .pass : .fail
+        guard nodes <= 100, scenario.duration <= 2 * 3600 else { return .skipped }
+        let sim = Simulation(scenario: scenario)
+        sim.historyLimit = 20_000
+        let out = sim.run()
+        if sim.historyLimitReached != nil { return .skipped }
+        return out.passed ? .pass : .fail
     }
 
     @Test func mutatedScenariosLoadOrFailWithAPositionedError() async throws {
