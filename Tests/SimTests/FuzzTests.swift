@@ -15,7 +15,7 @@ import Engine
 /// another error; a run ends. Each case is derived from one 64-bit seed that propertyCheck draws (and
 /// prints with any failure); the case being tried is also written to `kruise-sim-fuzz-case.yaml` in
 /// the temporary directory first, so that a crash (which kills the test process) leaves it behind.
-/// `KRUISE_SIM_FUZZ_CASES` sets the number of scenario cases (default 120, a few seconds; the
+/// `KRUISE_SIM_FUZZ_STEPS` the most changes per case (default 3). `KRUISE_SIM_FUZZ_CASES` sets the number of scenario cases (default 120, a few seconds; the
 /// quantity and duration checks try 25 times as many values, the cron check 12 times).
 @Suite struct FuzzTests {
     static let scenarioDirectory: String = {
@@ -30,6 +30,9 @@ import Engine
             return ((path as NSString).lastPathComponent, FuzzYAML(node))
         }
     }()
+
+    /// Changes per scenario case: 1 to this (`KRUISE_SIM_FUZZ_STEPS`, default 3).
+    static var maxSteps: Int { ProcessInfo.processInfo.environment["KRUISE_SIM_FUZZ_STEPS"].flatMap(Int.init).map { max($0, 1) } ?? 3 }
 
     static var scenarioCases: Int { ProcessInfo.processInfo.environment["KRUISE_SIM_FUZZ_CASES"].flatMap(Int.init) ?? 120 }
 
@@ -72,13 +75,16 @@ import Engine
             var rng = FuzzRNG(seed: seed)
             let base = Self.seeds[rng.below(Self.seeds.count)]
             var tree = base.tree
-            let steps = 1 + rng.below(3)
+            let steps = 1 + rng.below(Self.maxSteps)
             var applied: [String] = []
             for _ in 0..<steps { applied.append(tree.mutate(&rng)) }
             let yaml = tree.emit()
             let o = Self.attempt(yaml, seed: seed, watchdog: watchdog)
             outcomes[o, default: 0] += 1
             _ = applied
+        }
+        if ProcessInfo.processInfo.environment["KRUISE_SIM_FUZZ_CASES"] != nil {
+            print("fuzz outcomes: " + [Outcome.error, .pass, .fail, .skipped].map { "\($0.rawValue) \(outcomes[$0] ?? 0)" }.joined(separator: ", "))
         }
         // The mutations are not all rejected: some still load and run (they reach the engine).
         #expect((outcomes[.error] ?? 0) > 0, "\(outcomes)")
