@@ -115,6 +115,9 @@ public final class Simulation {
             trace?.change(change)
             storyOf(change)
         }
+        if let trace {
+            server.onFailedWrite = { trace.failedWrite($0) }
+        }
         events.onRecord = { [unowned self] e in
             digest.add("event \(e.time.nanos) \(e.component) \(e.kind)/\(e.namespace)/\(e.name) \(e.type) \(e.reason) \(e.message)")
             trace?.event(e)
@@ -132,6 +135,11 @@ public final class Simulation {
         controllerManager = ControllerManager(world: self)
         scheduler.host.stats = reconcileStats
         controllerManager.host.stats = reconcileStats
+        if let trace, trace.wantsReconciles {
+            let tracer = ReconcileTracer { trace.reconcile(id: $0, controller: $1, key: $2, started: $3, finished: $4, result: $5) }
+            scheduler.host.tracer = tracer
+            controllerManager.host.tracer = tracer
+        }
         controllerManager.start()
         // The timeline, in file order.
         for entry in scenario.timeline {
@@ -148,13 +156,14 @@ public final class Simulation {
         let end = scenario.start.adding(seconds: scenario.duration)
         kernel.run(until: end)
         checker.finish()
-        // A run stopped at the history limit did not finish: its trace is dropped (SQLiteTrace's temporary
-        // file goes when the sink is released), and any previous trace at that path stays.
-        if historyLimitReached == nil { trace?.finish() }
-        return RunOutcome(scenario: scenario, checks: checker.results, violations: checker.violations, demanded: checker.demandedViolations,
+        let outcome = RunOutcome(scenario: scenario, checks: checker.results, violations: checker.violations, demanded: checker.demandedViolations,
                           actionErrors: checker.actionErrors + setupErrors.map { ActionError(location: $0.0, time: scenario.start, message: $0.1, kind: .manifest) },
                           digest: digest.hex, events: kernel.eventsRun, writes: server.resourceVersion,
                           reconciles: controllerManager.host.totalReconciles, story: finishedStory, endTime: kernel.now)
+        // A run stopped at the history limit did not finish: its trace is dropped (SQLiteTrace's temporary
+        // file goes when the sink is released), and any previous trace at that path stays.
+        if historyLimitReached == nil { trace?.finish(outcome) }
+        return outcome
     }
 
     // MARK: Nodes
@@ -190,6 +199,10 @@ public final class Simulation {
                             bandwidth: settings.imagePullBandwidth, diskCapacity: entry.diskCapacity, diskUsed: entry.diskUsed, images: images)
             k.log = { [unowned self] line in digest.add("\(kernel.now.nanos) \(line)") }
             k.tell = { [unowned self] line in tell(line) }
+            if let trace {
+                k.onDiskChanged = { [unowned self] k in trace.disk(node: k.nodeName, used: k.diskUsed, capacity: k.diskCapacity, at: kernel.now) }
+                trace.disk(node: name, used: k.diskUsed, capacity: k.diskCapacity, at: kernel.now)
+            }
             kubelets[name] = k
             if !entry.ready {
                 k.stop()
@@ -516,4 +529,22 @@ public protocol TraceSink: AnyObject {
     func change(_ c: APIServer.Change)
     func event(_ e: RecordedEvent)
     func finish()
+    /// A write the server refused, or an injected fault.
+    func failedWrite(_ f: APIServer.FailedWrite)
+    /// A node's disk use as its kubelet counts it, at the kernel's instant.
+    func disk(node: String, used: Int64, capacity: Int64, at: Timestamp)
+    /// Whether the sink wants ``reconcile(id:controller:key:started:finished:result:)`` (and write attribution).
+    var wantsReconciles: Bool { get }
+    /// A reconcile that returned: its id (carried by its writes), controller, key and result.
+    func reconcile(id: Int64, controller: String, key: String, started: Timestamp, finished: Timestamp, result: String)
+    /// The run's end, with its outcome (checks, invariants, digest); calls ``finish()`` by default.
+    func finish(_ outcome: RunOutcome)
+}
+
+extension TraceSink {
+    public func failedWrite(_ f: APIServer.FailedWrite) {}
+    public func disk(node: String, used: Int64, capacity: Int64, at: Timestamp) {}
+    public var wantsReconciles: Bool { false }
+    public func reconcile(id: Int64, controller: String, key: String, started: Timestamp, finished: Timestamp, result: String) {}
+    public func finish(_ outcome: RunOutcome) { finish() }
 }

@@ -77,6 +77,40 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public static func rfc3339(unixSeconds secs: Int64, fraction frac: Int64 = 0) -> String {
         let (y, m, d) = civilFromDays(floorDiv(secs, 86400))
         let sod = secs - floorDiv(secs, 86400) * 86400
+        if (0...9999).contains(y) {
+            // Digit by digit: the same text as the `String(format:)` below, several times faster
+            // (every trace row and every encoded object time goes through here).
+            return String(unsafeUninitializedCapacity: 30) { buf in
+                var i = 0
+                func put(_ v: Int64, _ width: Int) {
+                    var v = v
+                    for k in stride(from: width - 1, through: 0, by: -1) {
+                        buf[i + k] = UInt8(ascii: "0") + UInt8(v % 10)
+                        v /= 10
+                    }
+                    i += width
+                }
+                func sep(_ c: Unicode.Scalar) { buf[i] = UInt8(ascii: c); i += 1 }
+                put(y, 4); sep("-"); put(m, 2); sep("-"); put(d, 2); sep("T")
+                put(sod / 3600, 2); sep(":"); put((sod / 60) % 60, 2); sep(":"); put(sod % 60, 2)
+                if frac != 0 {
+                    var f = frac, digits = 9
+                    while f % 10 == 0 { f /= 10; digits -= 1 }
+                    sep(".")
+                    put(f, digits)
+                }
+                sep("Z")
+                return i
+            }
+        }
+        return rfc3339ByFormat(unixSeconds: secs, fraction: frac)
+    }
+
+    /// The same text through `String(format:)`: years outside 0...9999, and the reference the
+    /// digit-by-digit path is tested against.
+    static func rfc3339ByFormat(unixSeconds secs: Int64, fraction frac: Int64) -> String {
+        let (y, m, d) = civilFromDays(floorDiv(secs, 86400))
+        let sod = secs - floorDiv(secs, 86400) * 86400
         var s = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, sod / 3600, (sod / 60) % 60, sod % 60)
         if frac != 0 {
             var f = String(format: "%09d", frac)

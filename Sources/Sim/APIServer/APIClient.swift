@@ -93,10 +93,14 @@ public final class SimClient: Client {
         if killed { throw Self.stopped }
         let (go, t) = charge()
         let kernel = server.kernel
+        let reconcile = ReconcileContext.id
         let result: UncheckedSendable<Result<R, APIError>> = await withUnsafeContinuation { c in
             kernel.schedule(at: t) { [self] in
                 if let k = self.killedAt, go > k { return c.resume(returning: UncheckedSendable(.failure(Self.stopped))) }
-                c.resume(returning: UncheckedSendable(Result { () throws(APIError) in try apply() }))
+                server.activeReconcile = reconcile
+                let r = Result { () throws(APIError) in try apply() }
+                server.activeReconcile = nil
+                c.resume(returning: UncheckedSendable(r))
             }
         }
         return try result.value.get()
@@ -117,11 +121,18 @@ public final class SimClient: Client {
     private func injectFault(update: Bool, name: String, resource: String) throws(APIError) {
         let f = faults()
         if f.errorRate > 0, rng.unit("faults") < f.errorRate {
-            throw APIError(code: 500, reason: .internalError, message: "Internal error occurred: injected fault (errorRate \(f.errorRate))")
+            throw reported(APIError(code: 500, reason: .internalError, message: "Internal error occurred: injected fault (errorRate \(f.errorRate))"), name, resource)
         }
         if update, f.conflictRate > 0, rng.unit("faults") < f.conflictRate {
-            throw .conflict(resource, name)
+            throw reported(.conflict(resource, name), name, resource)
         }
+    }
+
+    /// An injected fault, told to the server's observers of refused writes (the trace) first.
+    private func reported(_ e: APIError, _ name: String, _ resource: String) -> APIError {
+        let kind = KnownKind.allCases.first { $0.rawValue.lowercased() + "s" == resource } ?? .pod
+        server.writeFailed(actor, "injected", kind, nil, name, e)
+        return e
     }
 
     public func get<T: Resource>(_ type: T.Type, namespace: String, name: String) async throws(APIError) -> T {

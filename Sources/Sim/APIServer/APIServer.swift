@@ -35,6 +35,32 @@ public final class APIServer {
         public var type: WatchEventType
         public var old: APIObject?
         public var object: APIObject
+        /// The traced reconcile whose client made this write (nil outside a traced reconcile).
+        public var reconcile: Int64? = nil
+    }
+
+    /// A write the server (or a client's injected fault) refused: the trace's failed writes.
+    public struct FailedWrite {
+        public var time: Timestamp
+        public var actor: Actor
+        public var verb: String
+        public var kind: KnownKind
+        public var namespace: String
+        public var name: String
+        public var error: APIError
+        public var reconcile: Int64?
+    }
+
+    /// Observers of refused writes (the trace); nil costs nothing.
+    var onFailedWrite: ((FailedWrite) -> Void)?
+    /// The traced reconcile whose request is being applied now (set by `SimClient`).
+    var activeReconcile: Int64?
+
+    /// Tells the observers of a refused write (admission, conflict, not found, injected fault).
+    func writeFailed(_ actor: Actor, _ verb: String, _ kind: KnownKind, _ namespace: String?, _ name: String?, _ error: APIError) {
+        guard let f = onFailedWrite else { return }
+        f(FailedWrite(time: kernel.now, actor: actor, verb: verb, kind: kind, namespace: kind.namespaced ? (namespace ?? "default") : "",
+                      name: name ?? "", error: error, reconcile: activeReconcile))
     }
 
     /// A server with an empty store whose watch deliveries are events on `kernel` and whose
@@ -77,6 +103,8 @@ public final class APIServer {
     }
 
     private func publish(_ change: Change) {
+        var change = change
+        change.reconcile = activeReconcile
         for o in observers { o(change) }
         for w in watchers where w.kinds.contains(change.object.kind) {
             let t = max(w.lastDelivery, change.time.adding(seconds: w.delay()))
@@ -155,6 +183,13 @@ public final class APIServer {
     /// Creates an object: generateName, uid, creationTimestamp, admission, AlreadyExists.
     @discardableResult
     public func create(_ object: APIObject, actor: Actor) throws(APIError) -> APIObject {
+        do { return try applyCreate(object, actor: actor) } catch {
+            writeFailed(actor, "create", object.kind, object.metadata.namespace, object.metadata.name ?? object.metadata.generateName, error)
+            throw error
+        }
+    }
+
+    private func applyCreate(_ object: APIObject, actor: Actor) throws(APIError) -> APIObject {
         let time = kernel.now
         var o = object
         var meta = o.metadata
@@ -198,6 +233,13 @@ public final class APIServer {
     /// Replaces an object's main resource (spec and metadata) or its status.
     @discardableResult
     public func update(_ object: APIObject, subresource: Subresource, actor: Actor, ignoreResourceVersion: Bool = false) throws(APIError) -> APIObject {
+        do { return try applyUpdate(object, subresource: subresource, actor: actor, ignoreResourceVersion: ignoreResourceVersion) } catch {
+            writeFailed(actor, subresource == .status ? "updateStatus" : "update", object.kind, object.metadata.namespace, object.metadata.name, error)
+            throw error
+        }
+    }
+
+    private func applyUpdate(_ object: APIObject, subresource: Subresource, actor: Actor, ignoreResourceVersion: Bool) throws(APIError) -> APIObject {
         let time = kernel.now
         let kind = object.kind
         let key = object.key
@@ -252,6 +294,13 @@ public final class APIServer {
     /// gets a deletionTimestamp and goes later; everything else goes at once. `force` removes
     /// a pod regardless (the kubelet's confirmation, or pod GC's force delete).
     public func delete(_ kind: KnownKind, namespace: String, name: String, uid: String?, actor: Actor, force: Bool = false) throws(APIError) {
+        do { try applyDelete(kind, namespace: namespace, name: name, uid: uid, actor: actor, force: force) } catch {
+            writeFailed(actor, "delete", kind, namespace, name, error)
+            throw error
+        }
+    }
+
+    private func applyDelete(_ kind: KnownKind, namespace: String, name: String, uid: String?, actor: Actor, force: Bool) throws(APIError) {
         let time = kernel.now
         let key = kind.namespaced ? "\(namespace)/\(name)" : name
         guard let current = store[kind]?[key] else { throw .notFound(resourceName(kind), name) }
@@ -287,6 +336,13 @@ public final class APIServer {
 
     /// The binding subresource: sets a pending pod's node once.
     public func bind(namespace: String, name: String, uid: String?, nodeName: String, actor: Actor) throws(APIError) {
+        do { try applyBind(namespace: namespace, name: name, uid: uid, nodeName: nodeName, actor: actor) } catch {
+            writeFailed(actor, "bind", .pod, namespace, name, error)
+            throw error
+        }
+    }
+
+    private func applyBind(namespace: String, name: String, uid: String?, nodeName: String, actor: Actor) throws(APIError) {
         let time = kernel.now
         guard case .pod(var pod)? = get(.pod, namespace, name) else { throw .notFound("pods", name) }
         if let uid, !uid.isEmpty, pod.uid != uid { throw .conflict("pods", name) }

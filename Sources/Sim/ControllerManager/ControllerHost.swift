@@ -45,6 +45,22 @@ final class SimRecorder: EventRecorder {
 /// in two workers at once (the queue's processing set). Each reconcile is a task on the
 /// kernel's executor. Errors re-queue with the queue's back-off, `requeueAfter` re-queues after
 /// that delay.
+/// The traced reconcile a task runs for: its client's writes carry this id into the trace.
+enum ReconcileContext {
+    @TaskLocal static var id: Int64?
+}
+
+/// Receives each reconcile's start and end (the trace's reconciles table); nil costs nothing.
+final class ReconcileTracer {
+    private var next: Int64 = 0
+    let ended: (_ id: Int64, _ controller: String, _ key: String, _ started: Timestamp, _ finished: Timestamp, _ result: String) -> Void
+    init(ended: @escaping (Int64, String, String, Timestamp, Timestamp, String) -> Void) { self.ended = ended }
+    func begin() -> Int64 {
+        next += 1
+        return next
+    }
+}
+
 final class ControllerHost {
     final class Hosted {
         let reconciler: Reconciler
@@ -68,6 +84,8 @@ final class ControllerHost {
     /// When set, gets each reconcile's dequeue and return instants and each queue's depth
     /// (`kruise-sim bench`); nil costs nothing.
     var stats: ReconcileStats?
+    /// When set, every reconcile gets an id its writes carry, and is reported when it returns.
+    var tracer: ReconcileTracer?
 
     init(kernel: Kernel) {
         self.kernel = kernel
@@ -109,14 +127,27 @@ final class ControllerHost {
         h.reconciles += 1
         let gen = generation
         let started = kernel.now
+        let traceID = tracer?.begin()
         let job = UncheckedSendable((self, h, key))
         Task(executorPreference: kernel.executor) {
             let (host, h, key) = job.value
             let result: Result<ReconcileResult, Error>
             do {
-                result = .success(try await h.reconciler.reconcile(key))
+                if let traceID {
+                    result = .success(try await ReconcileContext.$id.withValue(traceID) { try await h.reconciler.reconcile(key) })
+                } else {
+                    result = .success(try await h.reconciler.reconcile(key))
+                }
             } catch {
                 result = .failure(error)
+            }
+            if let traceID, let t = host.tracer {
+                let text: String
+                switch result {
+                case .success(let r): text = r.requeueAfter.map { "requeueAfter \(formatSeconds($0))" } ?? "ok"
+                case .failure(let e): text = "error: \((e as? APIError)?.message ?? "\(e)")"
+                }
+                t.ended(traceID, h.reconciler.name, key, started, host.kernel.now, text)
             }
             host.finish(h, key, result, generation: gen, started: started)
         }

@@ -23,6 +23,8 @@ public final class Kubelet {
     var log: (String) -> Void = { _ in }
     /// Adds a line to the run's story.
     var tell: (String) -> Void = { _ in }
+    /// Called whenever the disk use changes (the trace's node samples); nil costs nothing.
+    var onDiskChanged: ((Kubelet) -> Void)?
 
     public private(set) var up = true
     public private(set) var diskCapacity: Int64
@@ -346,6 +348,7 @@ public final class Kubelet {
     }
 
     private func diskChanged() {
+        onDiskChanged?(self)
         let free = diskCapacity - diskUsed
         let pressure = Double(free) < Double(diskCapacity) * 0.10
         guard pressure != diskPressure else { return }
