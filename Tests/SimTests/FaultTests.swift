@@ -130,13 +130,18 @@ import Engine
         #expect(Self.story(o).contains { $0.hasPrefix("BroadcastJob job completed: desired 20, active 0, succeeded 20") })
     }
 
-    /// A controller-manager crash loses queues, caches and expectations; the restarted manager
-    /// lists again and finishes the job without a second pod on any node.
+    /// A controller-manager crash loses queues, caches and expectations; after its downtime the
+    /// restarted manager lists again and finishes the job without a second pod on any node.
     @Test func controllerCrashesRebuildFromAFreshList() throws {
-        let (sim, o) = try simulate(Self.scenario(nodes: 30, duration: "10m", run: "20s..40s", faults: "{controllerCrashEvery: 3s..6s}"))
+        let (sim, o) = try simulate(Self.scenario(nodes: 30, duration: "10m", run: "20s..40s", faults: "{controllerCrashEvery: 3s..6s, controllerDowntime: 1s..2s}"))
         expectInvariantsHeld(o)
-        #expect((sim.injector.counts["controllerCrash"] ?? 0) > 50)
-        #expect(Self.story(o).contains("fault: the controller manager crashed and restarted: queues, caches and expectations rebuilt from a fresh list"))
+        let crashes = sim.injector.counts["controllerCrash"] ?? 0
+        #expect(crashes > 50)
+        let lines = Self.story(o)
+        #expect(lines.filter { $0.hasPrefix("fault: the controller manager crashed; it is back in ") }.count == crashes)
+        #expect(lines.filter { $0 == "fault: the controller manager restarted: queues, caches and expectations rebuilt from a fresh list" }.count >= crashes - 1)
+        // Down between each crash and its restart.
+        #expect(sim.controllerManager.downIntervals.count >= crashes - 1)
         #expect(Self.story(o).contains { $0.hasPrefix("BroadcastJob job completed: desired 30, active 0, succeeded 30") })
         #expect(sim.server.list(Pod.self).count == 30)
     }
@@ -226,6 +231,7 @@ import Engine
         #expect(sim.faults.podKillEvery == DurationSpec(420))
         #expect(sim.faults.throttleRate == 0.02)
         #expect(sim.faults.controllerCrashEvery == DurationSpec(1800))
+        #expect(sim.faults.controllerDowntime == nil)  // the default downtime, 1s..15s
         let o = sim.run()
         // The timeline entry replaced the scenario's faults; the profile still fills the rest.
         #expect(sim.faults.conflictRate == 0.5 && sim.faults.errorRate == 0.02 && sim.faults.podKillEvery == DurationSpec(900))

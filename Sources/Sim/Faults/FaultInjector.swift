@@ -15,6 +15,9 @@ final class FaultInjector {
     /// Nodes whose kubelet a stall or node loss stopped, and which will resume it; a timeline
     /// nodeDown, nodeUp or deleteNode of that node takes it over (the fault will not resume it).
     private var stoppedByFault = Set<String>()
+    /// Whether a crash stopped the controller manager and will start it; a timeline
+    /// stop/start/restartControllers takes it over.
+    private var managerDownByFault = false
     /// Counts per kind, for tests and the docs' sweep figures.
     private(set) var counts: [String: Int] = [:]
 
@@ -58,6 +61,7 @@ final class FaultInjector {
     }
 
     func scenarioTookOver(node: String) { stoppedByFault.remove(node) }
+    func scenarioTookOverControllers() { managerDownByFault = false }
 
     private func draw(_ kind: Kind, _ n: Int) -> Int {
         min(n - 1, Int(sim.rng.unit("faults.\(kind.rawValue)") * Double(n)))
@@ -77,8 +81,16 @@ final class FaultInjector {
             sim.tell("fault: the \(w.name) watch disconnected; its informers relist in \(formatSeconds(gap))")
         case .controllerCrash:
             guard sim.controllerManager.running else { return }
-            sim.controllerManager.restart()
-            sim.tell("fault: the controller manager crashed and restarted: queues, caches and expectations rebuilt from a fresh list")
+            let down = (f.controllerDowntime ?? FaultSettings.defaultControllerDowntime).draw(sim.rng, stream)
+            sim.controllerManager.stop()
+            managerDownByFault = true
+            sim.tell("fault: the controller manager crashed; it is back in \(formatSeconds(down))")
+            sim.kernel.schedule(after: down) { [weak self] in
+                guard let self, self.managerDownByFault else { return }
+                self.managerDownByFault = false
+                self.sim.controllerManager.start()
+                self.sim.tell("fault: the controller manager restarted: queues, caches and expectations rebuilt from a fresh list")
+            }
         case .kubeletStall, .nodeLoss:
             let up = sim.kubeletsByName.filter { $0.kubelet.up }
             guard !up.isEmpty else { return }
