@@ -146,6 +146,23 @@ import Engine
         #expect(sim.server.list(Pod.self).count == 30)
     }
 
+    /// A crash that keeps the manager down across a job's deadline: the deadline is enforced when
+    /// the new manager starts, and deadlineHonored excuses the downtime (a timeline
+    /// stopControllers is not excused: InvariantTests.deadlineHonored).
+    @Test func deadlineHonoredExcusesACrashsDowntime() throws {
+        // The first crash at 55s (a uniform draw from a 1ms range), down 20s: past the 60s deadline.
+        let yaml = Self.scenario(nodes: 3, duration: "3m", faults: "{controllerCrashEvery: 55s..55001ms, controllerDowntime: 20s..20001ms}")
+            .replacingOccurrences(of: "completionPolicy: {type: Always}", with: "completionPolicy: {type: Always, activeDeadlineSeconds: 60}")
+        let (sim, o) = try simulate(yaml)
+        expectInvariantsHeld(o)
+        let lines = Self.story(o)
+        #expect(lines.first == "BroadcastJob job created")
+        #expect(lines.contains { $0.hasPrefix("fault: the controller manager crashed; it is back in 20s") })
+        let failed = try #require(o.story.first { $0.text.hasPrefix("BroadcastJob job failed") })
+        #expect(failed.time.seconds(since: o.scenario.start) > 75)
+        #expect(sim.server.list(Pod.self).isEmpty)
+    }
+
     /// A kubelet stall stops a node's kubelet for the drawn time; it then resumes and reports again.
     @Test func kubeletStallsStopAndResumeKubelets() throws {
         let (sim, o) = try simulate(Self.scenario(nodes: 5, duration: "10m", run: "30s", faults: "{kubeletStallEvery: 30s, kubeletStallFor: 20s}"))
