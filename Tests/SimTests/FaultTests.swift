@@ -272,6 +272,10 @@ import Engine
         #expect(faulted.failedChecks.count == 1)
         #expect(faulted.findings.hasPrefix("0/1 checks (not judged under --faults api)"))
         #expect(faulted.failureLines().first?.contains("not judged under --faults api: FAILED count Pod") == true)
+        // JUnit: the failed check is a skipped case saying why, not a failure.
+        let junit = JUnitReport.render([ScenarioReport(file: "c.yaml", outcome: faulted, error: nil, wallSeconds: 0)])
+        #expect(junit.contains("failures=\"0\""))
+        #expect(junit.contains("<skipped message=\"not judged under --faults api: expected 5, got 1\"/>"))
         // `none` injects nothing and judges everything.
         #expect(!Simulation(scenario: s.layering(.none)).run().passed)
     }
