@@ -213,6 +213,20 @@ import Engine
         #expect(lines.contains { $0.hasPrefix("fault: disk burst on n") && $0.contains("freed") })
     }
 
+    /// Seeds 13 and 15 of node-down-eviction under --faults default: a pod kill makes a FailFast
+    /// pod breach its restart limit while the controller is held by a deletion it waits to see on
+    /// a lost node (not a violation), and the failed Never job then deletes the pod left running (D-B11).
+    @Test func nodeDownEvictionSeedsThatOnceFailedUnderDefaultFaults() throws {
+        let file = Self.root.appendingPathComponent("scenarios/node-down-eviction.yaml").path
+        for seed: UInt64 in [13, 15] {
+            let r = ScenarioRunner.run(file: file, seed: seed, faults: .default)
+            let o = try #require(r.outcome)
+            expectInvariantsHeld(o)
+            #expect(o.story.contains { $0.text.hasPrefix("fault: killed the containers of pod agent-") }, "seed \(seed)")
+            #expect(o.story.contains { $0.text.hasPrefix("BroadcastJob agent failed:") }, "seed \(seed)")
+        }
+    }
+
     // MARK: Determinism
 
     @Test func sameSeedSameDigestWithEveryFaultOn() throws {
