@@ -104,7 +104,7 @@ import Engine
         #expect(cache.pods.list().map(\.name) == ["kept", "later", "new"])
     }
 
-    @Test func relistDeliversUpdatesAndDeletesOfTheDifferencesOnly() {
+    @Test func relistDeliversEveryListedObjectThenTheDeletes() {
         let informer = Informer<Pod>()
         func pod(_ name: String, rv: String) -> Pod {
             var m = ObjectMeta(name: name, namespace: "default")
@@ -115,7 +115,7 @@ import Engine
         var seen: [String] = []
         informer.addHandler { type, old, new in seen.append("\(type.rawValue) \(new.name) \(old?.metadata.resourceVersion ?? "-")→\(new.metadata.resourceVersion ?? "")") }
         informer.relist(with: [pod("d", rv: "4"), pod("a", rv: "1"), pod("b", rv: "3")])
-        #expect(seen == ["MODIFIED b 1→3", "ADDED d -→4", "DELETED c 1→1"])
+        #expect(seen == ["MODIFIED a 1→1", "MODIFIED b 1→3", "ADDED d -→4", "DELETED c 1→1"])
         #expect(informer.list().map(\.name) == ["a", "b", "d"])
     }
 
