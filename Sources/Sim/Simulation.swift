@@ -182,9 +182,10 @@ public final class Simulation {
                           actionErrors: checker.actionErrors + setupErrors.map { ActionError(location: $0.0, time: scenario.start, message: $0.1, kind: .manifest) },
                           digest: digest.hex, events: kernel.eventsRun, writes: server.resourceVersion,
                           reconciles: controllerManager.host.totalReconciles, story: finishedStory, endTime: kernel.now)
-        // A run stopped at the history limit did not finish: its trace is dropped (SQLiteTrace's temporary
-        // file goes when the sink is released), and any previous trace at that path stays.
-        if historyLimitReached == nil { trace?.finish(outcome) }
+        // A run stopped at the history limit did not finish: its trace is dropped now (its temporary file
+        // goes; not left to the sink's release, which reconciles left suspended at the stop can delay),
+        // and any previous trace at that path stays.
+        if historyLimitReached == nil { trace?.finish(outcome) } else { trace?.abandon() }
         return outcome
     }
 
@@ -590,6 +591,8 @@ public protocol TraceSink: AnyObject {
     func reconcile(id: Int64, controller: String, key: String, started: Timestamp, finished: Timestamp, result: String)
     /// The run's end, with its outcome (checks, invariants, digest); calls ``finish()`` by default.
     func finish(_ outcome: RunOutcome)
+    /// The run stopped before its end (the history limit): nothing is written.
+    func abandon()
 }
 
 extension TraceSink {
@@ -598,4 +601,5 @@ extension TraceSink {
     public var wantsReconciles: Bool { false }
     public func reconcile(id: Int64, controller: String, key: String, started: Timestamp, finished: Timestamp, result: String) {}
     public func finish(_ outcome: RunOutcome) { finish() }
+    public func abandon() {}
 }
