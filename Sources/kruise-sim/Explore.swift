@@ -18,6 +18,8 @@ struct Explore: ParsableCommand {
     @Option(help: "Worker processes at once (default: the active processor count; 1 runs the seeds in this process).") var jobs: String?
     @Option(help: "Run shard I of N: the seeds S with (S - A) mod N = I (I from 0 to N-1).") var shard: String?
     @Option(help: "Run the engine with this deliberate defect (see `kruise-sim mutants`).") var mutant: String?
+    @Option(help: "Layer a fault profile under the scenario's faults: \(FaultProfile.allCases.map(\.rawValue).joined(separator: ", ")) (docs/faults.md). Under a profile other than none only invariants are judged.")
+    var faults: String?
     @Flag(help: "Stop at the first (lowest) failing seed.") var failFast = false
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -28,6 +30,7 @@ struct Explore: ParsableCommand {
 
     func run() throws {
         let mutant = try parseMutantOption(self.mutant, command: "kruise-sim explore")
+        let faults = try parseFaultsOption(self.faults, command: "kruise-sim explore")
         let range: SeedRange
         let shard: Shard
         do {
@@ -41,7 +44,7 @@ struct Explore: ParsableCommand {
             guard let n = Int(jobs), (1...256).contains(n) else { throw fail("--jobs must be an integer from 1 to 256, got \"\(jobs)\"") }
             jobCount = n
         }
-        let request = ExploreRequest(file: file, seeds: range, shard: shard, mutant: mutant, jobs: jobCount, failFast: failFast)
+        let request = ExploreRequest(file: file, seeds: range, shard: shard, mutant: mutant, faults: faults, jobs: jobCount, failFast: failFast)
         let scenario: Scenario
         do {
             scenario = try Explorer.load(request)
@@ -83,10 +86,12 @@ struct ExploreWorker: ParsableCommand {
     @Argument var file: String
     @Option var seedList: String
     @Option var mutant: String?
+    @Option var faults: String?
     @Flag var failFast = false
 
     func run() throws {
         let mutant = try parseMutantOption(self.mutant, command: "kruise-sim explore-worker")
+        let faults = try parseFaultsOption(self.faults, command: "kruise-sim explore-worker")
         var seeds: [UInt64] = []
         for part in seedList.split(separator: ",") {
             guard let s = UInt64(part) else {
@@ -105,7 +110,7 @@ struct ExploreWorker: ParsableCommand {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        Explorer.runSeeds(scenario, seeds: seeds, mutant: mutant, failFast: failFast) { r in
+        Explorer.runSeeds(scenario, seeds: seeds, mutant: mutant, faults: faults, failFast: failFast) { r in
             if var data = try? encoder.encode(r) {
                 data.append(UInt8(ascii: "\n"))
                 FileHandle.standardOutput.write(data)
@@ -128,6 +133,7 @@ struct Shrink: ParsableCommand {
     @Argument(help: "The scenario file.") var file: String
     @Option(help: "The seed whose run fails.") var seed: String
     @Option(help: "Run the engine with this deliberate defect (see `kruise-sim mutants`).") var mutant: String?
+    @Option(help: "The fault profile the failing run was under (as explore's --faults).") var faults: String?
     @Option(help: "Keep the failure whose name contains this text (e.g. onePodPerNode, or FILE:LINE of a check); default: the first failure.") var keep: String?
     @Option(name: .shortAndLong, help: "The scenario file to write.") var output: String
     @Option(help: "At most this many candidate runs (1 to 100000).") var maxRuns: String = "400"
@@ -139,10 +145,11 @@ struct Shrink: ParsableCommand {
 
     func run() throws {
         let mutant = try parseMutantOption(self.mutant, command: "kruise-sim shrink")
+        let faults = try parseFaultsOption(self.faults, command: "kruise-sim shrink")
         guard let s = UInt64(seed) else { throw fail("--seed must be an integer from 0 to \(UInt64.max), got \"\(seed)\"") }
         guard let limit = Int(maxRuns), (1...100_000).contains(limit) else { throw fail("--max-runs must be an integer from 1 to 100000, got \"\(maxRuns)\"") }
         guard FileManager.default.fileExists(atPath: file) else { throw fail("\(file): no such file") }
-        let request = ShrinkRequest(file: file, seed: s, mutant: mutant, keep: keep, output: output, maxRuns: limit)
+        let request = ShrinkRequest(file: file, seed: s, mutant: mutant, faults: faults, keep: keep, output: output, maxRuns: limit)
         let result: ShrinkResult
         do {
             result = try Shrinker(request) { print($0) }.shrink()
@@ -163,6 +170,7 @@ struct Shrink: ParsableCommand {
             print("without the mutant the shrunk scenario \(p ? "passes" : "fails too")")
         }
         var replay = ["kruise-sim", "run", output]
+        if let f = result.replayFaults { replay += ["--faults", f.rawValue] }
         if let mutant { replay += ["--mutant", mutant.name] }
         print("wrote \(output); replay: \(replay.map(shellQuoted).joined(separator: " "))")
     }

@@ -27,6 +27,7 @@ public enum ExploreReport {
             let some = (0..<min(3, q.shard.count(in: q.seeds))).map { String(q.shard.seed($0, in: q.seeds)) }
             h += ", shard \(q.shard) (seeds \(some.joined(separator: ", "))\(q.shard.count(in: q.seeds) > 3 ? ", …" : ""))"
         }
+        if let f = q.faults { h += ", faults \(f.rawValue)" }
         if let m = q.mutant { h += ", mutant \(m.name)" }
         return h
     }
@@ -59,6 +60,7 @@ public enum ExploreReport {
             "file": .string(q.file),
             "seeds": .object(["first": .int(Int64(bitPattern: q.seeds.first)), "last": .int(Int64(bitPattern: q.seeds.last))]),
             "shard": .object(["index": .int(Int64(q.shard.index)), "count": .int(Int64(q.shard.count))]),
+            "faults": q.faults.map { .string($0.rawValue) } ?? .null,
             "mutant": q.mutant.map { .string($0.name) } ?? .null,
             "jobs": .int(Int64(q.jobs)),
             "seedsRun": .int(Int64(r.seedsRun)),

@@ -10,12 +10,16 @@ public struct ExploreRequest: Sendable {
     public var seeds: SeedRange
     public var shard: Shard
     public var mutant: Mutant?
+    /// The fault profile layered under the scenario's faults (`--faults`).
+    public var faults: FaultProfile?
     /// Worker processes at once; 1 runs every seed in this process.
     public var jobs: Int
     /// Stop at the first (lowest) failing seed of the shard.
     public var failFast: Bool
 
-    public init(file: String, seeds: SeedRange, shard: Shard = .whole, mutant: Mutant? = nil, jobs: Int = 1, failFast: Bool = false) {
+    public init(file: String, seeds: SeedRange, shard: Shard = .whole, mutant: Mutant? = nil, faults: FaultProfile? = nil,
+                jobs: Int = 1, failFast: Bool = false) {
+        self.faults = faults
         self.file = file
         self.seeds = seeds
         self.shard = shard
@@ -24,9 +28,10 @@ public struct ExploreRequest: Sendable {
         self.failFast = failFast
     }
 
-    /// `kruise-sim run FILE --seed S [--mutant M]`: the command that replays one seed.
+    /// `kruise-sim run FILE --seed S [--faults P] [--mutant M]`: the command that replays one seed.
     public func replayCommand(seed: UInt64) -> String {
         var args = ["kruise-sim", "run", file, "--seed", String(seed)]
+        if let faults { args += ["--faults", faults.rawValue] }
         if let mutant { args += ["--mutant", mutant.name] }
         return args.map(shellQuoted).joined(separator: " ")
     }
@@ -83,9 +88,9 @@ public struct ExploreResult: Sendable {
 
 /// Runs seed sweeps.
 public enum Explorer {
-    /// Runs `scenario` under `seed` in this process.
-    public static func run(_ scenario: Scenario, seed: UInt64, mutant: Mutant?) -> SeedResult {
-        var s = scenario
+    /// Runs `scenario` under `seed` (and the fault profile `faults`) in this process.
+    public static func run(_ scenario: Scenario, seed: UInt64, mutant: Mutant?, faults: FaultProfile? = nil) -> SeedResult {
+        var s = faults.map { scenario.layering($0) } ?? scenario
         s.seed = seed
         let sim = Simulation(scenario: s, mutant: mutant)
         let outcome = sim.run()
@@ -97,9 +102,10 @@ public enum Explorer {
 
     /// Runs `seeds` in order in this process, handing each result to `emit`; with `failFast`
     /// stops after the first failing seed.
-    public static func runSeeds(_ scenario: Scenario, seeds: [UInt64], mutant: Mutant?, failFast: Bool, emit: (SeedResult) -> Void) {
+    public static func runSeeds(_ scenario: Scenario, seeds: [UInt64], mutant: Mutant?, faults: FaultProfile?, failFast: Bool,
+                                emit: (SeedResult) -> Void) {
         for seed in seeds {
-            let r = run(scenario, seed: seed, mutant: mutant)
+            let r = run(scenario, seed: seed, mutant: mutant, faults: faults)
             emit(r)
             if failFast && !r.passed { return }
         }
@@ -126,7 +132,7 @@ public enum Explorer {
             var k: UInt64 = 0
             while k < total {
                 let seed = request.shard.seed(k, in: request.seeds)
-                let r = run(scenario, seed: seed, mutant: request.mutant)
+                let r = run(scenario, seed: seed, mutant: request.mutant, faults: request.faults)
                 state.record(r)
                 if request.failFast && !r.passed { break }
                 k += 1
@@ -220,6 +226,7 @@ final class SweepState: @unchecked Sendable {
         p.executableURL = URL(fileURLWithPath: executable)
         var args = ["explore-worker", request.file, "--seed-list", seeds.map(String.init).joined(separator: ",")]
         if let m = request.mutant { args += ["--mutant", m.name] }
+        if let f = request.faults { args += ["--faults", f.rawValue] }
         if request.failFast { args.append("--fail-fast") }
         p.arguments = args
         let out = Pipe()

@@ -63,11 +63,13 @@ extension RunFailure {
         for v in o.violations.sorted(by: { $0.time < $1.time }) {
             add(RunFailure(kind: .invariant, key: "invariant \(v.invariant)", offset: v.time.seconds(since: s.start), message: v.message))
         }
-        for c in o.failedChecks {
+        // Under a fault profile only invariants and rejected manifests are judged (docs/faults.md).
+        let judged = s.judgesTimedChecks
+        for c in o.failedChecks where judged {
             let detail = c.details.first(where: { $0.hasPrefix("FAIL") }).map { String($0.dropFirst(5)) } ?? "failed"
             add(RunFailure(kind: .check, key: "check \(c.location) \(c.subject)", offset: c.time.seconds(since: s.start), message: detail))
         }
-        for e in o.actionErrors {
+        for e in o.actionErrors where judged || e.kind == .manifest {
             let what = e.kind == .manifest ? "manifest rejected" : "timeline action failed"
             add(RunFailure(kind: .action, key: "\(what) at \(e.location)", offset: e.time.seconds(since: s.start), message: e.message))
         }

@@ -9,6 +9,8 @@ public struct ShrinkRequest: Sendable {
     public var file: String
     public var seed: UInt64
     public var mutant: Mutant?
+    /// The fault profile the failing run was under (`--faults`).
+    public var faults: FaultProfile?
     /// Keep the failure whose key contains this text (`onePodPerNode`, `FILE:22:5`); nil keeps the
     /// run's first failure.
     public var keep: String?
@@ -17,7 +19,9 @@ public struct ShrinkRequest: Sendable {
     /// At most this many runs of candidates.
     public var maxRuns: Int
 
-    public init(file: String, seed: UInt64, mutant: Mutant? = nil, keep: String? = nil, output: String, maxRuns: Int = 400) {
+    public init(file: String, seed: UInt64, mutant: Mutant? = nil, faults: FaultProfile? = nil, keep: String? = nil, output: String,
+                maxRuns: Int = 400) {
+        self.faults = faults
         self.file = file
         self.seed = seed
         self.mutant = mutant
@@ -69,6 +73,9 @@ public struct ShrinkResult: Sendable {
     public var runs: Int
     /// Whether the result passes with the engine unmutated (nil without a mutant).
     public var passesWithoutMutant: Bool?
+    /// The fault profile the result must still be run under (`--faults`), or nil when the
+    /// profile's faults are written out in the file (`settings.faults`).
+    public var replayFaults: FaultProfile?
 }
 
 /// Greedy reduction of a failing scenario (delta debugging on the YAML tree): each step removes
@@ -87,6 +94,8 @@ public final class Shrinker {
     private var targetExpect: YNodeT?
     /// When the target failed in the current best run (seconds after the start).
     private var targetOffset: Double = 0
+    /// The profile candidates run under: nil once its faults are written into the tree.
+    private var runFaults: FaultProfile?
 
     public init(_ request: ShrinkRequest, log: @escaping (String) -> Void) {
         self.request = request
@@ -95,12 +104,13 @@ public final class Shrinker {
 
     public func shrink() throws -> ShrinkResult {
         let original = try ScenarioLoader.load(path: request.file, seedOverride: request.seed)
+        runFaults = request.faults
         let first = run(original)
         guard !first.failures.isEmpty else {
             throw ShrinkError(description: "\(request.file) passes under seed \(request.seed)\(request.mutant.map { " with mutant \($0.name)" } ?? ""): nothing to shrink")
         }
         let signature = first.failures
-        log("failure signature (seed \(request.seed)\(request.mutant.map { ", mutant \($0.name)" } ?? "")):")
+        log("failure signature (seed \(request.seed)\(request.faults.map { ", faults \($0.rawValue)" } ?? "")\(request.mutant.map { ", mutant \($0.name)" } ?? "")):")
         for f in signature { log("  \(f.key)\(f.offset.map { " (first at +\(formatSeconds($0)))" } ?? "")") }
         if let keep = request.keep {
             guard let t = signature.first(where: { $0.key.contains(keep) }) else {
@@ -115,6 +125,18 @@ public final class Shrinker {
         targetOffset = target.offset ?? original.duration
 
         try loadTree(original)
+        if let profile = request.faults, profile != FaultProfile.none {
+            // The profile's faults written into the file make it stand alone and let them be shrunk.
+            let written = writingOut(profile)
+            runFaults = nil
+            if test(written).0 {
+                root = written
+                log("faults: profile \(profile.rawValue) written out in settings.faults")
+            } else {
+                runFaults = profile
+                log("faults: profile \(profile.rawValue) kept as --faults (written out, the run differs)")
+            }
+        }
         guard test(root).0 else {
             throw ShrinkError(description: "the scenario, rewritten with its manifest files inlined and seed \(request.seed) fixed, no longer fails the same way; nothing was written")
         }
@@ -130,6 +152,7 @@ public final class Shrinker {
             changed = shrinkList("timeline", what: "timeline action") || changed
             changed = shrinkList("expect", what: "check", keeping: targetExpect) || changed
             changed = shrinkList("manifests", what: "manifest") || changed
+            changed = shrinkFaults() || changed
             changed = shrinkMapping("settings", what: "setting") || changed
             changed = shrinkMapping("images", what: "image") || changed
             changed = shrinkMapping("invariants", what: "invariant setting") || changed
@@ -140,17 +163,17 @@ public final class Shrinker {
         let final = try ScenarioLoader.load(text: yaml, file: request.output)
         var passes: Bool?
         if request.mutant != nil {
-            passes = Explorer.run(final, seed: request.seed, mutant: nil).passed
+            passes = Explorer.run(final, seed: request.seed, mutant: nil, faults: runFaults).passed
         }
         return ShrinkResult(yaml: yaml, target: target, signature: signature, before: before, after: ScenarioSize(final),
-                            runs: runs, passesWithoutMutant: passes)
+                            runs: runs, passesWithoutMutant: passes, replayFaults: runFaults)
     }
 
     // MARK: Runs
 
     private func run(_ s: Scenario) -> SeedResult {
         runs += 1
-        return Explorer.run(s, seed: request.seed, mutant: request.mutant)
+        return Explorer.run(s, seed: request.seed, mutant: request.mutant, faults: runFaults)
     }
 
     /// Serializes, loads and runs a candidate: whether it still fails with the target, and the
@@ -419,23 +442,140 @@ public final class Shrinker {
 
     // MARK: The result
 
+    /// Breaks a line at spaces so that each piece is at most `width` characters where it can be.
+    static func wrap(_ line: String, width: Int) -> [String] {
+        var out: [String] = []
+        var cur = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            if !cur.isEmpty && cur.count + 1 + word.count > width {
+                out.append(cur)
+                cur = String(word)
+            } else {
+                cur = cur.isEmpty ? String(word) : cur + " " + word
+            }
+        }
+        out.append(cur)
+        return out
+    }
+
     private func finalText() throws -> String {
         var tree = root
         let out = ((request.output as NSString).lastPathComponent as NSString).deletingPathExtension
         let when = " (first at +\(formatSeconds(targetOffset)))"
         var lines = [
             "Reproduces \(target.key)\(when) under seed \(request.seed)\(request.mutant.map { " with engine mutant \($0.name): run it with --mutant \($0.name)" } ?? "").",
+        ]
+        if let p = request.faults, p != FaultProfile.none {
+            lines.append(runFaults == nil ? "The faults of profile \(p.rawValue) that it needs are written out in settings.faults."
+                                          : "Run it with --faults \(p.rawValue).")
+        }
+        lines += [
             "Shrunk by `kruise-sim shrink` from \(request.file).",
         ]
         if let old = root.first(where: { $0.key == "description" })?.value.string, !old.isEmpty {
             lines.append("Original description: " + old.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " "))
         }
-        let description = YNodeT(lines.joined(separator: "\n") + "\n", .implicit, .literal)
+        let description = YNodeT(lines.flatMap { Self.wrap($0, width: 100) }.joined(separator: "\n") + "\n", .implicit, .literal)
         // name, description and seed first, then the rest in the original order.
         tree.removeAll { ["name", "description", "seed"].contains($0.key) }
         tree.insert(("seed", YNodeT(String(request.seed))), at: 0)
         tree.insert(("description", description), at: 0)
         tree.insert(("name", YNodeT(out)), at: 0)
         return try Self.text(tree)
+    }
+}
+
+// MARK: Faults
+
+extension Shrinker {
+    /// `tree` with the profile's faults written out: `settings.faults` and every timeline `faults`
+    /// entry get the profile's value for each key they leave out (as the profile layers under them).
+    fileprivate func writingOut(_ profile: FaultProfile) -> [(key: String, value: YNodeT)] {
+        var tree = root
+        let base = Self.faultPairs(profile.settings)
+        func filled(_ existing: YNodeT?) -> YNodeT {
+            var pairs: [(YNodeT, YNodeT)] = []
+            if case .mapping(let m)? = existing { pairs = m.map { ($0.key, $0.value) } }
+            let have = Set(pairs.compactMap { $0.0.string })
+            for (k, v) in base where !have.contains(k) { pairs.append((YNodeT(k), v)) }
+            return .mapping(.init(pairs))
+        }
+        var settings: [(YNodeT, YNodeT)] = []
+        if case .mapping(let m)? = tree.first(where: { $0.key == "settings" })?.value { settings = m.map { ($0.key, $0.value) } }
+        if let i = settings.firstIndex(where: { $0.0.string == "faults" }) {
+            settings[i].1 = filled(settings[i].1)
+        } else {
+            settings.append((YNodeT("faults"), filled(nil)))
+        }
+        Self.set(&tree, "settings", .mapping(.init(settings)))
+        if let items = Self.items(tree, "timeline") {
+            let next: [YNodeT] = items.map { item in
+                guard case .mapping(var m) = item, let f = m["faults"] else { return item }
+                m["faults"] = filled(f)
+                return .mapping(m)
+            }
+            Self.setItems(&tree, "timeline", next)
+        }
+        return tree
+    }
+
+    /// The keys of `f` that are set, as a scenario file writes them, exactly.
+    static func faultPairs(_ f: FaultSettings) -> [(String, YNodeT)] {
+        func duration(_ s: Double) -> String {
+            if s == s.rounded() { return formatSeconds(s) }
+            let ms = s * 1000
+            return ms == ms.rounded() ? "\(Int(ms))ms" : "\(s)s"
+        }
+        func spec(_ d: DurationSpec?) -> String? { d.map { $0.isRange ? "\(duration($0.low))..\(duration($0.high))" : duration($0.low) } }
+        func size(_ b: Int64) -> String {
+            for (unit, shift) in [("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)] where b != 0 && b % (Int64(1) << shift) == 0 {
+                return "\(b >> shift)\(unit)"
+            }
+            return String(b)
+        }
+        let values: [String: String?] = [
+            "errorRate": f.errorRate.map { "\($0)" }, "throttleRate": f.throttleRate.map { "\($0)" }, "retryAfter": spec(f.retryAfter),
+            "conflictRate": f.conflictRate.map { "\($0)" }, "watchDelay": spec(f.watchDelay),
+            "watchDisconnectEvery": spec(f.watchDisconnectEvery), "controllerCrashEvery": spec(f.controllerCrashEvery),
+            "kubeletStallEvery": spec(f.kubeletStallEvery), "kubeletStallFor": spec(f.kubeletStallFor),
+            "nodeLossEvery": spec(f.nodeLossEvery), "nodeLossFor": spec(f.nodeLossFor), "podKillEvery": spec(f.podKillEvery),
+            "diskFillEvery": spec(f.diskFillEvery),
+            "diskFillSize": f.diskFillSize.map { $0.high > $0.low ? "\(size($0.low))..\(size($0.high))" : size($0.low) },
+            "diskFillFor": spec(f.diskFillFor),
+        ]
+        return FaultSettings.keys.compactMap { k in (values[k] ?? nil).map { (k, YNodeT($0)) } }
+    }
+
+    /// Removes `settings.faults` keys: all at once, then one at a time.
+    fileprivate func shrinkFaults() -> Bool {
+        guard case .mapping(let settings)? = root.first(where: { $0.key == "settings" })?.value,
+              case .mapping(let faults)? = settings["faults"], faults.count > 0 else { return false }
+        func with(_ keys: [YNodeT]) -> [(key: String, value: YNodeT)] {
+            var s = settings
+            let kept = faults.filter { !keys.contains($0.key) }.map { ($0.key, $0.value) }
+            s["faults"] = kept.isEmpty ? nil : .mapping(.init(kept, faults.tag, faults.style))
+            var tree = root
+            Self.set(&tree, "settings", s.count == 0 ? nil : .mapping(s))
+            return tree
+        }
+        if faults.count > 1 && attempt(with(Array(faults.keys))) {
+            log("settings.faults: removed all \(faults.count) faults")
+            return true
+        }
+        var any = false
+        for k in faults.keys.reversed() {
+            guard case .mapping(let s)? = root.first(where: { $0.key == "settings" })?.value, case .mapping(let cur)? = s["faults"],
+                  cur.keys.contains(k) else { continue }
+            var s2 = s
+            let kept = cur.filter { $0.key != k }.map { ($0.key, $0.value) }
+            s2["faults"] = kept.isEmpty ? nil : .mapping(.init(kept, cur.tag, cur.style))
+            var tree = root
+            Self.set(&tree, "settings", s2.count == 0 ? nil : .mapping(s2))
+            if attempt(tree) {
+                log("settings.faults: removed \(k.string ?? "?")")
+                any = true
+            }
+        }
+        return any
     }
 }
