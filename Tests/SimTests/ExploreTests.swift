@@ -213,4 +213,34 @@ import Engine
         let o = try runScenario(r.yaml, file: out)
         #expect(o.failedChecks.map(\.subject) == ["object BroadcastJob/default/flip"])
     }
+
+    @Test func faultProfilesReachTheWorkersTheReplayAndTheShrunkFile() throws {
+        let basics = Self.root.appendingPathComponent("scenarios/broadcast-basics.yaml").path
+        // Worker processes under a profile give what one process gives, and the replay names the profile.
+        let q = ExploreRequest(file: basics, seeds: try SeedRange(parsing: "1..24"), faults: .default)
+        let local = Explorer.explore(q, scenario: try Explorer.load(q), executable: nil)
+        let (status, out, _) = try Self.kruiseSim(["explore", basics, "--seeds", "1..24", "--faults", "default", "--jobs", "2"])
+        #expect(status == (local.passed ? 0 : 1))
+        func body(_ s: String) -> [String] { s.split(separator: "\n").map(String.init).filter { !$0.contains("seeds/s") } }
+        #expect(body(out) == body(ExploreReport.text(local)))
+        #expect(out.hasPrefix("explore \(basics): seeds 1..24, faults default\n"))
+        #expect(q.replayCommand(seed: 7) == "kruise-sim run \(basics) --seed 7 --faults default")
+
+        // A mutant's failure under faults: the shrunk file carries the faults it needs and replays without --faults.
+        let lag = ExploreRequest(file: Self.cacheLag, seeds: try SeedRange(parsing: "1..200"), mutant: .noExpectations, faults: .default, failFast: true)
+        let seed = try #require(Explorer.explore(lag, scenario: try Explorer.load(lag), executable: nil).stoppedAt)
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("lag-faults.yaml").path
+        var log: [String] = []
+        let r = try Shrinker(ShrinkRequest(file: Self.cacheLag, seed: seed, mutant: .noExpectations, faults: .default, output: file)) { log.append($0) }.shrink()
+        #expect(r.replayFaults == nil)
+        #expect(log.contains("faults: profile default written out in settings.faults"))
+        #expect(r.after.nodes <= 3)
+        try AtomicFile.write(r.yaml, to: file)
+        let s = try ScenarioLoader.load(path: file)
+        #expect(s.faultProfile == nil)
+        let o = Simulation(scenario: s, mutant: .noExpectations).run()
+        #expect(o.violations.contains { $0.invariant == "onePodPerNode" })
+    }
 }
