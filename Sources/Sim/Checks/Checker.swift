@@ -521,5 +521,11 @@ public struct RunOutcome: Sendable {
     public var story: [(time: Timestamp, text: String)]
     public var endTime: Timestamp
 
-    public var passed: Bool { checks.allSatisfy(\.passed) && violations.isEmpty && actionErrors.isEmpty }
+    /// Every invariant held and every manifest was accepted; and, unless the run was under a fault
+    /// profile (which judges invariants only, docs/faults.md), every timed check passed and every
+    /// timeline action succeeded.
+    public var passed: Bool {
+        guard violations.isEmpty, !actionErrors.contains(where: { $0.kind == .manifest }) else { return false }
+        return !scenario.judgesTimedChecks || (checks.allSatisfy(\.passed) && actionErrors.isEmpty)
+    }
 }
