@@ -466,8 +466,14 @@ public final class Shrinker {
             "Reproduces \(target.key)\(when) under seed \(request.seed)\(request.mutant.map { " with engine mutant \($0.name): run it with --mutant \($0.name)" } ?? "").",
         ]
         if let p = request.faults, p != FaultProfile.none {
-            lines.append(runFaults == nil ? "The faults of profile \(p.rawValue) that it needs are written out in settings.faults."
-                                          : "Run it with --faults \(p.rawValue).")
+            let written: Bool
+            if case .mapping(let s)? = root.first(where: { $0.key == "settings" })?.value, s["faults"] != nil { written = true } else { written = false }
+            if runFaults != nil {
+                lines.append("Run it with --faults \(p.rawValue).")
+            } else {
+                lines.append(written ? "The faults of profile \(p.rawValue) that it needs are written out in settings.faults."
+                                     : "Found under --faults \(p.rawValue); it fails without any of the profile's faults.")
+            }
         }
         lines += [
             "Shrunk by `kruise-sim shrink` from \(request.file).",
