@@ -243,4 +243,30 @@ import Engine
         let o = Simulation(scenario: s, mutant: .noExpectations).run()
         #expect(o.violations.contains { $0.invariant == "onePodPerNode" })
     }
+
+    /// A worker that dies on one seed: that seed is reported as a crash, the rest of its batch is
+    /// run by a new worker, and the sweep goes on.
+    @Test func aWorkerThatDiesReportsItsSeedAsACrash() throws {
+        let (dir, file) = try Self.writeTemp(Self.coinFlip, name: "coin-flip.yaml")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A stand-in for the executable: `explore-worker FILE --seed-list a,b,c ...`; passes every
+        // seed but 13, on which it dies after printing a fatal error, as a trapped engine would.
+        let worker = dir.appendingPathComponent("worker.sh")
+        try """
+            #!/bin/sh
+            for s in $(echo "$4" | tr , ' '); do
+              if [ "$s" = 13 ]; then echo "Fatal error: boom at seed 13" >&2; kill -KILL $$; fi
+              echo "{\\"failures\\":[],\\"seed\\":$s}"
+            done
+            """.write(to: worker, atomically: true, encoding: .utf8)
+        #expect(chmod(worker.path, 0o755) == 0)
+        let q = ExploreRequest(file: file, seeds: try SeedRange(parsing: "10..29"), jobs: 2)
+        let r = Explorer.explore(q, scenario: try Explorer.load(q), executable: worker.path)
+        #expect(r.seedsRun == 20)
+        #expect(r.failing.map(\.seed) == [13])
+        let g = try #require(r.groups.first)
+        #expect(g.failure.kind == .crash)
+        #expect(g.failure.key == "engine crashed (Fatal error: boom at seed 13)")
+        #expect(ExploreReport.text(r).contains("replay: kruise-sim run \(file) --seed 13\n"))
+    }
 }

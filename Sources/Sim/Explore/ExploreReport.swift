@@ -35,7 +35,7 @@ public enum ExploreReport {
     public static func text(_ r: ExploreResult) -> String {
         var out = header(r) + "\n"
         let rate = Double(r.seedsRun) / max(r.wallSeconds, 1e-9)
-        out += "\(r.seedsRun) seeds run in \(String(format: "%.1f", r.wallSeconds))s wall (\(String(format: "%.2f", rate)) seeds/s, \(r.request.jobs) \(r.request.jobs == 1 ? "job" : "jobs"))\n"
+        out += "\(r.seedsRun) \(r.seedsRun == 1 ? "seed" : "seeds") run in \(String(format: "%.1f", r.wallSeconds))s wall (\(String(format: "%.2f", rate)) seeds/s, \(r.request.jobs) \(r.request.jobs == 1 ? "job" : "jobs"))\n"
         if let s = r.stoppedAt { out += "stopped at the first failing seed, \(s) (--fail-fast)\n" }
         if r.passed {
             out += "PASS no seed failed\n"
