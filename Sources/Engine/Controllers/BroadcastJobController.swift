@@ -215,16 +215,26 @@ public final class BroadcastJobController: Reconciler {
         if job.spec.template.metadata == nil { job.spec.template.metadata = ObjectMeta() }
         job.spec.template.metadata!.labels = templateLabels
 
-        // 4. A finished job is only TTL-deleted.
+        // 4. A finished job is only TTL-deleted, and a failed one's leftover pods deleted.
         if job.isFinished {
+            // D-B11: pods a failed job could not delete when it failed (an API error) are deleted
+            // now, the error returned for a retry with back-off; upstream only logs the error and
+            // never deletes the failed job's pods again, so such a pod runs on.
+            if job.status?.phase == BroadcastJobPhase.failed {
+                let left = cache.pods.list(index: InformerCache.byControllerUID, value: job.uid)
+                    .filter { !$0.isTerminal && $0.metadata.deletionTimestamp == nil }
+                if !left.isEmpty, let err = await deletePods(job: job, pods: left).error, err.code != 404 { throw err }
+            }
             if let ttl = job.spec.completionPolicy?.ttlSecondsAfterFinished, let done = job.status?.completionTime {
                 let elapsed = now.seconds(since: done)
                 if elapsed >= Double(ttl) {
-                    do {
+                    do throws(APIError) {
                         try await client.delete(BroadcastJob.self, namespace: job.namespace, name: job.name, uid: job.uid)
-                    } catch {
-                        // upstream only logs a delete error
-                    }
+                    } catch where error.code != 404 {
+                        // D-B12: retried with back-off; upstream only logs a failed TTL delete, and
+                        // the finished job then stays until something else enqueues it.
+                        throw error
+                    } catch {}
                     return .done
                 }
                 return ReconcileResult(requeueAfter: Double(ttl) - elapsed)

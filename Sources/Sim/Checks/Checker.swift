@@ -51,9 +51,9 @@ final class Checker {
 
     private func active(_ name: String) -> Bool { sim.scenario.mode(of: name) != .off }
 
-    /// The reaction bound R for N writes.
+    /// The reaction bound R for N writes, with the allowance of the faults in force (docs/faults.md).
     func reactionBound(writes n: Int) -> Double {
-        1 + 2 * sim.maxWatchDelay + Double(n) / sim.settings.clientQPS
+        1 + 2 * sim.maxWatchDelay + Double(n) / sim.settings.clientQPS + sim.faults.allowance(maxWatchDelay: sim.maxWatchDelay)
     }
 
     /// Reports a violation once per key; returns its index in `violations` when it was added

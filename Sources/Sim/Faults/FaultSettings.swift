@@ -98,6 +98,22 @@ public struct FaultSettings: Sendable, Equatable {
     }
 }
 
+extension FaultSettings {
+    /// How much longer than the fault-free reaction bound a controller may take to react while
+    /// these faults are in force (the timed invariants' R grows by this; docs/faults.md):
+    /// three throttled attempts in a row (`3 × retryAfter`), a second of retries with back-off
+    /// after 500s and conflicts, a dropped watch's reconnect and relist (`1.6s` + the watch
+    /// delay), and a second for a controller-manager restart to relist and requeue.
+    func allowance(maxWatchDelay: Double) -> Double {
+        var a = 0.0
+        if (throttleRate ?? 0) > 0 { a += 3 * (retryAfter ?? Self.defaultRetryAfter).high }
+        if (errorRate ?? 0) > 0 || (conflictRate ?? 0) > 0 { a += 1 }
+        if watchDisconnectEvery != nil { a += 1.6 + maxWatchDelay }
+        if controllerCrashEvery != nil { a += 1 }
+        return a
+    }
+}
+
 extension DurationSpec {
     /// The time until the next occurrence of a fault whose mean interval this is: a single
     /// duration is the mean of an exponential draw (a Poisson process), a range is drawn uniformly.
