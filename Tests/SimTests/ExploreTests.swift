@@ -269,4 +269,25 @@ import Engine
         #expect(g.failure.key == "engine crashed (Fatal error: boom at seed 13)")
         #expect(ExploreReport.text(r).contains("replay: kruise-sim run \(file) --seed 13\n"))
     }
+
+    @Test func keepChoosesWhichFailureToShrink() throws {
+        let (dir, file) = try Self.writeTemp(Self.coinFlip + "\n  - {at: 1m, count: pod, is: 99}\n", name: "two-failures.yaml")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("o.yaml").path
+        // Seed 1 fails both checks; the count check at 1m comes first.
+        let first = try Shrinker(ShrinkRequest(file: file, seed: 1, output: out)) { _ in }.shrink()
+        #expect(first.signature.count == 2)
+        #expect(first.target.key == "check \(file):15:5 count Pod")
+        let kept = try Shrinker(ShrinkRequest(file: file, seed: 1, keep: "object BroadcastJob", output: out)) { _ in }.shrink()
+        #expect(kept.target.key == "check \(file):14:5 object BroadcastJob/default/flip")
+        #expect(kept.after.checks == 1)
+        let o = try runScenario(kept.yaml, file: out)
+        #expect(o.failedChecks.map(\.subject) == ["object BroadcastJob/default/flip"])
+        #expect(throws: ShrinkError.self) { try Shrinker(ShrinkRequest(file: file, seed: 1, keep: "onePodPerNode", output: out)) { _ in }.shrink() }
+        // An empty shard runs nothing and passes.
+        var q = ExploreRequest(file: file, seeds: try SeedRange(parsing: "1..2"))
+        q.shard = try Shard(parsing: "3/4")
+        let r = Explorer.explore(q, scenario: try Explorer.load(q), executable: nil)
+        #expect(r.seedsRun == 0 && r.passed)
+    }
 }
