@@ -22,9 +22,10 @@ import Engine
     }
 
     /// Runs the executable; returns its exit status, stdout and stderr.
-    static func kruiseSim(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    static func kruiseSim(_ args: [String], in directory: URL? = nil) throws -> (status: Int32, out: String, err: String) {
         let exe = try #require(executable(), "the kruise-sim executable is built next to the tests (swift build)")
         let p = Process()
+        if let directory { p.currentDirectoryURL = directory }
         p.executableURL = URL(fileURLWithPath: exe)
         p.arguments = args
         let out = Pipe(), err = Pipe()
@@ -148,6 +149,14 @@ import Engine
         let replay = try Self.kruiseSim(["run", file, "--seed", String(seed)])
         #expect(replay.status == 1)
         #expect(replay.out.contains("FAILED object BroadcastJob/default/flip"))
+        // So does the printed shrink command, into a file that fails the same check.
+        let shrinkLine = try #require(out.split(separator: "\n").first { $0.hasPrefix("  shrink: kruise-sim shrink ") })
+        let args = shrinkLine.split(separator: " ").dropFirst(2).map(String.init)
+        #expect(args == ["shrink", file, "--seed", String(seed), "--keep", "\(file):14:5", "-o", "coin-flip-seed-\(seed).yaml"])
+        let shrunk = try Self.kruiseSim(args, in: dir)
+        #expect(shrunk.status == 0, "\(shrunk.err)")
+        let text = try String(contentsOf: dir.appendingPathComponent("coin-flip-seed-\(seed).yaml"), encoding: .utf8)
+        #expect(try runScenario(text).failedChecks.map(\.subject) == ["object BroadcastJob/default/flip"])
     }
 
     @Test func explorePassesWhenNoSeedFails() throws {

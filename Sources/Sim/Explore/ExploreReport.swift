@@ -53,6 +53,7 @@ public enum ExploreReport {
             let when = first.offset.map { " at +\(formatSeconds($0))" } ?? ""
             out += "  seed \(g.firstSeed)\(when): \(first.message)\n"
             out += "  replay: \(r.request.replayCommand(seed: g.firstSeed))\n"
+            if let s = r.request.shrinkCommand(seed: g.firstSeed, failure: g.failure) { out += "  shrink: \(s)\n" }
         }
         return out
     }
@@ -83,6 +84,7 @@ public enum ExploreReport {
                                   "offsetSeconds": first.offset.map { .double($0) } ?? .null,
                                   "message": .string(first.message)])
             o["replay"] = .string(q.replayCommand(seed: g.firstSeed))
+            o["shrink"] = q.shrinkCommand(seed: g.firstSeed, failure: g.failure).map { .string($0) } ?? .null
             return .object(o)
         })
         return JSONValue.object(root).jsonText(pretty: true) + "\n"

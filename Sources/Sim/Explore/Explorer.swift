@@ -35,6 +35,24 @@ public struct ExploreRequest: Sendable {
         if let mutant { args += ["--mutant", mutant.name] }
         return args.map(shellQuoted).joined(separator: " ")
     }
+
+    /// `kruise-sim shrink FILE --seed S [--faults P] [--mutant M] --keep WHAT -o NAME-seed-S.yaml`:
+    /// the command that shrinks one seed's run keeping `failure`; nil for a crash or a stopped run.
+    public func shrinkCommand(seed: UInt64, failure: RunFailure) -> String? {
+        let keep: String
+        switch failure.kind {
+        case .invariant: keep = failure.invariant ?? failure.key
+        case .check: keep = failure.key.split(separator: " ").dropFirst().first.map(String.init) ?? failure.key
+        case .action: keep = failure.key.components(separatedBy: " at ").last ?? failure.key
+        case .invalid, .crash: return nil
+        }
+        let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        var args = ["kruise-sim", "shrink", file, "--seed", String(seed)]
+        if let faults { args += ["--faults", faults.rawValue] }
+        if let mutant { args += ["--mutant", mutant.name] }
+        args += ["--keep", keep, "-o", "\(name)-seed-\(seed).yaml"]
+        return args.map(shellQuoted).joined(separator: " ")
+    }
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
