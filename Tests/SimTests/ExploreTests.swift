@@ -299,4 +299,27 @@ import Engine
         let r = Explorer.explore(q, scenario: try Explorer.load(q), executable: nil)
         #expect(r.seedsRun == 0 && r.passed)
     }
+
+    @Test func timelineActionsOnRemovedNodesGoWithThem() throws {
+        let yaml = """
+            duration: 1m
+            nodes: [{namePrefix: n, count: 8}]
+            timeline:
+              - {at: 5s, cordon: n8}
+              - {at: 6s, taint: {node: n7, key: k, effect: NoSchedule}}
+            expect:
+              - {at: 30s, count: node, is: 99}
+            """
+        let (dir, file) = try Self.writeTemp(yaml, name: "nodes.yaml")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var log: [String] = []
+        let out = dir.appendingPathComponent("o.yaml").path
+        let r = try Shrinker(ShrinkRequest(file: file, seed: 1, output: out)) { log.append($0) }.shrink()
+        #expect(r.after.nodes == 0 && r.after.timeline == 0 && r.after.checks == 1)
+        let step = try #require(log.firstIndex(of: "nodes: group n from 8 to 1 node"))
+        #expect(log[step + 1].hasPrefix("  and removed timeline action"))
+        #expect(log.contains("  and removed timeline action {at: 5s, cordon: n8} (it no longer loads)"), "\(log)")
+        #expect(log.contains("  and removed timeline action {at: 6s, taint: {node: n7, key: k, effect: NoSchedule}} (it no longer loads)"), "\(log)")
+        _ = try ScenarioLoader.load(text: r.yaml, file: out)
+    }
 }
