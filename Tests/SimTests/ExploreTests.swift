@@ -184,6 +184,8 @@ import Engine
             (["explore", file, "--seeds", "1..9", "--jobs", "0"], "--jobs must be"),
             (["explore", file, "--seeds", "1..9", "--mutant", "no-expectation"], "did you mean \"no-expectations\"?"),
             (["explore", broken, "--seeds", "1..9"], "broken.yaml:2:25: unknown key \"cuont\""),
+            (["explore", file, "--seeds", "1..9", "--faults", "defualt"], "did you mean \"default\"?"),
+            (["shrink", file, "--seed", "1", "--faults", "hevy", "-o", dir.appendingPathComponent("o.yaml").path], "did you mean \"heavy\"?"),
             (["explore", dir.appendingPathComponent("missing.yaml").path, "--seeds", "1..9"], "no such file"),
             (["shrink", file, "--seed", "x", "-o", dir.appendingPathComponent("o.yaml").path], "--seed must be"),
             (["shrink", broken, "--seed", "1", "-o", dir.appendingPathComponent("o.yaml").path], "unknown key \"cuont\""),
