@@ -22,9 +22,10 @@ import Engine
     }
 
     /// Runs the executable; returns its exit status, stdout and stderr.
-    static func kruiseSim(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    static func kruiseSim(_ args: [String], in directory: URL? = nil) throws -> (status: Int32, out: String, err: String) {
         let exe = try #require(executable(), "the kruise-sim executable is built next to the tests (swift build)")
         let p = Process()
+        if let directory { p.currentDirectoryURL = directory }
         p.executableURL = URL(fileURLWithPath: exe)
         p.arguments = args
         let out = Pipe(), err = Pipe()
@@ -148,6 +149,14 @@ import Engine
         let replay = try Self.kruiseSim(["run", file, "--seed", String(seed)])
         #expect(replay.status == 1)
         #expect(replay.out.contains("FAILED object BroadcastJob/default/flip"))
+        // So does the printed shrink command, into a file that fails the same check.
+        let shrinkLine = try #require(out.split(separator: "\n").first { $0.hasPrefix("  shrink: kruise-sim shrink ") })
+        let args = shrinkLine.split(separator: " ").dropFirst(2).map(String.init)
+        #expect(args == ["shrink", file, "--seed", String(seed), "--keep", "\(file):14:5", "-o", "coin-flip-seed-\(seed).yaml"])
+        let shrunk = try Self.kruiseSim(args, in: dir)
+        #expect(shrunk.status == 0, "\(shrunk.err)")
+        let text = try String(contentsOf: dir.appendingPathComponent("coin-flip-seed-\(seed).yaml"), encoding: .utf8)
+        #expect(try runScenario(text).failedChecks.map(\.subject) == ["object BroadcastJob/default/flip"])
     }
 
     @Test func explorePassesWhenNoSeedFails() throws {
@@ -175,6 +184,8 @@ import Engine
             (["explore", file, "--seeds", "1..9", "--jobs", "0"], "--jobs must be"),
             (["explore", file, "--seeds", "1..9", "--mutant", "no-expectation"], "did you mean \"no-expectations\"?"),
             (["explore", broken, "--seeds", "1..9"], "broken.yaml:2:25: unknown key \"cuont\""),
+            (["explore", file, "--seeds", "1..9", "--faults", "defualt"], "did you mean \"default\"?"),
+            (["shrink", file, "--seed", "1", "--faults", "hevy", "-o", dir.appendingPathComponent("o.yaml").path], "did you mean \"heavy\"?"),
             (["explore", dir.appendingPathComponent("missing.yaml").path, "--seeds", "1..9"], "no such file"),
             (["shrink", file, "--seed", "x", "-o", dir.appendingPathComponent("o.yaml").path], "--seed must be"),
             (["shrink", broken, "--seed", "1", "-o", dir.appendingPathComponent("o.yaml").path], "unknown key \"cuont\""),
@@ -242,5 +253,75 @@ import Engine
         #expect(s.faultProfile == nil)
         let o = Simulation(scenario: s, mutant: .noExpectations).run()
         #expect(o.violations.contains { $0.invariant == "onePodPerNode" })
+    }
+
+    /// A worker that dies on one seed: that seed is reported as a crash, the rest of its batch is
+    /// run by a new worker, and the sweep goes on.
+    @Test func aWorkerThatDiesReportsItsSeedAsACrash() throws {
+        let (dir, file) = try Self.writeTemp(Self.coinFlip, name: "coin-flip.yaml")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A stand-in for the executable: `explore-worker FILE --seed-list a,b,c ...`; passes every
+        // seed but 13, on which it dies after printing a fatal error, as a trapped engine would.
+        let worker = dir.appendingPathComponent("worker.sh")
+        try """
+            #!/bin/sh
+            for s in $(echo "$4" | tr , ' '); do
+              if [ "$s" = 13 ]; then echo "Fatal error: boom at seed 13" >&2; kill -KILL $$; fi
+              echo "{\\"failures\\":[],\\"seed\\":$s}"
+            done
+            """.write(to: worker, atomically: true, encoding: .utf8)
+        #expect(chmod(worker.path, 0o755) == 0)
+        let q = ExploreRequest(file: file, seeds: try SeedRange(parsing: "10..29"), jobs: 2)
+        let r = Explorer.explore(q, scenario: try Explorer.load(q), executable: worker.path)
+        #expect(r.seedsRun == 20)
+        #expect(r.failing.map(\.seed) == [13])
+        let g = try #require(r.groups.first)
+        #expect(g.failure.kind == .crash)
+        #expect(g.failure.key == "engine crashed (Fatal error: boom at seed 13)")
+        #expect(ExploreReport.text(r).contains("replay: kruise-sim run \(file) --seed 13\n"))
+    }
+
+    @Test func keepChoosesWhichFailureToShrink() throws {
+        let (dir, file) = try Self.writeTemp(Self.coinFlip + "\n  - {at: 1m, count: pod, is: 99}\n", name: "two-failures.yaml")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("o.yaml").path
+        // Seed 1 fails both checks; the count check at 1m comes first.
+        let first = try Shrinker(ShrinkRequest(file: file, seed: 1, output: out)) { _ in }.shrink()
+        #expect(first.signature.count == 2)
+        #expect(first.target.key == "check \(file):15:5 count Pod")
+        let kept = try Shrinker(ShrinkRequest(file: file, seed: 1, keep: "object BroadcastJob", output: out)) { _ in }.shrink()
+        #expect(kept.target.key == "check \(file):14:5 object BroadcastJob/default/flip")
+        #expect(kept.after.checks == 1)
+        let o = try runScenario(kept.yaml, file: out)
+        #expect(o.failedChecks.map(\.subject) == ["object BroadcastJob/default/flip"])
+        #expect(throws: ShrinkError.self) { try Shrinker(ShrinkRequest(file: file, seed: 1, keep: "onePodPerNode", output: out)) { _ in }.shrink() }
+        // An empty shard runs nothing and passes.
+        var q = ExploreRequest(file: file, seeds: try SeedRange(parsing: "1..2"))
+        q.shard = try Shard(parsing: "3/4")
+        let r = Explorer.explore(q, scenario: try Explorer.load(q), executable: nil)
+        #expect(r.seedsRun == 0 && r.passed)
+    }
+
+    @Test func timelineActionsOnRemovedNodesGoWithThem() throws {
+        let yaml = """
+            duration: 1m
+            nodes: [{namePrefix: n, count: 8}]
+            timeline:
+              - {at: 5s, cordon: n8}
+              - {at: 6s, taint: {node: n7, key: k, effect: NoSchedule}}
+            expect:
+              - {at: 30s, count: node, is: 99}
+            """
+        let (dir, file) = try Self.writeTemp(yaml, name: "nodes.yaml")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var log: [String] = []
+        let out = dir.appendingPathComponent("o.yaml").path
+        let r = try Shrinker(ShrinkRequest(file: file, seed: 1, output: out)) { log.append($0) }.shrink()
+        #expect(r.after.nodes == 0 && r.after.timeline == 0 && r.after.checks == 1)
+        let step = try #require(log.firstIndex(of: "nodes: group n from 8 to 1 node"))
+        #expect(log[step + 1].hasPrefix("  and removed timeline action"))
+        #expect(log.contains("  and removed timeline action {at: 5s, cordon: n8} (it no longer loads)"), "\(log)")
+        #expect(log.contains("  and removed timeline action {at: 6s, taint: {node: n7, key: k, effect: NoSchedule}} (it no longer loads)"), "\(log)")
+        _ = try ScenarioLoader.load(text: r.yaml, file: out)
     }
 }

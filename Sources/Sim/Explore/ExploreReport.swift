@@ -25,7 +25,7 @@ public enum ExploreReport {
         var h = "explore \(q.file): seeds \(q.seeds)"
         if q.shard != .whole {
             let some = (0..<min(3, q.shard.count(in: q.seeds))).map { String(q.shard.seed($0, in: q.seeds)) }
-            h += ", shard \(q.shard) (seeds \(some.joined(separator: ", "))\(q.shard.count(in: q.seeds) > 3 ? ", …" : ""))"
+            h += ", shard \(q.shard) (" + (some.isEmpty ? "no seeds" : "seeds \(some.joined(separator: ", "))\(q.shard.count(in: q.seeds) > 3 ? ", …" : "")") + ")"
         }
         if let f = q.faults { h += ", faults \(f.rawValue)" }
         if let m = q.mutant { h += ", mutant \(m.name)" }
@@ -35,8 +35,12 @@ public enum ExploreReport {
     public static func text(_ r: ExploreResult) -> String {
         var out = header(r) + "\n"
         let rate = Double(r.seedsRun) / max(r.wallSeconds, 1e-9)
-        out += "\(r.seedsRun) seeds run in \(String(format: "%.1f", r.wallSeconds))s wall (\(String(format: "%.2f", rate)) seeds/s, \(r.request.jobs) \(r.request.jobs == 1 ? "job" : "jobs"))\n"
+        out += "\(r.seedsRun) \(r.seedsRun == 1 ? "seed" : "seeds") run in \(String(format: "%.1f", r.wallSeconds))s wall (\(String(format: "%.2f", rate)) seeds/s, \(r.request.jobs) \(r.request.jobs == 1 ? "job" : "jobs"))\n"
         if let s = r.stoppedAt { out += "stopped at the first failing seed, \(s) (--fail-fast)\n" }
+        if r.seedsRun == 0 {
+            out += "PASS this shard holds no seed of the range\n"
+            return out
+        }
         if r.passed {
             out += "PASS no seed failed\n"
             return out
@@ -49,6 +53,7 @@ public enum ExploreReport {
             let when = first.offset.map { " at +\(formatSeconds($0))" } ?? ""
             out += "  seed \(g.firstSeed)\(when): \(first.message)\n"
             out += "  replay: \(r.request.replayCommand(seed: g.firstSeed))\n"
+            if let s = r.request.shrinkCommand(seed: g.firstSeed, failure: g.failure) { out += "  shrink: \(s)\n" }
         }
         return out
     }
@@ -79,6 +84,7 @@ public enum ExploreReport {
                                   "offsetSeconds": first.offset.map { .double($0) } ?? .null,
                                   "message": .string(first.message)])
             o["replay"] = .string(q.replayCommand(seed: g.firstSeed))
+            o["shrink"] = q.shrinkCommand(seed: g.firstSeed, failure: g.failure).map { .string($0) } ?? .null
             return .object(o)
         })
         return JSONValue.object(root).jsonText(pretty: true) + "\n"

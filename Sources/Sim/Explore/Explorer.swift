@@ -35,6 +35,24 @@ public struct ExploreRequest: Sendable {
         if let mutant { args += ["--mutant", mutant.name] }
         return args.map(shellQuoted).joined(separator: " ")
     }
+
+    /// `kruise-sim shrink FILE --seed S [--faults P] [--mutant M] --keep WHAT -o NAME-seed-S.yaml`:
+    /// the command that shrinks one seed's run keeping `failure`; nil for a crash or a stopped run.
+    public func shrinkCommand(seed: UInt64, failure: RunFailure) -> String? {
+        let keep: String
+        switch failure.kind {
+        case .invariant: keep = failure.invariant ?? failure.key
+        case .check: keep = failure.key.split(separator: " ").dropFirst().first.map(String.init) ?? failure.key
+        case .action: keep = failure.key.components(separatedBy: " at ").last ?? failure.key
+        case .invalid, .crash: return nil
+        }
+        let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        var args = ["kruise-sim", "shrink", file, "--seed", String(seed)]
+        if let faults { args += ["--faults", faults.rawValue] }
+        if let mutant { args += ["--mutant", mutant.name] }
+        args += ["--keep", keep, "-o", "\(name)-seed-\(seed).yaml"]
+        return args.map(shellQuoted).joined(separator: " ")
+    }
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
@@ -155,8 +173,12 @@ final class SweepState: @unchecked Sendable {
     let total: UInt64
     let progress: ExploreProgress?
     private let lock = NSLock()
-    /// Batches of shard positions [from, to), in seed order.
-    private var queue: Deque<Range<UInt64>> = []
+    /// Batches of shard positions [from, to) to run before the next new one: the rest of a batch
+    /// whose worker crashed.
+    private var retry: Deque<Range<UInt64>> = []
+    /// The next shard position no batch has taken yet, and the batch size.
+    private var next: UInt64 = 0
+    private var batch: UInt64 = 1
     private var failing: [UInt64: SeedResult] = [:]
     private var done: UInt64 = 0
     /// With failFast: the lowest failing seed so far.
@@ -189,12 +211,7 @@ final class SweepState: @unchecked Sendable {
 
     /// Runs the queue on `request.jobs` worker threads, each driving one process at a time.
     func runWorkers(executable: String) {
-        let size = Explorer.batchSize(total: total, jobs: request.jobs)
-        var k: UInt64 = 0
-        while k < total {
-            queue.append(k..<min(total, k + size))
-            k += size
-        }
+        batch = Explorer.batchSize(total: total, jobs: request.jobs)
         let group = DispatchGroup()
         for slot in 0..<request.jobs {
             group.enter()
@@ -213,11 +230,19 @@ final class SweepState: @unchecked Sendable {
     private func nextBatch() -> Range<UInt64>? {
         lock.lock()
         defer { lock.unlock() }
-        while let b = queue.popFirst() {
+        while true {
+            let b: Range<UInt64>
+            if let r = retry.popFirst() {
+                b = r
+            } else if next < total {
+                b = next..<(total - next > batch ? next + batch : total)
+                next = b.upperBound
+            } else {
+                return nil
+            }
             if let c = cutoff, request.shard.seed(b.lowerBound, in: request.seeds) > c { continue }
             return b
         }
-        return nil
     }
 
     private func runBatch(_ batch: Range<UInt64>, slot: Int, executable: String) {
@@ -288,7 +313,7 @@ final class SweepState: @unchecked Sendable {
             let k0 = (from - request.seeds.first - request.shard.index) / request.shard.count
             let k1 = (to - request.seeds.first - request.shard.index) / request.shard.count + 1
             lock.lock()
-            queue.prepend(k0..<k1)
+            retry.append(k0..<k1)
             lock.unlock()
         }
     }

@@ -205,11 +205,19 @@ public final class Shrinker {
     private func attempt(_ candidate: [(key: String, value: YNodeT)]) -> Bool {
         let (ok, c) = test(candidate)
         guard ok else { return false }
-        let dropped = droppedByRepair(from: candidate, to: c)
+        lastRepairs = droppedByRepair(from: candidate, to: c)
         root = c
         targetOffset = targetOffsetCandidate
-        for d in dropped { log("  and removed \(d) (it no longer loads)") }
         return true
+    }
+
+    /// What the last kept candidate also dropped because it no longer loaded.
+    private var lastRepairs: [String] = []
+
+    /// Logs a kept step, then what it took with it.
+    private func note(_ step: String) {
+        log(step)
+        for d in lastRepairs { log("  and removed \(d) (it no longer loads)") }
     }
 
     /// The target failure in a run, if it is there.
@@ -341,7 +349,7 @@ public final class Shrinker {
             var c = root
             Self.set(&c, "duration", YNodeT(formatSeconds(d)))
             if attempt(c) {
-                log("duration: \(formatSeconds(cur)) → \(formatSeconds(d))")
+                note("duration: \(formatSeconds(cur)) → \(formatSeconds(d))")
                 cur = d
                 any = true
                 break
@@ -366,7 +374,7 @@ public final class Shrinker {
                 var tree = root
                 Self.setItems(&tree, "nodes", next)
                 if attempt(tree) {
-                    log("nodes: group \(prefix) from \(c) to \(n) \(n == 1 ? "node" : "nodes")")
+                    note("nodes: group \(prefix) from \(c) to \(n) \(n == 1 ? "node" : "nodes")")
                     items = Self.items(root, "nodes") ?? next
                     any = true
                     break
@@ -381,7 +389,7 @@ public final class Shrinker {
             var tree = root
             Self.setItems(&tree, "nodes", next)
             if attempt(tree) {
-                log("nodes: removed \(Self.brief(gone))")
+                note("nodes: removed \(Self.brief(gone))")
                 items = Self.items(root, "nodes") ?? next
                 any = true
             }
@@ -403,20 +411,20 @@ public final class Shrinker {
             return tree
         }
         if removable.count > 1 && attempt(without(removable)) {
-            log("\(key): removed all \(removable.count) \(what)s\(keeping != nil ? " but the failing one" : "")")
+            note("\(key): removed all \(removable.count) \(what)s\(keeping != nil ? " but the failing one" : "")")
             return true
         }
         var any = false
         if removable.count > 3 {
             let half = removable.count / 2
             for chunk in [Array(removable[half...]), Array(removable[..<half])] where attempt(without(chunk)) {
-                log("\(key): removed \(chunk.count) \(what)s")
+                note("\(key): removed \(chunk.count) \(what)s")
                 any = true
             }
         }
         for item in (Self.items(root, key) ?? []).reversed() where item != keeping {
             if attempt(without([item])) {
-                log("\(key): removed \(what) \(Self.brief(item))")
+                note("\(key): removed \(what) \(Self.brief(item))")
                 any = true
             }
         }
@@ -433,7 +441,7 @@ public final class Shrinker {
             var tree = root
             Self.set(&tree, key, pairs.isEmpty ? nil : .mapping(.init(pairs.map { ($0.key, $0.value) }, cur.tag, cur.style)))
             if attempt(tree) {
-                log("\(key): removed \(what) \(k.string ?? "?")")
+                note("\(key): removed \(what) \(k.string ?? "?")")
                 any = true
             }
         }
@@ -466,8 +474,14 @@ public final class Shrinker {
             "Reproduces \(target.key)\(when) under seed \(request.seed)\(request.mutant.map { " with engine mutant \($0.name): run it with --mutant \($0.name)" } ?? "").",
         ]
         if let p = request.faults, p != FaultProfile.none {
-            lines.append(runFaults == nil ? "The faults of profile \(p.rawValue) that it needs are written out in settings.faults."
-                                          : "Run it with --faults \(p.rawValue).")
+            let written: Bool
+            if case .mapping(let s)? = root.first(where: { $0.key == "settings" })?.value, s["faults"] != nil { written = true } else { written = false }
+            if runFaults != nil {
+                lines.append("Run it with --faults \(p.rawValue).")
+            } else {
+                lines.append(written ? "The faults of profile \(p.rawValue) that it needs are written out in settings.faults."
+                                     : "Found under --faults \(p.rawValue); it fails without any of the profile's faults.")
+            }
         }
         lines += [
             "Shrunk by `kruise-sim shrink` from \(request.file).",
@@ -559,7 +573,7 @@ extension Shrinker {
             return tree
         }
         if faults.count > 1 && attempt(with(Array(faults.keys))) {
-            log("settings.faults: removed all \(faults.count) faults")
+            note("settings.faults: removed all \(faults.count) faults")
             return true
         }
         var any = false
@@ -572,7 +586,7 @@ extension Shrinker {
             var tree = root
             Self.set(&tree, "settings", s2.count == 0 ? nil : .mapping(s2))
             if attempt(tree) {
-                log("settings.faults: removed \(k.string ?? "?")")
+                note("settings.faults: removed \(k.string ?? "?")")
                 any = true
             }
         }
