@@ -121,6 +121,18 @@ func kubeObject(_ json: String) throws -> APIObject {
         #expect(Self.cells(nt) == ["default", "Active", "51m"])
     }
 
+    @Test func listsAndWatchEventsHaveTheKindsListShape() throws {
+        let r = KubeResources.resource(for: .broadcastJob)
+        let bcj = try kubeObject(#"{"apiVersion":"apps.kruise.io/v1beta1","kind":"BroadcastJob","metadata":{"name":"b","namespace":"default"},"spec":{}}"#)
+        let list = try r.list([bcj], version: "v1alpha1", resourceVersion: "12")
+        #expect(list["kind"] == "BroadcastJobList" && list["apiVersion"] == "apps.kruise.io/v1alpha1" && list["metadata"]?["resourceVersion"] == "12")
+        #expect(list["items"]?.arrayValue?.first?["apiVersion"] == "apps.kruise.io/v1alpha1")
+        let ev = KubeResource.watchEvent("ADDED", try r.manifest(bcj))
+        #expect(ev["type"] == "ADDED" && ev["object"]?["metadata"]?["name"] == "b")
+        #expect(r.bookmark(resourceVersion: "13").jsonText() == #"{"type":"BOOKMARK","object":{"kind":"BroadcastJob","apiVersion":"apps.kruise.io/v1beta1","metadata":{"resourceVersion":"13"}}}"#)
+        #expect(try KubeResources.resource(for: .pod).list([], resourceVersion: "1")["kind"] == "PodList")
+    }
+
     @Test func acceptHeaderAndIncludeObject() throws {
         // What kubectl get sends for human-readable output.
         let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"

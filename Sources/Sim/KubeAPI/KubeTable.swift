@@ -13,6 +13,29 @@ extension KubeResource {
     }
 }
 
+extension KubeResource {
+    /// A list (`PodList`, `BroadcastJobList`) of `objects` served at `version`, with the list's
+    /// resourceVersion (the store's, so a watch can resume from it).
+    public func list(_ objects: [APIObject], version: String? = nil, resourceVersion: String) throws -> JSONValue {
+        .object(["apiVersion": .string(groupVersion(version ?? preferredVersion)), "kind": .string(listKind),
+                 "metadata": .object(["resourceVersion": .string(resourceVersion)]),
+                 "items": .array(try objects.map { try manifest($0, version: version) })])
+    }
+
+    /// One line of a watch stream (`{"type":"ADDED","object":{…}}`): `type` is ADDED, MODIFIED,
+    /// DELETED, BOOKMARK or ERROR; `object` the object (or a Table, or a Status for ERROR).
+    public static func watchEvent(_ type: String, _ object: JSONValue) -> JSONValue {
+        .object(["type": .string(type), "object": object])
+    }
+
+    /// A BOOKMARK watch event at `resourceVersion` (`allowWatchBookmarks=true`): an object of the
+    /// resource's kind with only `metadata.resourceVersion` set.
+    public func bookmark(resourceVersion: String, version: String? = nil) -> JSONValue {
+        Self.watchEvent("BOOKMARK", .object(["kind": .string(kind), "apiVersion": .string(groupVersion(version ?? preferredVersion)),
+                                             "metadata": .object(["resourceVersion": .string(resourceVersion)])]))
+    }
+}
+
 /// `meta.k8s.io/v1 Table`: what the API server answers a get, list or watch that asked for
 /// `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` (kubectl get's human-readable output).
 /// Columns and cells come from ``KubePrinters``; each row carries the object as asked by the
