@@ -4,6 +4,8 @@ import Engine
 /// Who made a write, for faults, charging and the trace.
 public enum Actor: String, Sendable {
     case scenario, controllerManager = "controller-manager", scheduler, kubelet
+    /// A client outside the simulation: `kruise-sim serve`'s HTTP clients (kubectl).
+    case user
 }
 
 /// The fake API server: a store keyed by kind and namespace/name, with resourceVersions,
@@ -97,7 +99,7 @@ public final class APIServer {
 
     /// Registers a watcher: every later committed change of its kinds is delivered to it.
     public func addWatcher(_ w: Watcher) { watchers.append(w) }
-    func removeWatcher(_ w: Watcher) {
+    public func removeWatcher(_ w: Watcher) {
         w.active = false
         watchers.removeAll { $0 === w }
     }

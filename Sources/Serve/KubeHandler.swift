@@ -1,0 +1,477 @@
+import Foundation
+import DequeModule
+import OrderedCollections
+import Engine
+import Sim
+
+/// Answers the Kubernetes API on the simulation's own API server: every call runs on the
+/// simulation thread inside a kernel event (``LiveCluster``), as the client `user`, with the same
+/// admission, resourceVersions and watch fan-out as the simulated components.
+final class KubeHandler {
+    let sim: Simulation
+    weak var control: LiveCluster?
+
+    /// Recent committed changes, oldest first, for watches that resume from a resourceVersion.
+    private var history = Deque<(rv: Int64, type: WatchEventType, object: APIObject)>()
+    /// The most changes kept for resuming watches: an older resourceVersion gets 410 Gone.
+    static let historyLimit = 20_000
+    /// The oldest resourceVersion a watch can resume from (changes after it are all in `history`).
+    private var resumableFrom: Int64 = 0
+    private var watches: [WatchStream] = []
+    /// Kubernetes events as v1 Event objects, in the order they were recorded.
+    private var eventObjects: [APIObject] = []
+
+    init(sim: Simulation) {
+        self.sim = sim
+        sim.onChange = { [unowned self] c in
+            guard let rv = Int64(c.object.metadata.resourceVersion ?? "") else { return }
+            history.append((rv, c.type, c.object))
+            if history.count > Self.historyLimit {
+                let dropped = history.removeFirst()
+                resumableFrom = dropped.rv
+            }
+        }
+        sim.onEvent = { [unowned self] e in recordEvent(e) }
+    }
+
+    // MARK: Events
+
+    private func recordEvent(_ e: RecordedEvent) {
+        let index = eventObjects.count
+        let kind = KnownKind(rawValue: e.kind)
+        let involved = kind.flatMap { sim.api.get($0, e.namespace, e.name) }
+        let ns = e.namespace.isEmpty ? "default" : e.namespace
+        var meta = ObjectMeta(name: "\(e.name).\(String(format: "%016x", UInt64(index) &+ 0x1800_0000_0000_0000))", namespace: ns)
+        meta.uid = String(format: "00000000-0000-4000-8000-%012x", index)
+        meta.resourceVersion = String(sim.api.resourceVersion)
+        meta.creationTimestamp = e.time
+        let apiVersion = kind.map { KubeResources.resource(for: $0) }.map { $0.groupVersion($0.preferredVersion) }
+        let ref = ObjectReference(apiVersion: apiVersion, kind: e.kind, namespace: e.namespace.isEmpty ? nil : e.namespace,
+                                  name: e.name, uid: involved?.metadata.uid, resourceVersion: nil)
+        let obj = APIObject.event(Event(metadata: meta, involvedObject: ref, reason: e.reason, message: e.message, type: e.type, component: e.component, time: e.time))
+        eventObjects.append(obj)
+        for w in watches where w.kind == .event { w.deliver(.added, obj) }
+    }
+
+    // MARK: Dispatch
+
+    func handle(_ req: HTTPRequest, _ out: Responder) {
+        watches.removeAll { $0.closed }
+        let parts = req.path.split(separator: "/").map(String.init)
+        do {
+            switch (req.method, parts) {
+            case ("GET", ["api"]):
+                return try sendDiscovery(req, out, core: true)
+            case ("GET", ["apis"]):
+                return try sendDiscovery(req, out, core: false)
+            case ("GET", ["api", "v1"]):
+                return sendJSON(out, 200, KubeDiscovery.apiResourceList(group: "", version: "v1")!)
+            case ("GET", let p) where p.count == 2 && p[0] == "apis":
+                guard let g = KubeDiscovery.apiGroup(p[1]) else { throw APIError(code: 404, reason: .notFound, message: "the server could not find the requested resource") }
+                return sendJSON(out, 200, g)
+            case ("GET", let p) where p.count == 3 && p[0] == "apis":
+                guard let l = KubeDiscovery.apiResourceList(group: p[1], version: p[2]) else { throw APIError(code: 404, reason: .notFound, message: "the server could not find the requested resource") }
+                return sendJSON(out, 200, l)
+            case ("GET", ["version"]):
+                return sendJSON(out, 200, KubeDiscovery.version())
+            case ("GET", ["healthz"]), ("GET", ["readyz"]), ("GET", ["livez"]):
+                return out.send(status: 200, contentType: "text/plain; charset=utf-8", body: Array("ok".utf8))
+            case ("GET", let p) where p.first == "openapi":
+                return try sendOpenAPI(req, out, Array(p.dropFirst()))
+            default:
+                break
+            }
+            guard let target = try resolve(parts) else {
+                throw APIError(code: 404, reason: .notFound, message: "the server could not find the requested resource")
+            }
+            try serve(target, req, out)
+        } catch let e as APIError {
+            sendError(out, e)
+        } catch {
+            sendError(out, APIError(code: 500, reason: .internalError, message: "\(error)"))
+        }
+    }
+
+    /// A resource path, parsed.
+    struct Target {
+        var resource: KubeResource
+        var version: String
+        var namespace: String?
+        var name: String?
+        var subresource: String?
+        var apiVersion: String { resource.groupVersion(version) }
+    }
+
+    /// `/api/v1/...` or `/apis/G/V/...` into a target; nil when it names nothing served.
+    private func resolve(_ p: [String]) throws(APIError) -> Target? {
+        let group: String, version: String, rest: ArraySlice<String>
+        if p.count >= 3, p[0] == "api" { (group, version, rest) = ("", p[1], p[2...]) }
+        else if p.count >= 4, p[0] == "apis" { (group, version, rest) = (p[1], p[2], p[3...]) }
+        else { return nil }
+        var r = Array(rest)
+        var namespace: String?
+        if r.count >= 3, r[0] == "namespaces" {
+            namespace = r[1]
+            r.removeFirst(2)
+        }
+        guard let plural = r.first, let res = KubeResources.resource(group: group, version: version, plural: plural) else { return nil }
+        if namespace != nil && !res.namespaced { return nil }
+        let name = r.count > 1 ? r[1] : nil
+        let sub = r.count > 2 ? r[2] : nil
+        if r.count > 3 { return nil }
+        if let sub, !res.subresources.contains(sub) { return nil }
+        return Target(resource: res, version: version, namespace: namespace, name: name, subresource: sub)
+    }
+
+    private func serve(_ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
+        guard let kind = t.resource.knownKind else { return try serveNamespaces(t, req, out) }
+        switch (req.method, t.name) {
+        case ("GET", nil):
+            if ["true", "1"].contains(req.query["watch"] ?? "") { return try startWatch(kind, t, req, out) }
+            return try sendList(kind, t, req, out)
+        case ("GET", let name?):
+            if ["true", "1"].contains(req.query["watch"] ?? "") {
+                var q = req
+                q.query["fieldSelector"] = "metadata.name=\(name)"
+                return try startWatch(kind, Target(resource: t.resource, version: t.version, namespace: t.namespace), q, out)
+            }
+            return sendObject(out, 200, try fetch(kind, t, name), t, req)
+        case ("POST", nil):
+            return try create(kind, t, req, out)
+        case ("PUT", let name?):
+            return try update(kind, t, name, req, out)
+        case ("PATCH", let name?):
+            return try patch(kind, t, name, req, out)
+        case ("DELETE", let name?):
+            return try delete(kind, t, name, req, out)
+        default:
+            throw APIError(code: 405, reason: .unknown, message: "the server does not allow this method on the requested resource")
+        }
+    }
+
+    // MARK: Reads
+
+    private func fetch(_ kind: KnownKind, _ t: Target, _ name: String) throws(APIError) -> APIObject {
+        let ns = t.namespace ?? ""
+        if kind == .event {
+            if let e = eventObjects.first(where: { $0.metadata.name == name && $0.metadata.namespace == ns }) { return e }
+        } else if let o = sim.api.get(kind, kind.namespaced ? ns : "", name) {
+            return o
+        }
+        throw .notFound(t.resource.groupResource, name)
+    }
+
+    /// Objects of a kind in a namespace (all namespaces when nil), matching the request's selectors.
+    private func matching(_ kind: KnownKind, namespace: String?, _ req: HTTPRequest) throws(APIError) -> (objects: [APIObject], filter: ObjectFilter) {
+        let filter = try ObjectFilter(namespace: namespace, query: req.query)
+        let all = kind == .event ? eventObjects : sim.api.list(kind)
+        return (all.filter { filter.matches($0) }, filter)
+    }
+
+    private func sendList(_ kind: KnownKind, _ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
+        let (objects, _) = try matching(kind, namespace: t.namespace, req)
+        let rv = String(sim.api.resourceVersion)
+        if wantsTable(req) {
+            return sendJSON(out, 200, try KubeTable.table(objects, resource: t.resource, now: sim.now, resourceVersion: rv, includeObject: req.query["includeObject"]))
+        }
+        var items: [JSONValue] = []
+        for o in objects { items.append(try rendered(o, t)) }
+        sendJSON(out, 200, .object([
+            "apiVersion": .string(t.apiVersion), "kind": .string(t.resource.listKind),
+            "metadata": .object(["resourceVersion": .string(rv)]), "items": .array(items),
+        ]))
+    }
+
+    private func serveNamespaces(_ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
+        guard req.method == "GET" else {
+            throw APIError(code: 405, reason: .unknown, message: "kruise-sim serves namespaces read-only: objects may be created in any namespace without creating it first")
+        }
+        var names = Set<String>()
+        for k in KnownKind.allCases where k.namespaced {
+            for o in sim.api.list(k) { names.insert(o.metadata.namespace ?? "") }
+        }
+        let all = KubeResources.namespaces(objectNamespaces: names.sorted(), created: sim.scenario.start)
+        if let name = t.name {
+            guard let ns = all.first(where: { $0["metadata"]?["name"]?.stringValue == name }) else { throw APIError.notFound("namespaces", name) }
+            return sendJSON(out, 200, ns)
+        }
+        sendJSON(out, 200, .object(["apiVersion": "v1", "kind": "NamespaceList",
+                                    "metadata": .object(["resourceVersion": .string(String(sim.api.resourceVersion))]), "items": .array(all)]))
+    }
+
+    // MARK: Writes
+
+    private func decodeBody(_ req: HTTPRequest, _ t: Target) throws(APIError) -> JSONValue {
+        guard let v = try? JSONDecoder().decode(JSONValue.self, from: Data(req.body)) else {
+            throw APIError(code: 400, reason: .badRequest, message: "the request body is not a JSON object")
+        }
+        return v
+    }
+
+    /// The body as the engine's object of the target's kind, in the target's namespace.
+    private func object(from raw: JSONValue, _ kind: KnownKind, _ t: Target) throws(APIError) -> APIObject {
+        var raw = raw
+        let kindName = raw["kind"]?.stringValue ?? ""
+        let apiVersion = raw["apiVersion"]?.stringValue ?? ""
+        guard kindName == t.resource.kind, KubeResources.resource(apiVersion: apiVersion, kind: kindName)?.plural == t.resource.plural else {
+            throw APIError(code: 400, reason: .badRequest, message: "the API version in the data (\(apiVersion)) does not match the expected API version (\(t.apiVersion)), or the kind \(kindName) is not \(t.resource.kind)")
+        }
+        if t.resource.namespaced {
+            let ns = raw["metadata"]?["namespace"]?.stringValue ?? ""
+            if !ns.isEmpty, let want = t.namespace, ns != want {
+                throw APIError(code: 400, reason: .badRequest, message: "the namespace of the provided object does not match the namespace sent on the request")
+            }
+            if ns.isEmpty, let want = t.namespace, case .object(var o) = raw, case .object(var m)? = o["metadata"] {
+                m["namespace"] = .string(want)
+                o["metadata"] = .object(m)
+                raw = .object(o)
+            }
+        }
+        do { return try APIObject.decode(manifest: raw) } catch {
+            throw APIError(code: 400, reason: .badRequest, message: "\(t.resource.kind) in version \"\(t.version)\" cannot be handled as a \(t.resource.kind): \(error)")
+        }
+    }
+
+    private func rejectDryRun(_ req: HTTPRequest) throws(APIError) {
+        if let d = req.query["dryRun"], !d.isEmpty {
+            throw APIError(code: 400, reason: .badRequest, message: "kruise-sim does not support dryRun: every request it accepts is applied to the simulated cluster")
+        }
+    }
+
+    private func create(_ kind: KnownKind, _ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
+        try rejectDryRun(req)
+        guard kind != .event else { throw APIError(code: 405, reason: .unknown, message: "kruise-sim records events from its components only") }
+        let obj = try object(from: decodeBody(req, t), kind, t)
+        let made = try sim.api.create(obj, actor: .user)
+        sendObject(out, 201, made, t, req)
+    }
+
+    private func update(_ kind: KnownKind, _ t: Target, _ name: String, _ req: HTTPRequest, _ out: Responder) throws {
+        try rejectDryRun(req)
+        let obj = try object(from: decodeBody(req, t), kind, t)
+        guard obj.metadata.name == name else {
+            throw APIError(code: 400, reason: .badRequest, message: "the name of the object (\(obj.metadata.name ?? "")) does not match the name on the URL (\(name))")
+        }
+        _ = try fetch(kind, t, name)
+        let done = try sim.api.update(obj, subresource: t.subresource == "status" ? .status : .main, actor: .user)
+        sendObject(out, 200, done, t, req)
+    }
+
+    private func patch(_ kind: KnownKind, _ t: Target, _ name: String, _ req: HTTPRequest, _ out: Responder) throws {
+        try rejectDryRun(req)
+        let contentType = (req.header("Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let current: APIObject? = try? fetch(kind, t, name)
+        var currentJSON: JSONValue?
+        if let current { currentJSON = try rendered(current, t) }
+        let patched = try KubePatch.apply(contentType: contentType, patch: req.body, to: currentJSON, resource: t.resource,
+                                          fieldManager: req.query["fieldManager"], force: req.query["force"] == "true")
+        var obj = try object(from: patched, kind, t)
+        guard let current else {
+            // Server-side apply creates what is missing.
+            let made = try sim.api.create(obj, actor: .user)
+            return sendObject(out, 201, made, t, req)
+        }
+        if obj.metadata.resourceVersion == nil || obj.metadata.resourceVersion == "" {
+            obj.metadata.resourceVersion = current.metadata.resourceVersion
+        }
+        let done = try sim.api.update(obj, subresource: t.subresource == "status" ? .status : .main, actor: .user)
+        sendObject(out, 200, done, t, req)
+    }
+
+    private func delete(_ kind: KnownKind, _ t: Target, _ name: String, _ req: HTTPRequest, _ out: Responder) throws {
+        try rejectDryRun(req)
+        guard kind != .event else { throw APIError(code: 405, reason: .unknown, message: "kruise-sim records events from its components only") }
+        var policy = req.query["propagationPolicy"]
+        var uid: String?
+        if !req.body.isEmpty, let opts = try? JSONDecoder().decode(JSONValue.self, from: Data(req.body)) {
+            if let p = opts["propagationPolicy"]?.stringValue { policy = p }
+            if opts["orphanDependents"] == .bool(true) { policy = "Orphan" }
+            uid = opts["preconditions"]?["uid"]?.stringValue
+        }
+        if let policy, policy != "Background" {
+            throw APIError(code: 400, reason: .badRequest, message: "kruise-sim supports propagationPolicy Background only (the garbage collector deletes the dependents after their owner is gone); got \(policy)")
+        }
+        let current = try fetch(kind, t, name)
+        try sim.api.delete(kind, namespace: kind.namespaced ? (t.namespace ?? "") : "", name: name, uid: uid, actor: .user)
+        if let still = sim.api.get(kind, kind.namespaced ? (t.namespace ?? "") : "", name) {
+            return sendObject(out, 200, still, t, req)
+        }
+        var details: OrderedDictionaryJSON = [("name", .string(name)), ("kind", .string(t.resource.plural))]
+        if !t.resource.group.isEmpty { details.insert(("group", .string(t.resource.group)), at: 1) }
+        if let u = current.metadata.uid { details.append(("uid", .string(u))) }
+        sendJSON(out, 200, .object(.init(uniqueKeysWithValues: [
+            ("kind", .string("Status")), ("apiVersion", .string("v1")), ("metadata", .object([:])),
+            ("status", .string("Success")), ("details", .object(.init(uniqueKeysWithValues: details))),
+        ])))
+    }
+
+    // MARK: Watch
+
+    private func startWatch(_ kind: KnownKind, _ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
+        let filter = try ObjectFilter(namespace: t.namespace, query: req.query)
+        let table = wantsTable(req)
+        let stream = WatchStream(kind: kind, target: t, filter: filter, table: table, out: out, handler: self)
+        out.startStream()
+        let rvText = req.query["resourceVersion"] ?? ""
+        if rvText.isEmpty || rvText == "0" {
+            // No starting point: the current state as ADDED events, then what changes.
+            let objects = kind == .event ? eventObjects : sim.api.list(kind)
+            for o in objects { stream.deliver(.added, o) }
+        } else {
+            guard let from = Int64(rvText) else {
+                stream.fail(APIError(code: 400, reason: .badRequest, message: "invalid resourceVersion \"\(rvText)\""))
+                return
+            }
+            if kind == .event {
+                for o in eventObjects where Int64(o.metadata.resourceVersion ?? "") ?? 0 > from { stream.deliver(.added, o) }
+            } else {
+                if from < resumableFrom {
+                    stream.fail(APIError(code: 410, reason: .expired, message: "too old resource version: \(from) (\(resumableFrom + 1))"))
+                    return
+                }
+                for c in history where c.rv > from && c.object.kind == kind {
+                    stream.deliver(c.type, c.object)
+                }
+            }
+        }
+        if kind != .event {
+            let w = APIServer.Watcher(name: "user-watch", kinds: [kind], delay: { [unowned self] in sim.userWatchDelay() }, start: sim.now) { [weak stream] type, obj in
+                stream?.deliver(type, obj)
+            }
+            stream.watcher = w
+            sim.api.addWatcher(w)
+        }
+        if let s = req.query["timeoutSeconds"].flatMap(Double.init), s > 0 { out.endStream(afterWallSeconds: s) }
+        watches.append(stream)
+    }
+
+    func removeWatcher(_ w: APIServer.Watcher) { sim.api.removeWatcher(w) }
+
+    /// Ends every watch stream (the server is stopping).
+    func closeWatches() {
+        for w in watches { w.close() }
+        watches.removeAll()
+    }
+
+    // MARK: Rendering
+
+    func wantsTable(_ req: HTTPRequest) -> Bool {
+        guard KubeTable.available, let accept = req.header("Accept") else { return false }
+        return accept.split(separator: ",").first.map { $0.contains("as=Table") } ?? false
+    }
+
+    /// The object's JSON as served at the target's version.
+    func rendered(_ o: APIObject, _ t: Target) throws -> JSONValue {
+        var j = try o.manifest()
+        if case .object(var m) = j {
+            m["apiVersion"] = .string(t.apiVersion)
+            j = .object(m)
+        }
+        return j
+    }
+
+    private func sendObject(_ out: Responder, _ status: Int, _ o: APIObject, _ t: Target, _ req: HTTPRequest) {
+        do {
+            if wantsTable(req) {
+                return sendJSON(out, status, try KubeTable.table([o], resource: t.resource, now: sim.now, resourceVersion: o.metadata.resourceVersion ?? "", includeObject: req.query["includeObject"]))
+            }
+            sendJSON(out, status, try rendered(o, t))
+        } catch {
+            sendError(out, APIError(code: 500, reason: .internalError, message: "\(error)"))
+        }
+    }
+
+    func sendJSON(_ out: Responder, _ status: Int, _ v: JSONValue) {
+        out.send(status: status, json: v.jsonText())
+    }
+
+    func sendError(_ out: Responder, _ e: APIError) {
+        out.send(status: e.code, json: StatusBody.failure(e))
+    }
+
+    private func sendDiscovery(_ req: HTTPRequest, _ out: Responder, core: Bool) throws {
+        switch KubeDiscovery.negotiate(accept: req.header("Accept")) {
+        case .aggregated:
+            out.send(status: 200, contentType: KubeDiscovery.aggregatedContentType, body: Array(KubeDiscovery.aggregated(core: core).jsonText().utf8))
+        case .plain:
+            sendJSON(out, 200, core ? KubeDiscovery.apiVersions(serverAddress: req.header("Host") ?? "127.0.0.1") : KubeDiscovery.apiGroupList())
+        }
+    }
+
+    private func sendOpenAPI(_ req: HTTPRequest, _ out: Responder, _ rest: [String]) throws {
+        guard let doc = KubeOpenAPI.document(path: rest) else {
+            throw APIError(code: 404, reason: .notFound, message: "the server could not find the requested resource")
+        }
+        sendJSON(out, 200, doc)
+    }
+}
+
+typealias OrderedDictionaryJSON = [(String, JSONValue)]
+
+/// One client's watch: the changes of one kind that pass its filter, as JSON lines.
+final class WatchStream {
+    let kind: KnownKind
+    let target: KubeHandler.Target
+    let filter: ObjectFilter
+    let table: Bool
+    let out: Responder
+    unowned let handler: KubeHandler
+    var watcher: APIServer.Watcher?
+    /// Keys of the objects this client has been told exist (for selector transitions).
+    private var known = Set<String>()
+    private var ended = false
+
+    init(kind: KnownKind, target: KubeHandler.Target, filter: ObjectFilter, table: Bool, out: Responder, handler: KubeHandler) {
+        self.kind = kind
+        self.target = target
+        self.filter = filter
+        self.table = table
+        self.out = out
+        self.handler = handler
+    }
+
+    var closed: Bool {
+        if !ended && out.isClosed { close() }
+        return ended
+    }
+
+    func close() {
+        guard !ended else { return }
+        ended = true
+        if let w = watcher { handler.removeWatcher(w) }
+        watcher = nil
+        out.endStream()
+    }
+
+    /// Sends one change as the client sees it through its filter: an object entering the filter is
+    /// ADDED, one leaving it DELETED.
+    func deliver(_ type: WatchEventType, _ o: APIObject) {
+        if closed { return }
+        let key = o.key
+        let matches = filter.matches(o)
+        let was = known.contains(key)
+        let sent: WatchEventType
+        switch (type, was, matches) {
+        case (.deleted, true, _): sent = .deleted; known.remove(key)
+        case (.deleted, false, _): return
+        case (_, false, true): sent = .added; known.insert(key)
+        case (_, true, true): sent = .modified
+        case (_, true, false): sent = .deleted; known.remove(key)
+        case (_, false, false): return
+        }
+        do {
+            let body: JSONValue = table
+                ? try KubeTable.table([o], resource: target.resource, now: handler.sim.now, resourceVersion: o.metadata.resourceVersion ?? "", includeObject: nil)
+                : try handler.rendered(o, target)
+            out.stream(Array(("{\"type\":\"\(sent.rawValue)\",\"object\":" + body.jsonText() + "}\n").utf8))
+        } catch {
+            fail(APIError(code: 500, reason: .internalError, message: "\(error)"))
+        }
+    }
+
+    /// Sends an ERROR event with a Status and ends the stream.
+    func fail(_ e: APIError) {
+        out.stream(Array(("{\"type\":\"ERROR\",\"object\":" + StatusBody.failure(e) + "}\n").utf8))
+        close()
+    }
+}
