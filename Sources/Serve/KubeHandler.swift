@@ -12,7 +12,7 @@ final class KubeHandler {
     weak var control: LiveCluster?
 
     /// Recent committed changes, oldest first, for watches that resume from a resourceVersion.
-    private var history = Deque<(rv: Int64, type: WatchEventType, object: APIObject)>()
+    private var history = Deque<(rv: Int64, type: WatchEventType, old: APIObject?, object: APIObject)>()
     /// The most changes kept for resuming watches: an older resourceVersion gets 410 Gone.
     static let historyLimit = 20_000
     /// The oldest resourceVersion a watch can resume from (changes after it are all in `history`).
@@ -25,7 +25,7 @@ final class KubeHandler {
         self.sim = sim
         sim.onChange = { [unowned self] c in
             guard let rv = Int64(c.object.metadata.resourceVersion ?? "") else { return }
-            history.append((rv, c.type, c.object))
+            history.append((rv, c.type, c.old, c.object))
             if history.count > Self.historyLimit {
                 let dropped = history.removeFirst()
                 resumableFrom = dropped.rv
@@ -50,7 +50,7 @@ final class KubeHandler {
                                   name: e.name, uid: involved?.metadata.uid, resourceVersion: nil)
         let obj = APIObject.event(Event(metadata: meta, involvedObject: ref, reason: e.reason, message: e.message, type: e.type, component: e.component, time: e.time))
         eventObjects.append(obj)
-        for w in watches where w.kind == .event { w.deliver(.added, obj) }
+        for w in watches where w.kind == .event { w.deliver(.added, nil, obj) }
     }
 
     // MARK: Dispatch
@@ -316,27 +316,27 @@ final class KubeHandler {
         if rvText.isEmpty || rvText == "0" {
             // No starting point: the current state as ADDED events, then what changes.
             let objects = kind == .event ? eventObjects : sim.api.list(kind)
-            for o in objects { stream.deliver(.added, o) }
+            for o in objects { stream.deliver(.added, nil, o) }
         } else {
             guard let from = Int64(rvText) else {
                 stream.fail(APIError(code: 400, reason: .badRequest, message: "invalid resourceVersion \"\(rvText)\""))
                 return
             }
             if kind == .event {
-                for o in eventObjects where Int64(o.metadata.resourceVersion ?? "") ?? 0 > from { stream.deliver(.added, o) }
+                for o in eventObjects where Int64(o.metadata.resourceVersion ?? "") ?? 0 > from { stream.deliver(.added, nil, o) }
             } else {
                 if from < resumableFrom {
                     stream.fail(APIError(code: 410, reason: .expired, message: "too old resource version: \(from) (\(resumableFrom + 1))"))
                     return
                 }
                 for c in history where c.rv > from && c.object.kind == kind {
-                    stream.deliver(c.type, c.object)
+                    stream.deliver(c.type, c.old, c.object)
                 }
             }
         }
         if kind != .event {
-            let w = APIServer.Watcher(name: "user-watch", kinds: [kind], delay: { [unowned self] in sim.userWatchDelay() }, start: sim.now) { [weak stream] type, obj in
-                stream?.deliver(type, obj)
+            let w = APIServer.Watcher(name: "user-watch", kinds: [kind], delay: { [unowned self] in sim.userWatchDelay() }, start: sim.now) { [weak stream] type, old, obj in
+                stream?.deliver(type, old, obj)
             }
             stream.watcher = w
             sim.api.addWatcher(w)
@@ -358,6 +358,21 @@ final class KubeHandler {
     func wantsTable(_ req: HTTPRequest) -> Bool {
         guard KubeTable.available, let accept = req.header("Accept") else { return false }
         return accept.split(separator: ",").first.map { $0.contains("as=Table") } ?? false
+    }
+
+    /// Watch events as JSON lines, by resourceVersion and apiVersion: every watcher of a change
+    /// sends the same bytes, encoded once. Cleared when it grows past `encodedLimit`.
+    private var encoded: [String: [UInt8]] = [:]
+    private static let encodedLimit = 8_192
+
+    /// One watch event line (`{"type":…,"object":…}` and a newline) for `o` served at `t`'s version.
+    func watchLine(_ type: WatchEventType, _ o: APIObject, _ t: Target) throws -> [UInt8] {
+        let key = "\(type.rawValue) \(o.metadata.resourceVersion ?? "") \(t.apiVersion) \(o.key)"
+        if let hit = encoded[key] { return hit }
+        let line = Array(("{\"type\":\"\(type.rawValue)\",\"object\":" + (try rendered(o, t)).jsonText() + "}\n").utf8)
+        if encoded.count >= Self.encodedLimit { encoded.removeAll(keepingCapacity: true) }
+        encoded[key] = line
+        return line
     }
 
     /// The object's JSON as served at the target's version.
@@ -417,8 +432,6 @@ final class WatchStream {
     let out: Responder
     unowned let handler: KubeHandler
     var watcher: APIServer.Watcher?
-    /// Keys of the objects this client has been told exist (for selector transitions).
-    private var known = Set<String>()
     private var ended = false
 
     init(kind: KnownKind, target: KubeHandler.Target, filter: ObjectFilter, table: Bool, out: Responder, handler: KubeHandler) {
@@ -443,27 +456,30 @@ final class WatchStream {
         out.endStream()
     }
 
-    /// Sends one change as the client sees it through its filter: an object entering the filter is
-    /// ADDED, one leaving it DELETED.
-    func deliver(_ type: WatchEventType, _ o: APIObject) {
+    /// Sends one change as the client sees it through its filter (as the API server's watch cache
+    /// does): an object entering the filter is ADDED, one leaving it DELETED, one changing in it
+    /// MODIFIED; a change outside it is not sent. `old` is the object before the change.
+    func deliver(_ type: WatchEventType, _ old: APIObject?, _ o: APIObject) {
         if closed { return }
-        let key = o.key
-        let matches = filter.matches(o)
-        let was = known.contains(key)
+        let was = old.map { filter.matches($0) } ?? false
+        let now = type != .deleted && filter.matches(o)
         let sent: WatchEventType
-        switch (type, was, matches) {
-        case (.deleted, true, _): sent = .deleted; known.remove(key)
-        case (.deleted, false, _): return
-        case (_, false, true): sent = .added; known.insert(key)
-        case (_, true, true): sent = .modified
-        case (_, true, false): sent = .deleted; known.remove(key)
-        case (_, false, false): return
+        switch (was, now) {
+        case (false, true): sent = .added
+        case (true, true): sent = .modified
+        case (true, false): sent = .deleted
+        case (false, false):
+            // A delete of an object in the filter whose old version is unknown (events): as is.
+            guard type == .deleted, old == nil, filter.matches(o) else { return }
+            sent = .deleted
         }
         do {
-            let body: JSONValue = table
-                ? try KubeTable.table([o], resource: target.resource, now: handler.sim.now, resourceVersion: o.metadata.resourceVersion ?? "", includeObject: nil)
-                : try handler.rendered(o, target)
-            out.stream(Array(("{\"type\":\"\(sent.rawValue)\",\"object\":" + body.jsonText() + "}\n").utf8))
+            if table {
+                let body = try KubeTable.table([o], resource: target.resource, now: handler.sim.now, resourceVersion: o.metadata.resourceVersion ?? "", includeObject: nil)
+                out.stream(Array(("{\"type\":\"\(sent.rawValue)\",\"object\":" + body.jsonText() + "}\n").utf8))
+            } else {
+                out.stream(try handler.watchLine(sent, o, target))
+            }
         } catch {
             fail(APIError(code: 500, reason: .internalError, message: "\(error)"))
         }

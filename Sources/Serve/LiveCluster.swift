@@ -197,6 +197,8 @@ public final class LiveCluster: @unchecked Sendable {
             }
             log("kruise-sim: advanced to \(stamp(sim.now))")
             out.send(status: 200, json: timeJSON())
+        case ("GET", "/kruise-sim/nodes"):
+            out.send(status: 200, contentType: "text/plain; charset=utf-8", body: Array(nodesText().utf8))
         case ("POST", "/kruise-sim/speed"):
             guard let x = req.query["x"].flatMap(Double.init), x >= 0, x.isFinite else {
                 return bad(400, "POST /kruise-sim/speed takes ?x=SPEED, virtual seconds per wall second (0 pauses)")
@@ -205,8 +207,22 @@ public final class LiveCluster: @unchecked Sendable {
             log("kruise-sim: speed \(x == 0 ? "0 (paused)" : "\(x)")")
             out.send(status: 200, json: timeJSON())
         default:
-            bad(404, "kruise-sim control endpoints: GET /kruise-sim/time, POST /kruise-sim/advance?by=30s|?to=next, POST /kruise-sim/speed?x=60")
+            bad(404, "kruise-sim control endpoints: GET /kruise-sim/time, GET /kruise-sim/nodes, POST /kruise-sim/advance?by=30s|?to=next, POST /kruise-sim/speed?x=60")
         }
+    }
+
+    /// What each node's kubelet holds (disk and images), which the API does not show: a table.
+    func nodesText() -> String {
+        func gib(_ b: Int64) -> String { String(format: "%.1fGi", Double(b) / Double(1 << 30)) }
+        let pods = Dictionary(grouping: sim.api.list(Pod.self).filter { !$0.isTerminal }, by: { $0.spec.nodeName ?? "" })
+        var rows = [["NAME", "KUBELET", "DISK-USED", "CAPACITY", "USED%", "IMAGES", "PODS"]]
+        for k in sim.nodeKubelets {
+            rows.append([k.nodeName, k.up ? "up" : "down", gib(k.diskUsed), gib(k.diskCapacity), String(format: "%.1f%%", k.diskUsedPercent),
+                         String(k.images.count), String(pods[k.nodeName]?.count ?? 0)])
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
+        let lines = rows.map { r in r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "   ").trimmingCharacters(in: .whitespaces) }
+        return "virtual time \(sim.now.rfc3339) (\(stamp(sim.now)))\n" + lines.joined(separator: "\n") + "\n"
     }
 
     public func stamp(_ t: Timestamp) -> String { "+" + formatSeconds(t.seconds(since: sim.scenario.start)) }

@@ -190,6 +190,8 @@ public final class Simulation {
 
     /// The API server every component writes through (`kruise-sim serve` applies its clients' requests here).
     public var api: APIServer { server }
+    /// Every node's kubelet, by node name: disk and images as the kubelet counts them.
+    public var nodeKubelets: [Kubelet] { kubelets.keys.sorted().map { kubelets[$0]! } }
     /// Every Kubernetes event recorded so far.
     public var recordedEvents: [RecordedEvent] { events.events }
     /// Called with every committed change, after the checks and the trace saw it (set before ``start()``).

@@ -86,6 +86,8 @@ public final class APIServer {
         /// Deliveries scheduled and not yet made.
         var inFlight = 0
         let deliver: (WatchEventType, APIObject) -> Void
+        /// When set (instead of `deliver`), each delivery also carries the object before the change.
+        let deliverChange: ((WatchEventType, APIObject?, APIObject) -> Void)?
         /// A watcher of `kinds`: each change reaches `deliver` `delay()` seconds after the write's
         /// instant, never before an earlier delivery to the same watcher (nor before `start`).
         public init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp, deliver: @escaping (WatchEventType, APIObject) -> Void) {
@@ -94,6 +96,18 @@ public final class APIServer {
             self.delay = delay
             self.lastDelivery = start
             self.deliver = deliver
+            self.deliverChange = nil
+        }
+        /// As above, each delivery with the object as it was before the change (nil for a create):
+        /// a filtered watch tells an object entering or leaving its filter from one changing in it.
+        public init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp,
+                    deliverChange: @escaping (WatchEventType, APIObject?, APIObject) -> Void) {
+            self.name = name
+            self.kinds = kinds
+            self.delay = delay
+            self.lastDelivery = start
+            self.deliver = { _, _ in }
+            self.deliverChange = deliverChange
         }
     }
 
@@ -114,6 +128,15 @@ public final class APIServer {
             w.inFlight += 1
             let type = change.type
             let obj = change.object
+            if w.deliverChange != nil {
+                let old = change.old
+                kernel.schedule(at: t) { [weak w] in
+                    guard let w, w.active else { return }
+                    w.inFlight -= 1
+                    w.deliverChange?(type, old, obj)
+                }
+                continue
+            }
             kernel.schedule(at: t) { [weak w] in
                 guard let w, w.active else { return }
                 w.inFlight -= 1
