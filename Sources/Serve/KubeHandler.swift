@@ -67,10 +67,10 @@ final class KubeHandler {
             case ("GET", ["api", "v1"]):
                 return sendJSON(out, 200, KubeDiscovery.apiResourceList(group: "", version: "v1")!)
             case ("GET", let p) where p.count == 2 && p[0] == "apis":
-                guard let g = KubeDiscovery.apiGroup(p[1]) else { throw APIError(code: 404, reason: .notFound, message: "the server could not find the requested resource") }
+                guard let g = KubeDiscovery.apiGroup(p[1]) else { throw StatusError(KubeStatus.notFound(path: req.path)) }
                 return sendJSON(out, 200, g)
             case ("GET", let p) where p.count == 3 && p[0] == "apis":
-                guard let l = KubeDiscovery.apiResourceList(group: p[1], version: p[2]) else { throw APIError(code: 404, reason: .notFound, message: "the server could not find the requested resource") }
+                guard let l = KubeDiscovery.apiResourceList(group: p[1], version: p[2]) else { throw StatusError(KubeStatus.notFound(path: req.path)) }
                 return sendJSON(out, 200, l)
             case ("GET", ["version"]):
                 return sendJSON(out, 200, KubeDiscovery.version())
@@ -81,14 +81,16 @@ final class KubeHandler {
             default:
                 break
             }
-            guard let target = try resolve(parts) else {
-                throw APIError(code: 404, reason: .notFound, message: "the server could not find the requested resource")
+            guard let target = try resolve(parts) else { throw StatusError(KubeStatus.notFound(path: req.path)) }
+            do { try serve(target, req, out) } catch let e as APIError {
+                send(out, KubeStatus.from(e, resource: target.resource, name: target.name ?? ""))
             }
-            try serve(target, req, out)
+        } catch let e as StatusError {
+            send(out, e.response)
         } catch let e as APIError {
-            sendError(out, e)
+            send(out, KubeStatus.failure(code: e.code, reason: e.reason.rawValue, message: e.message))
         } catch {
-            sendError(out, APIError(code: 500, reason: .internalError, message: "\(error)"))
+            send(out, KubeStatus.internalError("\(error)"))
         }
     }
 
@@ -145,7 +147,7 @@ final class KubeHandler {
         case ("DELETE", let name?):
             return try delete(kind, t, name, req, out)
         default:
-            throw APIError(code: 405, reason: .unknown, message: "the server does not allow this method on the requested resource")
+            throw StatusError(KubeStatus.methodNotAllowed(t.resource, verb: req.method))
         }
     }
 
@@ -162,17 +164,18 @@ final class KubeHandler {
     }
 
     /// Objects of a kind in a namespace (all namespaces when nil), matching the request's selectors.
-    private func matching(_ kind: KnownKind, namespace: String?, _ req: HTTPRequest) throws(APIError) -> (objects: [APIObject], filter: ObjectFilter) {
-        let filter = try ObjectFilter(namespace: namespace, query: req.query)
+    private func matching(_ kind: KnownKind, _ t: Target, _ req: HTTPRequest) throws(StatusError) -> (objects: [APIObject], filter: ObjectFilter) {
+        let filter = try ObjectFilter(t, query: req.query)
         let all = kind == .event ? eventObjects : sim.api.list(kind)
         return (all.filter { filter.matches($0) }, filter)
     }
 
     private func sendList(_ kind: KnownKind, _ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
-        let (objects, _) = try matching(kind, namespace: t.namespace, req)
+        let (objects, _) = try matching(kind, t, req)
         let rv = String(sim.api.resourceVersion)
-        if wantsTable(req) {
-            return sendJSON(out, 200, try KubeTable.table(objects, resource: t.resource, now: sim.now, resourceVersion: rv, includeObject: req.query["includeObject"]))
+        if let tv = KubeTable.requestedVersion(accept: req.header("Accept")) {
+            let table = try KubeTable.table(t.resource, objects: objects, now: sim.now, resourceVersion: rv, include: includeObject(req), version: t.version, tableVersion: tv)
+            return sendTable(out, 200, table, tv)
         }
         var items: [JSONValue] = []
         for o in objects { items.append(try rendered(o, t)) }
@@ -184,19 +187,26 @@ final class KubeHandler {
 
     private func serveNamespaces(_ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
         guard req.method == "GET" else {
-            throw APIError(code: 405, reason: .unknown, message: "kruise-sim serves namespaces read-only: objects may be created in any namespace without creating it first")
+            throw StatusError(KubeStatus.failure(code: 405, reason: "MethodNotAllowed", message: "kruise-sim serves namespaces read-only: objects may be created in any namespace without creating it first"))
         }
         var names = Set<String>()
         for k in KnownKind.allCases where k.namespaced {
             for o in sim.api.list(k) { names.insert(o.metadata.namespace ?? "") }
         }
         let all = KubeResources.namespaces(objectNamespaces: names.sorted(), created: sim.scenario.start)
+        let rv = String(sim.api.resourceVersion)
+        let tv = KubeTable.requestedVersion(accept: req.header("Accept"))
         if let name = t.name {
-            guard let ns = all.first(where: { $0["metadata"]?["name"]?.stringValue == name }) else { throw APIError.notFound("namespaces", name) }
+            guard let ns = all.first(where: { $0["metadata"]?["name"]?.stringValue == name }) else { throw StatusError(KubeStatus.notFound(t.resource, name: name)) }
+            if let tv { return sendTable(out, 200, try KubeTable.namespaceTable([ns], now: sim.now, resourceVersion: rv, include: includeObject(req), tableVersion: tv), tv) }
             return sendJSON(out, 200, ns)
         }
+        let field: FieldSelectorQuery
+        do { field = try FieldSelectorQuery.parse(req.query["fieldSelector"] ?? "", for: t.resource) } catch { throw StatusError(KubeStatus.badRequest(error.message)) }
+        let shown = all.filter { field.matches(namespace: $0) }
+        if let tv { return sendTable(out, 200, try KubeTable.namespaceTable(shown, now: sim.now, resourceVersion: rv, include: includeObject(req), tableVersion: tv), tv) }
         sendJSON(out, 200, .object(["apiVersion": "v1", "kind": "NamespaceList",
-                                    "metadata": .object(["resourceVersion": .string(String(sim.api.resourceVersion))]), "items": .array(all)]))
+                                    "metadata": .object(["resourceVersion": .string(rv)]), "items": .array(shown)]))
     }
 
     // MARK: Writes
@@ -296,21 +306,15 @@ final class KubeHandler {
         if let still = sim.api.get(kind, kind.namespaced ? (t.namespace ?? "") : "", name) {
             return sendObject(out, 200, still, t, req)
         }
-        var details: OrderedDictionaryJSON = [("name", .string(name)), ("kind", .string(t.resource.plural))]
-        if !t.resource.group.isEmpty { details.insert(("group", .string(t.resource.group)), at: 1) }
-        if let u = current.metadata.uid { details.append(("uid", .string(u))) }
-        sendJSON(out, 200, .object(.init(uniqueKeysWithValues: [
-            ("kind", .string("Status")), ("apiVersion", .string("v1")), ("metadata", .object([:])),
-            ("status", .string("Success")), ("details", .object(.init(uniqueKeysWithValues: details))),
-        ])))
+        sendJSON(out, 200, KubeStatus.deleted(t.resource, name: name, uid: current.metadata.uid))
     }
 
     // MARK: Watch
 
     private func startWatch(_ kind: KnownKind, _ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
-        let filter = try ObjectFilter(namespace: t.namespace, query: req.query)
-        let table = wantsTable(req)
-        let stream = WatchStream(kind: kind, target: t, filter: filter, table: table, out: out, handler: self)
+        let filter = try ObjectFilter(t, query: req.query)
+        let stream = WatchStream(kind: kind, target: t, filter: filter, tableVersion: KubeTable.requestedVersion(accept: req.header("Accept")),
+                                 include: try includeObject(req), out: out, handler: self)
         out.startStream()
         let rvText = req.query["resourceVersion"] ?? ""
         if rvText.isEmpty || rvText == "0" {
@@ -319,14 +323,14 @@ final class KubeHandler {
             for o in objects { stream.deliver(.added, nil, o) }
         } else {
             guard let from = Int64(rvText) else {
-                stream.fail(APIError(code: 400, reason: .badRequest, message: "invalid resourceVersion \"\(rvText)\""))
+                stream.fail(KubeStatus.badRequest("invalid resourceVersion \"\(rvText)\""))
                 return
             }
             if kind == .event {
                 for o in eventObjects where Int64(o.metadata.resourceVersion ?? "") ?? 0 > from { stream.deliver(.added, nil, o) }
             } else {
                 if from < resumableFrom {
-                    stream.fail(APIError(code: 410, reason: .expired, message: "too old resource version: \(from) (\(resumableFrom + 1))"))
+                    stream.fail(KubeStatus.expired(requested: rvText, oldest: resumableFrom + 1))
                     return
                 }
                 for c in history where c.rv > from && c.object.kind == kind {
@@ -355,9 +359,8 @@ final class KubeHandler {
 
     // MARK: Rendering
 
-    func wantsTable(_ req: HTTPRequest) -> Bool {
-        guard KubeTable.available, let accept = req.header("Accept") else { return false }
-        return accept.split(separator: ",").first.map { $0.contains("as=Table") } ?? false
+    func includeObject(_ req: HTTPRequest) throws(StatusError) -> KubeTable.IncludeObject {
+        do { return try KubeTable.IncludeObject(query: req.query["includeObject"]) } catch { throw StatusError(KubeStatus.badRequest(error.message)) }
     }
 
     /// Watch events as JSON lines, by resourceVersion and apiVersion: every watcher of a change
@@ -377,22 +380,21 @@ final class KubeHandler {
 
     /// The object's JSON as served at the target's version.
     func rendered(_ o: APIObject, _ t: Target) throws -> JSONValue {
-        var j = try o.manifest()
-        if case .object(var m) = j {
-            m["apiVersion"] = .string(t.apiVersion)
-            j = .object(m)
-        }
-        return j
+        try t.resource.manifest(o, version: t.version)
     }
 
     private func sendObject(_ out: Responder, _ status: Int, _ o: APIObject, _ t: Target, _ req: HTTPRequest) {
         do {
-            if wantsTable(req) {
-                return sendJSON(out, status, try KubeTable.table([o], resource: t.resource, now: sim.now, resourceVersion: o.metadata.resourceVersion ?? "", includeObject: req.query["includeObject"]))
+            if let tv = KubeTable.requestedVersion(accept: req.header("Accept")) {
+                let table = try KubeTable.table(t.resource, objects: [o], now: sim.now, resourceVersion: o.metadata.resourceVersion ?? "",
+                                                include: includeObject(req), version: t.version, tableVersion: tv)
+                return sendTable(out, status, table, tv)
             }
             sendJSON(out, status, try rendered(o, t))
+        } catch let e as StatusError {
+            send(out, e.response)
         } catch {
-            sendError(out, APIError(code: 500, reason: .internalError, message: "\(error)"))
+            send(out, KubeStatus.internalError("\(error)"))
         }
     }
 
@@ -400,8 +402,12 @@ final class KubeHandler {
         out.send(status: status, json: v.jsonText())
     }
 
-    func sendError(_ out: Responder, _ e: APIError) {
-        out.send(status: e.code, json: StatusBody.failure(e))
+    func sendTable(_ out: Responder, _ status: Int, _ table: JSONValue, _ version: String) {
+        out.send(status: status, contentType: KubeTable.contentType(version: version), body: Array(table.jsonText().utf8))
+    }
+
+    func send(_ out: Responder, _ r: KubeStatus.Response) {
+        out.send(status: r.code, json: r.body.jsonText())
     }
 
     private func sendDiscovery(_ req: HTTPRequest, _ out: Responder, core: Bool) throws {
@@ -414,31 +420,63 @@ final class KubeHandler {
     }
 
     private func sendOpenAPI(_ req: HTTPRequest, _ out: Responder, _ rest: [String]) throws {
-        guard let doc = KubeOpenAPI.document(path: rest) else {
-            throw APIError(code: 404, reason: .notFound, message: "the server could not find the requested resource")
-        }
+        guard let doc = KubeOpenAPI.document(path: rest) else { throw StatusError(KubeStatus.notFound(path: req.path)) }
         sendJSON(out, 200, doc)
     }
 }
 
-typealias OrderedDictionaryJSON = [(String, JSONValue)]
+/// A failure answered with a ready Status.
+struct StatusError: Error {
+    let response: KubeStatus.Response
+    init(_ r: KubeStatus.Response) { response = r }
+}
+
+/// A list or watch request's filter: its namespace, labelSelector and fieldSelector.
+struct ObjectFilter {
+    var namespace: String?
+    var labels: LabelSelectorQuery?
+    var fields: FieldSelectorQuery?
+
+    init(_ t: KubeHandler.Target, query: [String: String]) throws(StatusError) {
+        namespace = t.namespace
+        do {
+            if let l = query["labelSelector"], !l.isEmpty { labels = try LabelSelectorQuery.parse(l) }
+            if let f = query["fieldSelector"], !f.isEmpty { fields = try FieldSelectorQuery.parse(f, for: t.resource) }
+        } catch {
+            throw StatusError(KubeStatus.badRequest(error.message))
+        }
+    }
+
+    func matches(_ o: APIObject) -> Bool {
+        if let ns = namespace, o.kind.namespaced, (o.metadata.namespace ?? "") != ns { return false }
+        if let labels, !labels.matches(o.metadata.labels ?? [:]) { return false }
+        if let fields, !fields.matches(o) { return false }
+        return true
+    }
+}
 
 /// One client's watch: the changes of one kind that pass its filter, as JSON lines.
 final class WatchStream {
     let kind: KnownKind
     let target: KubeHandler.Target
     let filter: ObjectFilter
-    let table: Bool
+    /// The Table version asked for (nil: objects), and what each row carries.
+    let tableVersion: String?
+    let include: KubeTable.IncludeObject
+    /// Whether the Table's column definitions went out (the first event carries them).
+    private var sentHeaders = false
     let out: Responder
     unowned let handler: KubeHandler
     var watcher: APIServer.Watcher?
     private var ended = false
 
-    init(kind: KnownKind, target: KubeHandler.Target, filter: ObjectFilter, table: Bool, out: Responder, handler: KubeHandler) {
+    init(kind: KnownKind, target: KubeHandler.Target, filter: ObjectFilter, tableVersion: String?, include: KubeTable.IncludeObject,
+         out: Responder, handler: KubeHandler) {
         self.kind = kind
         self.target = target
         self.filter = filter
-        self.table = table
+        self.tableVersion = tableVersion
+        self.include = include
         self.out = out
         self.handler = handler
     }
@@ -474,20 +512,22 @@ final class WatchStream {
             sent = .deleted
         }
         do {
-            if table {
-                let body = try KubeTable.table([o], resource: target.resource, now: handler.sim.now, resourceVersion: o.metadata.resourceVersion ?? "", includeObject: nil)
+            if let tv = tableVersion {
+                let body = try KubeTable.table(target.resource, objects: [o], now: handler.sim.now, resourceVersion: o.metadata.resourceVersion ?? "",
+                                               include: include, noHeaders: sentHeaders, version: target.version, tableVersion: tv)
+                sentHeaders = true
                 out.stream(Array(("{\"type\":\"\(sent.rawValue)\",\"object\":" + body.jsonText() + "}\n").utf8))
             } else {
                 out.stream(try handler.watchLine(sent, o, target))
             }
         } catch {
-            fail(APIError(code: 500, reason: .internalError, message: "\(error)"))
+            fail(KubeStatus.internalError("\(error)"))
         }
     }
 
     /// Sends an ERROR event with a Status and ends the stream.
-    func fail(_ e: APIError) {
-        out.stream(Array(("{\"type\":\"ERROR\",\"object\":" + StatusBody.failure(e) + "}\n").utf8))
+    func fail(_ r: KubeStatus.Response) {
+        out.stream(Array(("{\"type\":\"ERROR\",\"object\":" + r.body.jsonText() + "}\n").utf8))
         close()
     }
 }

@@ -140,7 +140,7 @@ public final class LiveCluster: @unchecked Sendable {
         queue.removeAll()
         cond.unlock()
         for job in jobs {
-            job.responder.send(status: 503, json: StatusBody.failure(APIError(code: 503, reason: .serviceUnavailable, message: "kruise-sim is stopping")))
+            job.responder.send(status: 503, json: KubeStatus.failure(code: 503, reason: "ServiceUnavailable", message: "kruise-sim is stopping").body.jsonText())
         }
         api.closeWatches()
     }

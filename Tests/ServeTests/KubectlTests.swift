@@ -133,9 +133,15 @@ import Engine
         let wait = try s.ok(["wait", "--for=condition=Complete", "bcj/hello", "--timeout=60s"])
         #expect(wait.contains("broadcastjob.apps.kruise.io/hello condition met"))
 
-        // One pod per worker, none on the tainted control plane.
-        let podNodes = try s.ok(["get", "pods", "-l", "broadcastjob-name=hello", "-o", "jsonpath={range .items[*]}{.spec.nodeName}{\"\\n\"}{end}"])
-        #expect(podNodes.split(separator: "\n").sorted() == ["worker1", "worker2"])
+        // One pod per worker, none on the tainted control plane: the NODE column of -o wide.
+        let wide = try s.ok(["get", "pods", "-o", "wide"]).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(wide.first?.prefix(7) == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"])
+        #expect(wide.dropFirst().map { $0[6] }.sorted() == ["worker1", "worker2"])
+        #expect(wide.dropFirst().allSatisfy { $0[2] == "Completed" })
+        // The CRD's printer columns, ages in virtual time.
+        let bcj = try s.ok(["get", "bcj"]).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(bcj.first == ["NAME", "DESIRED", "ACTIVE", "SUCCEEDED", "FAILED", "AGE"])
+        #expect(bcj.last?.prefix(5) == ["hello", "2", "0", "2", "0"])
         #expect(try s.ok(["get", "bcj", "hello", "-o", "jsonpath={.status.phase} {.status.succeeded}/{.status.desired}"]) == "completed 2/2")
 
         let describe = try s.ok(["describe", "bcj", "hello"])

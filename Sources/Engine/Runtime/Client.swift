@@ -13,8 +13,6 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         case serviceUnavailable = "ServiceUnavailable"
         case tooManyRequests = "TooManyRequests"
         case forbidden = "Forbidden"
-        /// A watch's resourceVersion older than the server keeps (410 Gone).
-        case expired = "Expired"
         /// `StatusReasonUnknown` (""): e.g. a validating webhook's denial that names no reason.
         case unknown = ""
     }
@@ -66,8 +64,6 @@ public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalid = "Invalid value"
         case required = "Required value"
         case forbidden = "Forbidden"
-        /// A watch's resourceVersion older than the server keeps (410 Gone).
-        case expired = "Expired"
         case notSupported = "Unsupported value"
         case duplicate = "Duplicate value"
         case tooLong = "Too long"
