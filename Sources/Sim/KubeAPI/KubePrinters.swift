@@ -266,10 +266,11 @@ public enum KubePrinters {
         return "\(hours / 24 / 365)y"
     }
 
-    /// A cell as kubectl prints it: strings as they are, numbers in decimal, a missing value as `<none>`.
+    /// A cell as kubectl prints it: strings as they are, numbers in decimal, a missing value
+    /// (a CRD column whose field is unset) as nothing.
     public static func render(_ cell: JSONValue) -> String {
         switch cell {
-        case .null: return "<none>"
+        case .null: return ""
         case .string(let s): return s
         default: return cell.rendered
         }

@@ -92,7 +92,7 @@ enum ManifestSchema {
     }
 
     private static func walk(_ v: JSONValue, type t: String, steps: [UnknownField.Step], into out: inout [UnknownField]) {
-        if t == "*" || t == "-" { return }
+        if t == "*" || t.hasPrefix("-") { return }  // preserved, or a scalar (`-s`, `-i`, …)
         if t.hasPrefix("[]") {
             guard case .array(let a) = v else { return }
             let inner = String(t.dropFirst(2))
