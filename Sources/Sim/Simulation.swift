@@ -384,12 +384,15 @@ public final class Simulation {
                 do { try server.delete(.pod, namespace: p.namespace, name: p.name, uid: nil, actor: .scenario); tell("deleted pod \(p.name)") } catch { fail(error.message) }
             }
         case .restartControllers:
+            injector.scenarioTookOverControllers()
             controllerManager.restart()
             tell("controller manager restarted: queues, caches and expectations rebuilt from a fresh list")
         case .stopControllers:
+            injector.scenarioTookOverControllers()
             controllerManager.stop()
             tell("controller manager stopped")
         case .startControllers:
+            injector.scenarioTookOverControllers()
             controllerManager.start()
             tell("controller manager started")
         case .faults(let f):

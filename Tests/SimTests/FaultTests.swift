@@ -130,15 +130,37 @@ import Engine
         #expect(Self.story(o).contains { $0.hasPrefix("BroadcastJob job completed: desired 20, active 0, succeeded 20") })
     }
 
-    /// A controller-manager crash loses queues, caches and expectations; the restarted manager
-    /// lists again and finishes the job without a second pod on any node.
+    /// A controller-manager crash loses queues, caches and expectations; after its downtime the
+    /// restarted manager lists again and finishes the job without a second pod on any node.
     @Test func controllerCrashesRebuildFromAFreshList() throws {
-        let (sim, o) = try simulate(Self.scenario(nodes: 30, duration: "10m", run: "20s..40s", faults: "{controllerCrashEvery: 3s..6s}"))
+        let (sim, o) = try simulate(Self.scenario(nodes: 30, duration: "10m", run: "20s..40s", faults: "{controllerCrashEvery: 3s..6s, controllerDowntime: 1s..2s}"))
         expectInvariantsHeld(o)
-        #expect((sim.injector.counts["controllerCrash"] ?? 0) > 50)
-        #expect(Self.story(o).contains("fault: the controller manager crashed and restarted: queues, caches and expectations rebuilt from a fresh list"))
+        let crashes = sim.injector.counts["controllerCrash"] ?? 0
+        #expect(crashes > 50)
+        let lines = Self.story(o)
+        #expect(lines.filter { $0.hasPrefix("fault: the controller manager crashed; it is back in ") }.count == crashes)
+        #expect(lines.filter { $0 == "fault: the controller manager restarted: queues, caches and expectations rebuilt from a fresh list" }.count >= crashes - 1)
+        // Down between each crash and its restart.
+        #expect(sim.controllerManager.downIntervals.count >= crashes - 1)
         #expect(Self.story(o).contains { $0.hasPrefix("BroadcastJob job completed: desired 30, active 0, succeeded 30") })
         #expect(sim.server.list(Pod.self).count == 30)
+    }
+
+    /// A crash that keeps the manager down across a job's deadline: the deadline is enforced when
+    /// the new manager starts, and deadlineHonored excuses the downtime (a timeline
+    /// stopControllers is not excused: InvariantTests.deadlineHonored).
+    @Test func deadlineHonoredExcusesACrashsDowntime() throws {
+        // The first crash at 55s (a uniform draw from a 1ms range), down 20s: past the 60s deadline.
+        let yaml = Self.scenario(nodes: 3, duration: "3m", faults: "{controllerCrashEvery: 55s..55001ms, controllerDowntime: 20s..20001ms}")
+            .replacingOccurrences(of: "completionPolicy: {type: Always}", with: "completionPolicy: {type: Always, activeDeadlineSeconds: 60}")
+        let (sim, o) = try simulate(yaml)
+        expectInvariantsHeld(o)
+        let lines = Self.story(o)
+        #expect(lines.first == "BroadcastJob job created")
+        #expect(lines.contains { $0.hasPrefix("fault: the controller manager crashed; it is back in 20s") })
+        let failed = try #require(o.story.first { $0.text.hasPrefix("BroadcastJob job failed") })
+        #expect(failed.time.seconds(since: o.scenario.start) > 75)
+        #expect(sim.server.list(Pod.self).isEmpty)
     }
 
     /// A kubelet stall stops a node's kubelet for the drawn time; it then resumes and reports again.
@@ -226,6 +248,7 @@ import Engine
         #expect(sim.faults.podKillEvery == DurationSpec(420))
         #expect(sim.faults.throttleRate == 0.02)
         #expect(sim.faults.controllerCrashEvery == DurationSpec(1800))
+        #expect(sim.faults.controllerDowntime == nil)  // the default downtime, 1s..15s
         let o = sim.run()
         // The timeline entry replaced the scenario's faults; the profile still fills the rest.
         #expect(sim.faults.conflictRate == 0.5 && sim.faults.errorRate == 0.02 && sim.faults.podKillEvery == DurationSpec(900))
@@ -249,6 +272,10 @@ import Engine
         #expect(faulted.failedChecks.count == 1)
         #expect(faulted.findings.hasPrefix("0/1 checks (not judged under --faults api)"))
         #expect(faulted.failureLines().first?.contains("not judged under --faults api: FAILED count Pod") == true)
+        // JUnit: the failed check is a skipped case saying why, not a failure.
+        let junit = JUnitReport.render([ScenarioReport(file: "c.yaml", outcome: faulted, error: nil, wallSeconds: 0)])
+        #expect(junit.contains("failures=\"0\""))
+        #expect(junit.contains("<skipped message=\"not judged under --faults api: expected 5, got 1\"/>"))
         // `none` injects nothing and judges everything.
         #expect(!Simulation(scenario: s.layering(.none)).run().passed)
     }
@@ -281,6 +308,43 @@ import Engine
         let r = ScenarioRunner.run(file: file, faults: .default)
         #expect(r.outcome == nil)
         #expect(r.error?.description.hasPrefix("\(file):3:25: settings.faults.nodeLossFor") == true)
+    }
+
+    // MARK: The command line
+
+    /// Runs the built `kruise-sim` (next to this test bundle) and returns its exit status, stdout and stderr.
+    static func kruiseSim(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kruise-sim")
+        try #require(FileManager.default.isExecutableFile(atPath: exe.path), "kruise-sim is built beside the tests (swift test builds it)")
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = args
+        p.currentDirectoryURL = root
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func commandLineFaultsAndCheckDeterminism() throws {
+        let unknown = try Self.kruiseSim(["run", "scenarios/broadcast-basics.yaml", "--faults", "defualt"])
+        #expect(unknown.status == 2)
+        #expect(unknown.err.contains("unknown fault profile \"defualt\": expected one of none, default, api, heavy (did you mean \"default\"?)"))
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("bad.yaml").path
+        try "duration: 1m\nsettings:\n  faults: {podKillEvery: 1m, kubeletStalEvery: 5m}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let badRun = try Self.kruiseSim(["run", bad, "--faults", "default"])
+        #expect(badRun.status == 2)
+        #expect(badRun.out.contains("\(bad):3:30: unknown key \"kubeletStalEvery\""), "\(badRun.out)")
+        #expect(badRun.out.contains("did you mean \"kubeletStallEvery\""))
+        let checked = try Self.kruiseSim(["run", "scenarios/bcj-api-faults.yaml", "--faults", "default", "--seed", "3", "--check-determinism"])
+        #expect(checked.status == 0)
+        #expect(checked.out.contains("faults default)"))
+        #expect(checked.out.contains("  deterministic: a second run gave the same digest "))
     }
 
     // MARK: --check-determinism

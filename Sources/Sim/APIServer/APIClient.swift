@@ -100,8 +100,11 @@ public final class SimClient: Client {
                         server.activeReconcile = nil
                         if retries < Self.maxThrottleRetries {
                             retries += 1
-                            let again = bucket?.reserve(at: kernel.now.adding(seconds: wait)) ?? kernel.now.adding(seconds: wait)
-                            kernel.schedule(at: again.adding(seconds: latency()), attempt(sent: again))
+                            // After the wait the request takes a token again (client-go's tryThrottle), at that instant.
+                            kernel.schedule(after: wait) { [self] in
+                                let again = bucket?.reserve(at: kernel.now) ?? kernel.now
+                                kernel.schedule(at: again.adding(seconds: latency()), attempt(sent: again))
+                            }
                             return
                         }
                         return c.resume(returning: UncheckedSendable(.failure(e)))

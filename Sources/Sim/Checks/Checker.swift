@@ -261,9 +261,10 @@ final class Checker {
                 guard case .broadcastJob(let j)? = sim.server.get(.broadcastJob, key: key), let start = j.status?.startTime,
                       let ads = j.spec.completionPolicy?.activeDeadlineSeconds else { continue }
                 let deadline = start.adding(seconds: Double(ads))
-                guard now > deadline.adding(seconds: reactionBound(writes: 0)) else { continue }
+                let down = sim.injector.crashDowntime(since: deadline)
+                guard now > deadline.adding(seconds: reactionBound(writes: 0) + down) else { continue }
                 let live = (livePods[j.uid] ?? [:]).values.flatMap { $0 }.sorted()
-                if !live.isEmpty, now > deadline.adding(seconds: reactionBound(writes: live.count)) {
+                if !live.isEmpty, now > deadline.adding(seconds: reactionBound(writes: live.count) + down) {
                     violate("deadlineHonored", once: key, "BroadcastJob \(j.name) passed its activeDeadlineSeconds (\(ads)s from \(start)) but \(live.count) pod(s) still run: \(live.prefix(5).map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: ", "))",
                             objects: ["BroadcastJob/\(key)"] + live.prefix(5).map { "Pod/\($0)" })
                 }
@@ -275,7 +276,8 @@ final class Checker {
                       let ttl = j.spec.completionPolicy?.ttlSecondsAfterFinished else { continue }
                 // A negative TTL is accepted upstream (no webhook or schema check) and means
                 // "already past": the job is due for deletion when it finishes.
-                let due = done.adding(seconds: Double(max(ttl, 0)) + reactionBound(writes: 1))
+                let expiry = done.adding(seconds: Double(max(ttl, 0)))
+                let due = expiry.adding(seconds: reactionBound(writes: 1) + sim.injector.crashDowntime(since: expiry))
                 if now > due {
                     violate("ttlHonored", once: key, "BroadcastJob \(j.name) finished at \(done) with ttlSecondsAfterFinished \(ttl) but still exists at \(now)", objects: ["BroadcastJob/\(key)"])
                 }
@@ -285,7 +287,7 @@ final class Checker {
             for (podKey, since) in overLimit.sorted(by: { $0.key < $1.key }) {
                 guard case .pod(let p)? = sim.server.get(.pod, key: podKey), let ref = p.metadata.controllerRef else { continue }
                 let n = (livePods[ref.uid] ?? [:]).values.reduce(0) { $0 + $1.count }
-                if now > since.adding(seconds: reactionBound(writes: n)) {
+                if now > since.adding(seconds: reactionBound(writes: n) + sim.injector.crashDowntime(since: since)) {
                     violate("restartLimitHonored", once: podKey, "pod \(p.name) of FailFast BroadcastJob \(ref.name) exceeded its restartLimit at \(since) (\(p.totalRestarts) restarts) and still runs at \(now)",
                             objects: ["Pod/\(podKey)", "BroadcastJob/\(p.namespace)/\(ref.name)"])
                 }

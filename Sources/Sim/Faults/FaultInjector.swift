@@ -15,6 +15,25 @@ final class FaultInjector {
     /// Nodes whose kubelet a stall or node loss stopped, and which will resume it; a timeline
     /// nodeDown, nodeUp or deleteNode of that node takes it over (the fault will not resume it).
     private var stoppedByFault = Set<String>()
+    /// Whether a crash stopped the controller manager and will start it; a timeline
+    /// stop/start/restartControllers takes it over.
+    private var managerDownByFault = false
+    /// When injected crashes had the controller manager down (the last one may still be open).
+    private var crashes: [(from: Timestamp, to: Timestamp?)] = []
+
+    /// Seconds the controller manager was down from injected crashes between `t` and now: the
+    /// time-bounded invariants add it to their reaction bound (a crashed controller cannot react;
+    /// a timeline stopControllers, by contrast, is what those invariants are there to catch).
+    func crashDowntime(since t: Timestamp) -> Double {
+        let now = sim.kernel.now
+        var total = 0.0
+        for c in crashes.reversed() {
+            let end = c.to ?? now
+            if end <= t { break }
+            total += end.seconds(since: max(c.from, t))
+        }
+        return total
+    }
     /// Counts per kind, for tests and the docs' sweep figures.
     private(set) var counts: [String: Int] = [:]
 
@@ -58,6 +77,14 @@ final class FaultInjector {
     }
 
     func scenarioTookOver(node: String) { stoppedByFault.remove(node) }
+    func scenarioTookOverControllers() {
+        managerDownByFault = false
+        closeCrash()
+    }
+
+    private func closeCrash() {
+        if let last = crashes.indices.last, crashes[last].to == nil { crashes[last].to = sim.kernel.now }
+    }
 
     private func draw(_ kind: Kind, _ n: Int) -> Int {
         min(n - 1, Int(sim.rng.unit("faults.\(kind.rawValue)") * Double(n)))
@@ -77,8 +104,18 @@ final class FaultInjector {
             sim.tell("fault: the \(w.name) watch disconnected; its informers relist in \(formatSeconds(gap))")
         case .controllerCrash:
             guard sim.controllerManager.running else { return }
-            sim.controllerManager.restart()
-            sim.tell("fault: the controller manager crashed and restarted: queues, caches and expectations rebuilt from a fresh list")
+            let down = (f.controllerDowntime ?? FaultSettings.defaultControllerDowntime).draw(sim.rng, stream)
+            sim.controllerManager.stop()
+            managerDownByFault = true
+            crashes.append((sim.kernel.now, nil))
+            sim.tell("fault: the controller manager crashed; it is back in \(formatSeconds(down))")
+            sim.kernel.schedule(after: down) { [weak self] in
+                guard let self, self.managerDownByFault else { return }
+                self.managerDownByFault = false
+                self.closeCrash()
+                self.sim.controllerManager.start()
+                self.sim.tell("fault: the controller manager restarted: queues, caches and expectations rebuilt from a fresh list")
+            }
         case .kubeletStall, .nodeLoss:
             let up = sim.kubeletsByName.filter { $0.kubelet.up }
             guard !up.isEmpty else { return }

@@ -31,8 +31,9 @@ public struct FaultSettings: Sendable, Equatable {
     public var watchDelay: DurationSpec?
     /// Mean interval between informer watch disconnects (each followed by a relist).
     public var watchDisconnectEvery: DurationSpec?
-    /// Mean interval between controller-manager crashes (as `restartControllers`).
+    /// Mean interval between controller-manager crashes, and how long the manager is down after each.
     public var controllerCrashEvery: DurationSpec?
+    public var controllerDowntime: DurationSpec?
     /// Mean interval between kubelet stalls, and how long each lasts.
     public var kubeletStallEvery: DurationSpec?
     public var kubeletStallFor: DurationSpec?
@@ -54,11 +55,14 @@ public struct FaultSettings: Sendable, Equatable {
 
     /// The keys of `settings.faults`, as the scenario file spells them.
     public static let keys = ["errorRate", "throttleRate", "retryAfter", "conflictRate", "watchDelay", "watchDisconnectEvery",
-                              "controllerCrashEvery", "kubeletStallEvery", "kubeletStallFor", "nodeLossEvery", "nodeLossFor",
+                              "controllerCrashEvery", "controllerDowntime", "kubeletStallEvery", "kubeletStallFor", "nodeLossEvery", "nodeLossFor",
                               "podKillEvery", "diskFillEvery", "diskFillSize", "diskFillFor"]
 
     /// What a stall, a node loss and a disk fill take when the settings name only how often they come.
     public static let defaultRetryAfter = DurationSpec(1)
+    /// A crashed manager's replacement leads once the old leader lease expires (controller-runtime's
+    /// `LeaseDuration` is 15 s), or sooner when the crashed process restarts and takes it back.
+    public static let defaultControllerDowntime = DurationSpec(low: 1, high: 15)
     public static let defaultKubeletStallFor = DurationSpec(low: 10, high: 60)
     public static let defaultNodeLossFor = DurationSpec(low: 60, high: 300)
     public static let defaultDiskFillSize = SizeSpec(low: 5 << 30, high: 20 << 30)
@@ -73,6 +77,7 @@ public struct FaultSettings: Sendable, Equatable {
         o.watchDelay = watchDelay ?? base.watchDelay
         o.watchDisconnectEvery = watchDisconnectEvery ?? base.watchDisconnectEvery
         o.controllerCrashEvery = controllerCrashEvery ?? base.controllerCrashEvery
+        o.controllerDowntime = controllerDowntime ?? base.controllerDowntime
         o.kubeletStallEvery = kubeletStallEvery ?? base.kubeletStallEvery
         o.kubeletStallFor = kubeletStallFor ?? base.kubeletStallFor
         o.nodeLossEvery = nodeLossEvery ?? base.nodeLossEvery
@@ -90,7 +95,8 @@ public struct FaultSettings: Sendable, Equatable {
         func add(_ k: String, _ v: CustomStringConvertible?) { if let v { parts.append("\(k)=\(v)") } }
         add("errorRate", errorRate); add("throttleRate", throttleRate); add("retryAfter", retryAfter)
         add("conflictRate", conflictRate); add("watchDelay", watchDelay); add("watchDisconnectEvery", watchDisconnectEvery)
-        add("controllerCrashEvery", controllerCrashEvery); add("kubeletStallEvery", kubeletStallEvery)
+        add("controllerCrashEvery", controllerCrashEvery); add("controllerDowntime", controllerDowntime)
+        add("kubeletStallEvery", kubeletStallEvery)
         add("kubeletStallFor", kubeletStallFor); add("nodeLossEvery", nodeLossEvery); add("nodeLossFor", nodeLossFor)
         add("podKillEvery", podKillEvery); add("diskFillEvery", diskFillEvery); add("diskFillSize", diskFillSize)
         add("diskFillFor", diskFillFor)
@@ -103,7 +109,8 @@ extension FaultSettings {
     /// these faults are in force (the timed invariants' R grows by this; docs/faults.md):
     /// three throttled attempts in a row (`3 × retryAfter`), a second of retries with back-off
     /// after 500s and conflicts, a dropped watch's reconnect and relist (`1.6s` + the watch
-    /// delay), and a second for a controller-manager restart to relist and requeue.
+    /// delay), and a second for a crashed controller manager to relist and requeue (its downtime
+    /// itself is added by the checks, as for any time the manager is down).
     func allowance(maxWatchDelay: Double) -> Double {
         var a = 0.0
         if (throttleRate ?? 0) > 0 { a += 3 * (retryAfter ?? Self.defaultRetryAfter).high }

@@ -233,10 +233,14 @@ public enum JUnitReport {
         }
         let s = o.scenario
         var out: [Case] = []
+        // Under --faults, timed checks and timeline actions are not judged: a failed one is skipped, with why.
+        let unjudged = s.judgesTimedChecks ? nil : "not judged under --faults \(s.faultProfile!.rawValue)"
         for e in o.actionErrors {
             let what = e.kind == .manifest ? "manifest rejected" : "timeline action failed"
-            out.append(Case(name: "\(e.kind.rawValue) at \(e.location)",
-                            failure: ("\(what): \(e.message)", "\(e.location): at \(TextReport.offset(e.time, s)): \(what): \(e.message)")))
+            var k = Case(name: "\(e.kind.rawValue) at \(e.location)",
+                         failure: ("\(what): \(e.message)", "\(e.location): at \(TextReport.offset(e.time, s)): \(what): \(e.message)"))
+            if let unjudged, e.kind == .timelineAction { k.skipped = "\(unjudged): \(what): \(e.message)"; k.failure = nil }
+            out.append(k)
         }
         for c in o.checks {
             var k = Case(name: "check at \(c.location): at \(TextReport.offset(c.time, s)) \(c.subject)")
@@ -244,6 +248,7 @@ public enum JUnitReport {
                 let failedFields = c.details.filter { $0.hasPrefix("FAIL") }
                 k.failure = (failedFields.first.map { String($0.dropFirst(5)) } ?? "check failed",
                              (["\(c.location): at \(TextReport.offset(c.time, s)): FAILED \(c.subject)"] + c.details.map { "  " + $0 }).joined(separator: "\n"))
+                if let unjudged { k.skipped = "\(unjudged): \(k.failure!.message)"; k.failure = nil }
             }
             out.append(k)
         }

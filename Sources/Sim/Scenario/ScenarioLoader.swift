@@ -304,6 +304,7 @@ public enum ScenarioLoader {
         if let v = f["watchDelay"] { fs.watchDelay = try durationSpec(v, "\(what).watchDelay", in: Limits.delay) }
         fs.watchDisconnectEvery = try every("watchDisconnectEvery")
         fs.controllerCrashEvery = try every("controllerCrashEvery")
+        fs.controllerDowntime = try lasting("controllerDowntime")
         fs.kubeletStallEvery = try every("kubeletStallEvery")
         fs.kubeletStallFor = try lasting("kubeletStallFor")
         fs.nodeLossEvery = try every("nodeLossEvery")
