@@ -7,7 +7,8 @@ import Foundation
 /// a traced run (BENCHMARKS.md, "Trace").
 ///
 /// Keys are sorted as `JSONEncoder` sorts them on Linux (`String` order). Each key is expected once
-/// per container, as the models and `Dictionary` encode them.
+/// per container, as the models and `Dictionary` encode them. Containers do not extend
+/// `codingPath` (it would cost an array per value), so an error names no path.
 public enum CompactJSON {
     public static func text<T: Encodable>(_ value: T) throws -> String {
         let encoder = Encoder_()
@@ -63,6 +64,12 @@ public enum CompactJSON {
 
     fileprivate static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most strings (names, keys, phases, times) need no escape: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(b)
@@ -110,20 +117,20 @@ public enum CompactJSON {
     }
 
     fileprivate static func node<T: Encodable>(_ v: T, path: [any CodingKey]) throws -> Node {
-        switch v {
-        case let s as String: return .string(s)
-        case let b as Bool: return .raw(b ? "true" : "false")
-        case let i as Int: return .raw(String(i))
-        case let i as Int64: return .raw(String(i))
-        case let i as Int32: return .raw(String(i))
-        case let i as UInt64: return .raw(String(i))
-        case let d as Double: return .raw(try number(d))
-        default:
-            let e = Encoder_()
-            e.codingPath = path
-            try v.encode(to: e)
-            return e.value ?? .object(ObjectBox())
-        }
+        // Comparing metadata is cheaper than trying a dynamic cast to each scalar type in turn;
+        // most values that come here are structs, arrays and dictionaries.
+        let t = T.self
+        if t == String.self { return .string(v as! String) }
+        if t == Bool.self { return .raw((v as! Bool) ? "true" : "false") }
+        if t == Int.self { return .raw(String(v as! Int)) }
+        if t == Int64.self { return .raw(String(v as! Int64)) }
+        if t == Int32.self { return .raw(String(v as! Int32)) }
+        if t == UInt64.self { return .raw(String(v as! UInt64)) }
+        if t == Double.self { return .raw(try number(v as! Double)) }
+        let e = Encoder_()
+        e.codingPath = path
+        try v.encode(to: e)
+        return e.value ?? .object(ObjectBox())
     }
 
     fileprivate struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
@@ -146,17 +153,17 @@ public enum CompactJSON {
         mutating func encode(_ value: UInt32, forKey key: Key) throws { box.set(key.stringValue, .raw(String(value))) }
         mutating func encode(_ value: UInt64, forKey key: Key) throws { box.set(key.stringValue, .raw(String(value))) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-            box.set(key.stringValue, try node(value, path: codingPath + [key]))
+            box.set(key.stringValue, try node(value, path: codingPath))
         }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
             let b = ObjectBox()
             box.set(key.stringValue, .object(b))
-            return KeyedEncodingContainer(Keyed<NestedKey>(box: b, codingPath: codingPath + [key]))
+            return KeyedEncodingContainer(Keyed<NestedKey>(box: b, codingPath: codingPath))
         }
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
             let b = ArrayBox()
             box.set(key.stringValue, .array(b))
-            return Unkeyed(box: b, codingPath: codingPath + [key])
+            return Unkeyed(box: b, codingPath: codingPath)
         }
         mutating func superEncoder() -> any Swift.Encoder { superEncoder(key: "super") }
         mutating func superEncoder(forKey key: Key) -> any Swift.Encoder { superEncoder(key: key.stringValue) }
