@@ -2,6 +2,20 @@ import Foundation
 import Engine
 import OrderedCollections
 
+extension APIObject {
+    /// What the object's manifest had that the engine does not model (``KubeObject/unknownFields``).
+    var unknownFields: JSONValue? {
+        switch self {
+        case .pod(let x): return x.unknownFields
+        case .node(let x): return x.unknownFields
+        case .job(let x): return x.unknownFields
+        case .broadcastJob(let x): return x.unknownFields
+        case .advancedCronJob(let x): return x.unknownFields
+        case .event(let x): return x.unknownFields
+        }
+    }
+}
+
 extension KubeResource {
     /// An object's manifest as served at `version` (nil: the preferred one): `apiVersion` says the
     /// version asked for. BroadcastJob and AdvancedCronJob have the same schema in v1alpha1 and
@@ -147,16 +161,7 @@ public enum KubeTable {
     /// `managedFields`) are kept.
     public static func partialObjectMetadata(_ o: APIObject) throws -> JSONValue {
         var meta = metadataValue(o.metadata)
-        let unknown: JSONValue?
-        switch o {
-        case .pod(let x): unknown = x.unknownFields
-        case .node(let x): unknown = x.unknownFields
-        case .job(let x): unknown = x.unknownFields
-        case .broadcastJob(let x): unknown = x.unknownFields
-        case .advancedCronJob(let x): unknown = x.unknownFields
-        case .event(let x): unknown = x.unknownFields
-        }
-        if let extra = unknown?["metadata"] { meta = meta.merging(residual: extra) }
+        if let extra = o.unknownFields?["metadata"] { meta = meta.merging(residual: extra) }
         return .object(["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta])
     }
 
