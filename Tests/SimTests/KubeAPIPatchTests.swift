@@ -83,6 +83,10 @@ import Engine
         let replace = try KubePatch.apply(.strategicMerge, patch: try Self.json(#"{"metadata":{"labels":{"$patch":"replace","only":"this"}}}"#),
                                           to: try Self.pod(), resource: Self.pods)
         #expect(replace["metadata"]?["labels"] == .object(["only": "this"]))
+        // $retainKeys (volumes, strategies): keys not listed go, those listed merge.
+        let retained = try KubePatch.apply(.strategicMerge, patch: try Self.json(#"{"metadata":{"labels":{"$retainKeys":["app","new"],"new":"1"}}}"#),
+                                           to: try Self.pod(), resource: Self.pods)
+        #expect(retained["metadata"]?["labels"] == .object(["app": "web", "new": "1"]))
         let dropSidecar = try KubePatch.apply(.strategicMerge, patch: try Self.json(#"{"spec":{"containers":[{"name":"sidecar","$patch":"delete"}]}}"#),
                                               to: try Self.pod(), resource: Self.pods)
         #expect(dropSidecar["spec"]?["containers"]?.arrayValue?.count == 1)
