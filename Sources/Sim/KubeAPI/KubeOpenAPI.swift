@@ -336,6 +336,19 @@ public enum KubeOpenAPI {
         return v3Texts[p]
     }
 
+    /// The document at `/openapi/` + `path` (`["v2"]`, `["v3"]`, `["v3", "apis", "apps.kruise.io", "v1beta1"]`)
+    /// as JSON text, or nil when nothing is served there (404). The v3 documents are built once.
+    public static func documentText(path: [String]) -> String? {
+        switch path.first {
+        case "v2" where path.count == 1: return v2Text
+        case "v3" where path.count == 1: return v3Root().jsonText()
+        case "v3": return v3Text(path: path.dropFirst().joined(separator: "/"))
+        default: return nil
+        }
+    }
+
+    static let v2Text: String = v2().jsonText()
+
     /// `/openapi/v3`: each group version's path with its content hash.
     public static func v3Root() -> JSONValue {
         var paths = OrderedDictionary<String, JSONValue>()
