@@ -104,7 +104,7 @@ import Engine
         #expect(cache.pods.list().map(\.name) == ["kept", "later", "new"])
     }
 
-    @Test func relistDeliversUpdatesAndDeletesOfTheDifferencesOnly() {
+    @Test func relistDeliversEveryListedObjectThenTheDeletes() {
         let informer = Informer<Pod>()
         func pod(_ name: String, rv: String) -> Pod {
             var m = ObjectMeta(name: name, namespace: "default")
@@ -115,7 +115,7 @@ import Engine
         var seen: [String] = []
         informer.addHandler { type, old, new in seen.append("\(type.rawValue) \(new.name) \(old?.metadata.resourceVersion ?? "-")→\(new.metadata.resourceVersion ?? "")") }
         informer.relist(with: [pod("d", rv: "4"), pod("a", rv: "1"), pod("b", rv: "3")])
-        #expect(seen == ["MODIFIED b 1→3", "ADDED d -→4", "DELETED c 1→1"])
+        #expect(seen == ["MODIFIED a 1→1", "MODIFIED b 1→3", "ADDED d -→4", "DELETED c 1→1"])
         #expect(informer.list().map(\.name) == ["a", "b", "d"])
     }
 
@@ -211,6 +211,20 @@ import Engine
         #expect(lines.contains { $0.contains("tainted node.kubernetes.io/disk-pressure:NoSchedule by its kubelet") })
         #expect(lines.contains { $0.contains(": taint node.kubernetes.io/disk-pressure:NoSchedule removed by its kubelet") })
         #expect(lines.contains { $0.hasPrefix("fault: disk burst on n") && $0.contains("freed") })
+    }
+
+    /// Seeds 13 and 15 of node-down-eviction under --faults default: a pod kill makes a FailFast
+    /// pod breach its restart limit while the controller is held by a deletion it waits to see on
+    /// a lost node (not a violation), and the failed Never job then deletes the pod left running (D-B11).
+    @Test func nodeDownEvictionSeedsThatOnceFailedUnderDefaultFaults() throws {
+        let file = Self.root.appendingPathComponent("scenarios/node-down-eviction.yaml").path
+        for seed: UInt64 in [13, 15] {
+            let r = ScenarioRunner.run(file: file, seed: seed, faults: .default)
+            let o = try #require(r.outcome)
+            expectInvariantsHeld(o)
+            #expect(o.story.contains { $0.text.hasPrefix("fault: killed the containers of pod agent-") }, "seed \(seed)")
+            #expect(o.story.contains { $0.text.hasPrefix("BroadcastJob agent failed:") }, "seed \(seed)")
+        }
     }
 
     // MARK: Determinism

@@ -285,10 +285,20 @@ public final class BroadcastJobController: Reconciler {
         status.succeeded = Int32(succeeded)
         status.desired = Int32(desiredCount)
 
-        // 13. A failed (Never) job only refreshes its counts.
+        // 13. A failed (Never) job only refreshes its counts, and (D-B11) deletes the pods it could
+        // not delete when it failed; upstream only writes the status here.
         if status.phase == BroadcastJobPhase.failed {
+            let left = view.podKeys(where: { $0.live }).compactMap { cache.pods.get($0) }
+            var deleteError: APIError?
+            if !left.isEmpty {
+                let activeUIDs = Set(view.podKeys(where: { $0.live && !restartFailed($0) }).map { view.pods[$0]!.uid })
+                let (deleted, err) = await deletePods(job: job, pods: left)
+                status.active -= Int32(deleted.filter { activeUIDs.contains($0.uid) }.count)
+                if let err, err.code != 404 { deleteError = err }
+            }
             job.status = status
             try await writeStatus(job)
+            if let deleteError { throw deleteError }
             return ReconcileResult(requeueAfter: requeueAfter)
         }
         // 14. Paused.

@@ -111,14 +111,14 @@ public final class Informer<T: Resource> {
     }
 
     /// Brings the cache to `list` after a relist (client-go's reflector after a dropped watch, via
-    /// `DeltaFIFO.Replace`): handlers see an add or update for each object that is new or whose
-    /// resourceVersion changed, in key order, then a delete (with the last state the cache had)
-    /// for each object the list no longer has. Unchanged objects are not delivered again.
+    /// `DeltaFIFO.Replace`): handlers see, in key order, an add for each listed object the cache
+    /// did not have and an update for each it had (unchanged ones too, old and new equal, as
+    /// upstream's `Replaced` deltas reach `OnUpdate`), then a delete (with the last state the
+    /// cache had) for each object the list no longer has.
     public func relist(with list: [T]) {
         var listed = Set<String>()
         for o in list.sorted(by: { $0.key < $1.key }) {
             listed.insert(o.key)
-            if let cur = objects[o.key], cur.metadata.resourceVersion == o.metadata.resourceVersion { continue }
             apply(.modified, o)
         }
         for key in sortedKeys() where !listed.contains(key) {
