@@ -117,14 +117,31 @@ public final class Responder: @unchecked Sendable {
         }
     }
 
-    /// One chunk of a stream, flushed at once.
+    /// Stream chunks handed to the connection and not yet written to its socket.
+    private var pendingChunks = 0
+    /// The most a client may fall behind on a stream before it is cut off (the API server drops a
+    /// watcher that does not keep up too; the client watches again from its last resourceVersion).
+    public static let maxPendingChunks = 10_000
+
+    /// One chunk of a stream, flushed at once. A client that has not read `maxPendingChunks`
+    /// chunks is disconnected, so one stalled watcher cannot hold unbounded memory.
     public func stream(_ bytes: [UInt8]) {
+        let tooFar: Bool = lock.withLock {
+            pendingChunks += 1
+            return pendingChunks > Self.maxPendingChunks
+        }
         let channel = self.channel
+        if tooFar {
+            channel.close(promise: nil)
+            return
+        }
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         let payload = buffer
         channel.eventLoop.execute {
-            channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(payload)), promise: nil)
+            channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(payload))).whenComplete { [self] _ in
+                lock.withLock { pendingChunks -= 1 }
+            }
         }
     }
 

@@ -177,12 +177,15 @@ final class KubeHandler {
             let table = try KubeTable.table(t.resource, objects: objects, now: sim.now, resourceVersion: rv, include: includeObject(req), version: t.version, tableVersion: tv)
             return sendTable(out, 200, table, tv)
         }
-        var items: [JSONValue] = []
-        for o in objects { items.append(try rendered(o, t)) }
-        sendJSON(out, 200, .object([
-            "apiVersion": .string(t.apiVersion), "kind": .string(t.resource.listKind),
-            "metadata": .object(["resourceVersion": .string(rv)]), "items": .array(items),
-        ]))
+        // The list's JSON written around each item's cached text (a list of 1,000 nodes would
+        // otherwise encode 1,000 objects per request).
+        var text = "{\"apiVersion\":\"\(t.apiVersion)\",\"kind\":\"\(t.resource.listKind)\",\"metadata\":{\"resourceVersion\":\"\(rv)\"},\"items\":["
+        for (i, o) in objects.enumerated() {
+            if i > 0 { text += "," }
+            text += try objectText(o, t)
+        }
+        text += "]}"
+        out.send(status: 200, json: text)
     }
 
     private func serveNamespaces(_ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
@@ -391,19 +394,26 @@ final class KubeHandler {
         do { return try KubeTable.IncludeObject(query: req.query["includeObject"]) } catch { throw StatusError(KubeStatus.badRequest(error.message)) }
     }
 
-    /// Watch events as JSON lines, by resourceVersion and apiVersion: every watcher of a change
-    /// sends the same bytes, encoded once. Cleared when it grows past `encodedLimit`.
-    private var encoded: [String: [UInt8]] = [:]
-    private static let encodedLimit = 8_192
+    /// Each object's JSON text as last served, by kind and key, with the resourceVersion and
+    /// apiVersion it was written for: lists and every watcher of a change reuse it, so an object
+    /// version is encoded once. Cleared when it outgrows `encodedLimit` (deleted objects linger).
+    private var encoded: [String: (rv: String, apiVersion: String, text: String)] = [:]
+    private static let encodedLimit = 200_000
+
+    /// `o` served at `t`'s version, as JSON text.
+    func objectText(_ o: APIObject, _ t: Target) throws -> String {
+        let key = o.kind.rawValue + "/" + o.key
+        let rv = o.metadata.resourceVersion ?? ""
+        if let hit = encoded[key], hit.rv == rv, hit.apiVersion == t.apiVersion { return hit.text }
+        let text = try rendered(o, t).jsonText()
+        if encoded.count >= Self.encodedLimit { encoded.removeAll(keepingCapacity: true) }
+        encoded[key] = (rv, t.apiVersion, text)
+        return text
+    }
 
     /// One watch event line (`{"type":…,"object":…}` and a newline) for `o` served at `t`'s version.
     func watchLine(_ type: WatchEventType, _ o: APIObject, _ t: Target) throws -> [UInt8] {
-        let key = "\(type.rawValue) \(o.metadata.resourceVersion ?? "") \(t.apiVersion) \(o.key)"
-        if let hit = encoded[key] { return hit }
-        let line = Array(("{\"type\":\"\(type.rawValue)\",\"object\":" + (try rendered(o, t)).jsonText() + "}\n").utf8)
-        if encoded.count >= Self.encodedLimit { encoded.removeAll(keepingCapacity: true) }
-        encoded[key] = line
-        return line
+        Array(("{\"type\":\"\(type.rawValue)\",\"object\":" + (try objectText(o, t)) + "}\n").utf8)
     }
 
     /// The object's JSON as served at the target's version.
