@@ -3,7 +3,7 @@
 
 Serves a generated 1,000-node scenario at --speed 100 with a trace, then for 30 wall seconds:
   * 50 concurrent watchers (pods, nodes and BroadcastJobs, from the resourceVersion of a list);
-  * 200 requests/s from 8 client threads: lists with label and field selectors, gets, full
+  * 200 requests/s from 32 client threads: lists with label and field selectors, gets, full
     node lists, and node label patches (writes that every node watcher must see).
 Then it pauses the clock, lets in-flight deliveries land, stops the server (SIGINT, which
 finishes the trace) and checks:
@@ -174,7 +174,7 @@ def main():
     # 200 req/s from 8 threads, each on its own keep-alive connection.
     statuses, latencies, lock = [], [], threading.Lock()
     t0 = time.time()
-    threads = 8
+    threads = 32
     per_thread = a.rate / threads
 
     def client(idx):

@@ -138,12 +138,23 @@ public final class Responder: @unchecked Sendable {
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         let payload = buffer
-        channel.eventLoop.execute {
-            channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(payload))).whenComplete { [self] _ in
+        channel.eventLoop.execute { [self] in
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(payload))).whenComplete { [self] _ in
                 lock.withLock { pendingChunks -= 1 }
+            }
+            // One flush (one writev) for the chunks queued so far, not one per chunk: the flush
+            // task runs after every write task already on the loop.
+            if !flushScheduled {
+                flushScheduled = true
+                channel.eventLoop.execute { [self] in
+                    flushScheduled = false
+                    channel.flush()
+                }
             }
         }
     }
+    /// Whether a flush is queued on the event loop (touched on the event loop only).
+    private var flushScheduled = false
 
     /// Ends a stream after `seconds` of wall time (a watch's `timeoutSeconds`).
     public func endStream(afterWallSeconds seconds: Double) {
