@@ -222,7 +222,7 @@ public final class Simulation {
                           reconciles: controllerManager.host.totalReconciles, story: finishedStory, endTime: kernel.now)
         // A run stopped at the history limit did not finish: its trace is dropped (SQLiteTrace's temporary
         // file goes when the sink is released), and any previous trace at that path stays.
-        if historyLimitReached == nil { trace?.finish(outcome) }
+        if historyLimitReached == nil { trace?.finish(outcome) } else { trace?.abandon() }
         return outcome
     }
 
@@ -599,6 +599,8 @@ public protocol TraceSink: AnyObject {
     func reconcile(id: Int64, controller: String, key: String, started: Timestamp, finished: Timestamp, result: String)
     /// The run's end, with its outcome (checks, invariants, digest); calls ``finish()`` by default.
     func finish(_ outcome: RunOutcome)
+    /// The run stopped before its end: drop what was written (the default does nothing).
+    func abandon()
 }
 
 extension TraceSink {
@@ -607,4 +609,5 @@ extension TraceSink {
     public var wantsReconciles: Bool { false }
     public func reconcile(id: Int64, controller: String, key: String, started: Timestamp, finished: Timestamp, result: String) {}
     public func finish(_ outcome: RunOutcome) { finish() }
+    public func abandon() {}
 }
