@@ -20,6 +20,11 @@ import Engine
         #expect(url != paths["apis/apps.kruise.io/v1alpha1"]?["serverRelativeURL"]?.stringValue)
         #expect(KubeOpenAPI.v3Text(path: url) != nil)
         #expect(KubeOpenAPI.v3Text(path: "apis/apps/v1") == nil)
+        // By the path after /openapi/, as a router splits it.
+        #expect(KubeOpenAPI.documentText(path: ["v3", "apis", "apps.kruise.io", "v1beta1"]) == KubeOpenAPI.v3Text(path: "apis/apps.kruise.io/v1beta1"))
+        #expect(KubeOpenAPI.documentText(path: ["v3"]) == KubeOpenAPI.v3Root().jsonText())
+        #expect(KubeOpenAPI.documentText(path: ["v2"])?.hasPrefix(#"{"swagger":"2.0""#) == true)
+        #expect(KubeOpenAPI.documentText(path: ["v3", "apis", "apps", "v1"]) == nil && KubeOpenAPI.documentText(path: ["v1"]) == nil)
     }
 
     /// What kubectl's `queryParamVerifierV3` looks for before it sends `fieldValidation=Strict`:

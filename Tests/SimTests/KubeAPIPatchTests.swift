@@ -83,6 +83,10 @@ import Engine
         let replace = try KubePatch.apply(.strategicMerge, patch: try Self.json(#"{"metadata":{"labels":{"$patch":"replace","only":"this"}}}"#),
                                           to: try Self.pod(), resource: Self.pods)
         #expect(replace["metadata"]?["labels"] == .object(["only": "this"]))
+        // $retainKeys (volumes, strategies): keys not listed go, those listed merge.
+        let retained = try KubePatch.apply(.strategicMerge, patch: try Self.json(#"{"metadata":{"labels":{"$retainKeys":["app","new"],"new":"1"}}}"#),
+                                           to: try Self.pod(), resource: Self.pods)
+        #expect(retained["metadata"]?["labels"] == .object(["app": "web", "new": "1"]))
         let dropSidecar = try KubePatch.apply(.strategicMerge, patch: try Self.json(#"{"spec":{"containers":[{"name":"sidecar","$patch":"delete"}]}}"#),
                                               to: try Self.pod(), resource: Self.pods)
         #expect(dropSidecar["spec"]?["containers"]?.arrayValue?.count == 1)
@@ -106,6 +110,31 @@ import Engine
     }
 
     static let now = Timestamp(rfc3339: "2022-03-24T08:50:00Z")!
+
+    @Test func onePatchRequestByContentType() throws {
+        let body = Array(#"{"spec":{"containers":[{"name":"sidecar","image":"envoy:2"}]}}"#.utf8)
+        let smp = try KubePatch.apply(contentType: "application/strategic-merge-patch+json", patch: body, to: try Self.pod(), resource: Self.pods,
+                                      name: "p", fieldManager: nil, force: false, now: Self.now)
+        #expect(smp["spec"]?["containers"]?.arrayValue?.map { $0["image"] ?? .null } == ["nginx:1", "envoy:2"])
+        let merge = try KubePatch.apply(contentType: "application/merge-patch+json", patch: body, to: try Self.pod(), resource: Self.pods,
+                                        name: "p", fieldManager: nil, force: false, now: Self.now)
+        #expect(merge["spec"]?["containers"]?.arrayValue?.count == 1)
+        // Server-side apply of a missing object returns the object to create; other patches of it are 404.
+        let yaml = Array("apiVersion: apps.kruise.io/v1beta1\nkind: BroadcastJob\nmetadata:\n  name: b\nspec:\n  parallelism: 1\n".utf8)
+        let made = try KubePatch.apply(contentType: "application/apply-patch+yaml", patch: yaml, to: nil, resource: Self.bcjs, name: "b",
+                                       fieldManager: "kubectl", force: false, now: Self.now)
+        #expect(made["spec"]?["parallelism"] == 1 && made["metadata"]?["managedFields"] != nil)
+        do {
+            _ = try KubePatch.apply(contentType: "application/merge-patch+json", patch: body, to: nil, resource: Self.bcjs, name: "b",
+                                    fieldManager: nil, force: false, now: Self.now)
+            Issue.record("patched a missing object")
+        } catch { #expect(error.status.code == 404) }
+        do {
+            _ = try KubePatch.apply(contentType: "text/plain", patch: body, to: try Self.pod(), resource: Self.pods, name: "p",
+                                    fieldManager: nil, force: false, now: Self.now)
+            Issue.record("accepted text/plain")
+        } catch { #expect((error as? KubePatchError)?.status.code == 415) }
+    }
 
     static func bcjConfig(parallelism: Int, labels: String = #""app":"clean""#) throws -> JSONValue {
         try json("""

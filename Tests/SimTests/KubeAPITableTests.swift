@@ -41,6 +41,8 @@ func kubeObject(_ json: String) throws -> APIObject {
         #expect(obj["kind"] == "PartialObjectMetadata" && obj["apiVersion"] == "meta.k8s.io/v1")
         #expect(obj["metadata"]?["namespace"] == "default" && obj["metadata"]?["labels"]?["app"] == "web")
         #expect(obj["spec"] == nil)
+        // The same metadata as the whole manifest has.
+        #expect(obj["metadata"] == (try Self.runningPod().manifest())["metadata"])
         let full = try KubeTable.table(pods, objects: [try Self.runningPod()], now: Self.now, resourceVersion: "42", include: .object)
         #expect(full["rows"]?.arrayValue?[0]["object"]?["spec"]?["nodeName"] == "worker1")
         let none = try KubeTable.table(pods, objects: [try Self.runningPod()], now: Self.now, resourceVersion: "42", include: .none, noHeaders: true)
@@ -119,6 +121,30 @@ func kubeObject(_ json: String) throws -> APIObject {
         let nt = try KubeTable.namespaceTable(ns, now: Self.now, resourceVersion: "1")
         #expect(Self.columnNames(nt) == ["Name", "Status", "Age"])
         #expect(Self.cells(nt) == ["default", "Active", "51m"])
+    }
+
+    @Test func listsAndWatchEventsHaveTheKindsListShape() throws {
+        let r = KubeResources.resource(for: .broadcastJob)
+        let bcj = try kubeObject(#"{"apiVersion":"apps.kruise.io/v1beta1","kind":"BroadcastJob","metadata":{"name":"b","namespace":"default"},"spec":{}}"#)
+        let list = try r.list([bcj], version: "v1alpha1", resourceVersion: "12")
+        #expect(list["kind"] == "BroadcastJobList" && list["apiVersion"] == "apps.kruise.io/v1alpha1" && list["metadata"]?["resourceVersion"] == "12")
+        #expect(list["items"]?.arrayValue?.first?["apiVersion"] == "apps.kruise.io/v1alpha1")
+        let ev = KubeResource.watchEvent("ADDED", try r.manifest(bcj))
+        #expect(ev["type"] == "ADDED" && ev["object"]?["metadata"]?["name"] == "b")
+        #expect(r.bookmark(resourceVersion: "13").jsonText() == #"{"type":"BOOKMARK","object":{"kind":"BroadcastJob","apiVersion":"apps.kruise.io/v1beta1","metadata":{"resourceVersion":"13"}}}"#)
+        #expect(try KubeResources.resource(for: .pod).list([], resourceVersion: "1")["kind"] == "PodList")
+        // The text form is the same document, at either version, with or without unknown fields.
+        let owned = try kubeObject("""
+        {"apiVersion":"apps.kruise.io/v1alpha1","kind":"BroadcastJob","metadata":{"name":"o","namespace":"default","labels":{"b":"2","a":"1"},
+         "ownerReferences":[{"apiVersion":"apps.kruise.io/v1beta1","kind":"AdvancedCronJob","name":"a","uid":"u","controller":true}],
+         "finalizers":["f"],"managedFields":[{"manager":"kubectl"}]},"spec":{"paused":true},"status":{"active":1}}
+        """)
+        for v in ["v1beta1", "v1alpha1"] {
+            let text = try r.listText([bcj, owned], version: v, resourceVersion: "12")
+            #expect(try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) == (try JSONDecoder().decode(JSONValue.self, from: Data(r.list([bcj, owned], version: v, resourceVersion: "12").jsonText().utf8))))
+        }
+        let meta = try KubeTable.partialObjectMetadata(owned)["metadata"]
+        #expect(meta == (try owned.manifest())["metadata"])
     }
 
     @Test func acceptHeaderAndIncludeObject() throws {

@@ -277,16 +277,16 @@ public enum KubeOpenAPI {
         var out = OrderedDictionary<String, JSONValue>()
         for r in KubeResources.resources(group: group, version: version) {
             let collection = r.collectionPath(version: version, namespace: r.namespaced ? "{namespace}" : nil)
-            out[collection] = .object([
-                "get": operation("get", r, version, subresource: nil, list: true, ref: ref, v2: v2),
-                "post": operation("post", r, version, subresource: nil, list: false, ref: ref, v2: v2),
-            ])
-            out[collection + "/{name}"] = .object([
-                "get": operation("get", r, version, subresource: nil, list: false, ref: ref, v2: v2),
-                "put": operation("put", r, version, subresource: nil, list: false, ref: ref, v2: v2),
-                "patch": operation("patch", r, version, subresource: nil, list: false, ref: ref, v2: v2),
-                "delete": operation("delete", r, version, subresource: nil, list: false, ref: ref, v2: v2),
-            ])
+            // Only the operations of the resource's verbs.
+            func ops(_ actions: [(String, String)], list: Bool) -> JSONValue {
+                var o = OrderedDictionary<String, JSONValue>()
+                for (action, verb) in actions where r.verbs.contains(verb) {
+                    o[action] = operation(action, r, version, subresource: nil, list: list && action == "get", ref: ref, v2: v2)
+                }
+                return .object(o)
+            }
+            out[collection] = ops([("get", "list"), ("post", "create")], list: true)
+            out[collection + "/{name}"] = ops([("get", "get"), ("put", "update"), ("patch", "patch"), ("delete", "delete")], list: false)
             for sub in r.subresources {
                 out[collection + "/{name}/\(sub)"] = .object([
                     "get": operation("get", r, version, subresource: sub, list: false, ref: ref, v2: v2),
@@ -335,6 +335,19 @@ public enum KubeOpenAPI {
         if let q = p.firstIndex(of: "?") { p = String(p[..<q]) }
         return v3Texts[p]
     }
+
+    /// The document at `/openapi/` + `path` (`["v2"]`, `["v3"]`, `["v3", "apis", "apps.kruise.io", "v1beta1"]`)
+    /// as JSON text, or nil when nothing is served there (404). The v3 documents are built once.
+    public static func documentText(path: [String]) -> String? {
+        switch path.first {
+        case "v2" where path.count == 1: return v2Text
+        case "v3" where path.count == 1: return v3Root().jsonText()
+        case "v3": return v3Text(path: path.dropFirst().joined(separator: "/"))
+        default: return nil
+        }
+    }
+
+    static let v2Text: String = v2().jsonText()
 
     /// `/openapi/v3`: each group version's path with its content hash.
     public static func v3Root() -> JSONValue {

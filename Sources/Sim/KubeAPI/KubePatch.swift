@@ -93,6 +93,23 @@ public enum KubePatch {
         }
     }
 
+    /// A whole PATCH request in one call: the body (`patch`, raw bytes) read by its Content-Type
+    /// and applied to `current` (nil: the object does not exist). A missing object is an error
+    /// (404) except for server-side apply, which returns the object to create. `now` is the
+    /// virtual instant (server-side apply's managed-fields time).
+    public static func apply(contentType: String, patch: [UInt8], to current: JSONValue?, resource r: KubeResource, name: String,
+                             fieldManager: String?, force: Bool, now: Timestamp) throws(KubePatchError) -> JSONValue {
+        guard let type = PatchType(contentType: contentType) else {
+            throw KubePatchError(status: KubeStatus.unsupportedMediaType(contentType))
+        }
+        let body = try parseBody(Data(patch), contentType: type == .apply ? "application/yaml" : "application/json")
+        if type == .apply {
+            return try KubeApply.apply(body, to: current, resource: r, fieldManager: fieldManager, now: now, force: force).object
+        }
+        guard let current else { throw KubePatchError(status: KubeStatus.notFound(r, name: name)) }
+        return try apply(type, patch: body, to: current, resource: r)
+    }
+
     static func kindName(_ v: JSONValue) -> String {
         switch v {
         case .array: return "array"

@@ -58,13 +58,14 @@ public enum KubeResources {
     /// apiextensions-apiserver's verbs for a custom resource, in its order.
     private static let crdVerbs = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"]
 
-    /// Every served resource.
+    /// Every served resource. Namespaces are read-only: the simulator stores none and accepts
+    /// objects in any namespace (``namespaces(objectNamespaces:created:)`` lists the ones in use).
     public static let all: [KubeResource] = [
         KubeResource(group: "", versions: ["v1"], kind: "Event", listKind: "EventList", plural: "events", singular: "event",
                      shortNames: ["ev"], namespaced: true, verbs: coreVerbs, categories: [], subresources: [], knownKind: .event),
         KubeResource(group: "", versions: ["v1"], kind: "Namespace", listKind: "NamespaceList", plural: "namespaces", singular: "namespace",
-                     shortNames: ["ns"], namespaced: false, verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
-                     categories: [], subresources: ["status"], knownKind: nil),
+                     shortNames: ["ns"], namespaced: false, verbs: ["get", "list", "watch"],
+                     categories: [], subresources: [], knownKind: nil),
         KubeResource(group: "", versions: ["v1"], kind: "Node", listKind: "NodeList", plural: "nodes", singular: "node",
                      shortNames: ["no"], namespaced: false, verbs: coreVerbs, categories: [], subresources: ["status"], knownKind: .node),
         KubeResource(group: "", versions: ["v1"], kind: "Pod", listKind: "PodList", plural: "pods", singular: "pod",

@@ -76,16 +76,7 @@ enum ManifestSchema {
     /// the schema, since the engine models only the fields it reads.
     static func unknownFields(of obj: APIObject) -> [UnknownField] {
         guard let root = rootType(of: obj) else { return [] }
-        let residual: JSONValue?
-        switch obj {
-        case .node(let o): residual = o.unknownFields
-        case .pod(let o): residual = o.unknownFields
-        case .job(let o): residual = o.unknownFields
-        case .broadcastJob(let o): residual = o.unknownFields
-        case .advancedCronJob(let o): residual = o.unknownFields
-        case .event(let o): residual = o.unknownFields
-        }
-        guard let residual else { return [] }
+        guard let residual = obj.unknownFields else { return [] }
         var out: [UnknownField] = []
         walk(residual, type: root, steps: [], into: &out)
         return out
