@@ -117,16 +117,44 @@ public final class Responder: @unchecked Sendable {
         }
     }
 
-    /// One chunk of a stream, flushed at once.
+    /// Stream chunks handed to the connection and not yet written to its socket.
+    private var pendingChunks = 0
+    /// The most a client may fall behind on a stream before it is cut off (the API server drops a
+    /// watcher that does not keep up too; the client watches again from its last resourceVersion).
+    public static let maxPendingChunks = 10_000
+
+    /// One chunk of a stream, flushed at once. A client that has not read `maxPendingChunks`
+    /// chunks is disconnected, so one stalled watcher cannot hold unbounded memory.
     public func stream(_ bytes: [UInt8]) {
+        let tooFar: Bool = lock.withLock {
+            pendingChunks += 1
+            return pendingChunks > Self.maxPendingChunks
+        }
         let channel = self.channel
+        if tooFar {
+            channel.close(promise: nil)
+            return
+        }
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         let payload = buffer
-        channel.eventLoop.execute {
-            channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(payload)), promise: nil)
+        channel.eventLoop.execute { [self] in
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(payload))).whenComplete { [self] _ in
+                lock.withLock { pendingChunks -= 1 }
+            }
+            // One flush (one writev) for the chunks queued so far, not one per chunk: the flush
+            // task runs after every write task already on the loop.
+            if !flushScheduled {
+                flushScheduled = true
+                channel.eventLoop.execute { [self] in
+                    flushScheduled = false
+                    channel.flush()
+                }
+            }
         }
     }
+    /// Whether a flush is queued on the event loop (touched on the event loop only).
+    private var flushScheduled = false
 
     /// Ends a stream after `seconds` of wall time (a watch's `timeoutSeconds`).
     public func endStream(afterWallSeconds seconds: Double) {

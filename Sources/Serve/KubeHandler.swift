@@ -13,8 +13,8 @@ final class KubeHandler {
 
     /// Recent committed changes, oldest first, for watches that resume from a resourceVersion.
     private var history = Deque<(rv: Int64, type: WatchEventType, old: APIObject?, object: APIObject)>()
-    /// The most changes kept for resuming watches: an older resourceVersion gets 410 Gone.
-    static let historyLimit = 20_000
+    /// The most changes kept for resuming watches: an older resourceVersion gets 410 Expired.
+    var historyLimit = 20_000
     /// The oldest resourceVersion a watch can resume from (changes after it are all in `history`).
     private var resumableFrom: Int64 = 0
     private var watches: [WatchStream] = []
@@ -25,8 +25,10 @@ final class KubeHandler {
         self.sim = sim
         sim.onChange = { [unowned self] c in
             guard let rv = Int64(c.object.metadata.resourceVersion ?? "") else { return }
+            // A deleted object's text is no longer listed; its DELETED events encode it again.
+            if c.type == .deleted { encoded[c.object.kind.rawValue + "/" + c.object.key] = nil }
             history.append((rv, c.type, c.old, c.object))
-            if history.count > Self.historyLimit {
+            while history.count > historyLimit {
                 let dropped = history.removeFirst()
                 resumableFrom = dropped.rv
             }
@@ -177,12 +179,15 @@ final class KubeHandler {
             let table = try KubeTable.table(t.resource, objects: objects, now: sim.now, resourceVersion: rv, include: includeObject(req), version: t.version, tableVersion: tv)
             return sendTable(out, 200, table, tv)
         }
-        var items: [JSONValue] = []
-        for o in objects { items.append(try rendered(o, t)) }
-        sendJSON(out, 200, .object([
-            "apiVersion": .string(t.apiVersion), "kind": .string(t.resource.listKind),
-            "metadata": .object(["resourceVersion": .string(rv)]), "items": .array(items),
-        ]))
+        // The list's JSON written around each item's cached text (a list of 1,000 nodes would
+        // otherwise encode 1,000 objects per request).
+        var text = "{\"apiVersion\":\"\(t.apiVersion)\",\"kind\":\"\(t.resource.listKind)\",\"metadata\":{\"resourceVersion\":\"\(rv)\"},\"items\":["
+        for (i, o) in objects.enumerated() {
+            if i > 0 { text += "," }
+            text += try objectText(o, t)
+        }
+        text += "]}"
+        out.send(status: 200, json: text)
     }
 
     private func serveNamespaces(_ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
@@ -211,86 +216,114 @@ final class KubeHandler {
 
     // MARK: Writes
 
-    private func decodeBody(_ req: HTTPRequest, _ t: Target) throws(APIError) -> JSONValue {
-        guard let v = try? JSONDecoder().decode(JSONValue.self, from: Data(req.body)) else {
-            throw APIError(code: 400, reason: .badRequest, message: "the request body is not a JSON object")
-        }
-        return v
+    /// The request body, JSON or YAML.
+    private func body(_ req: HTTPRequest) throws(StatusError) -> JSONValue {
+        do { return try KubePatch.parseBody(Data(req.body), contentType: req.header("Content-Type")) } catch { throw StatusError(error.status) }
     }
 
-    /// The body as the engine's object of the target's kind, in the target's namespace.
-    private func object(from raw: JSONValue, _ kind: KnownKind, _ t: Target) throws(APIError) -> APIObject {
+    /// A body as the engine's object of the target's resource, in the target's namespace, with
+    /// server-side field validation (`fieldValidation`); returns the warnings to send.
+    private func decode(_ raw: JSONValue, _ t: Target, _ req: HTTPRequest) throws(StatusError) -> (object: APIObject, warnings: [String]) {
         var raw = raw
-        let kindName = raw["kind"]?.stringValue ?? ""
-        let apiVersion = raw["apiVersion"]?.stringValue ?? ""
-        guard kindName == t.resource.kind, KubeResources.resource(apiVersion: apiVersion, kind: kindName)?.plural == t.resource.plural else {
-            throw APIError(code: 400, reason: .badRequest, message: "the API version in the data (\(apiVersion)) does not match the expected API version (\(t.apiVersion)), or the kind \(kindName) is not \(t.resource.kind)")
-        }
-        if t.resource.namespaced {
-            let ns = raw["metadata"]?["namespace"]?.stringValue ?? ""
-            if !ns.isEmpty, let want = t.namespace, ns != want {
-                throw APIError(code: 400, reason: .badRequest, message: "the namespace of the provided object does not match the namespace sent on the request")
-            }
-            if ns.isEmpty, let want = t.namespace, case .object(var o) = raw, case .object(var m)? = o["metadata"] {
+        if t.resource.namespaced, case .object(var o) = raw {
+            var m = o["metadata"]?.objectValue ?? [:]
+            let ns = m["namespace"]?.stringValue ?? ""
+            if let want = t.namespace {
+                if !ns.isEmpty, ns != want {
+                    throw StatusError(KubeStatus.badRequest("the namespace of the provided object does not match the namespace sent on the request"))
+                }
                 m["namespace"] = .string(want)
                 o["metadata"] = .object(m)
                 raw = .object(o)
             }
         }
-        do { return try APIObject.decode(manifest: raw) } catch {
-            throw APIError(code: 400, reason: .badRequest, message: "\(t.resource.kind) in version \"\(t.version)\" cannot be handled as a \(t.resource.kind): \(error)")
+        do {
+            let validation = try KubeDecode.validation(query: req.query["fieldValidation"])
+            let d = try KubeDecode.object(raw, resource: t.resource, version: t.version, validation: validation)
+            return (d.object, d.warnings)
+        } catch let e as KubeSelectorError {
+            throw StatusError(KubeStatus.badRequest(e.message))
+        } catch let e as KubePatchError {
+            throw StatusError(e.status)
+        } catch {
+            throw StatusError(KubeStatus.badRequest("\(error)"))
         }
     }
 
-    private func rejectDryRun(_ req: HTTPRequest) throws(APIError) {
+    private func rejectDryRun(_ req: HTTPRequest) throws(StatusError) {
         if let d = req.query["dryRun"], !d.isEmpty {
-            throw APIError(code: 400, reason: .badRequest, message: "kruise-sim does not support dryRun: every request it accepts is applied to the simulated cluster")
+            throw StatusError(KubeStatus.badRequest("kruise-sim does not support dryRun: every request it accepts is applied to the simulated cluster"))
+        }
+    }
+
+    private func readOnlyEvents(_ kind: KnownKind) throws(StatusError) {
+        if kind == .event {
+            throw StatusError(KubeStatus.failure(code: 405, reason: "MethodNotAllowed", message: "kruise-sim serves events read-only: they are recorded by its components"))
         }
     }
 
     private func create(_ kind: KnownKind, _ t: Target, _ req: HTTPRequest, _ out: Responder) throws {
         try rejectDryRun(req)
-        guard kind != .event else { throw APIError(code: 405, reason: .unknown, message: "kruise-sim records events from its components only") }
-        let obj = try object(from: decodeBody(req, t), kind, t)
+        try readOnlyEvents(kind)
+        let (obj, warnings) = try decode(body(req), t, req)
         let made = try sim.api.create(obj, actor: .user)
-        sendObject(out, 201, made, t, req)
+        sendObject(out, 201, made, t, req, warnings: warnings)
     }
 
     private func update(_ kind: KnownKind, _ t: Target, _ name: String, _ req: HTTPRequest, _ out: Responder) throws {
         try rejectDryRun(req)
-        let obj = try object(from: decodeBody(req, t), kind, t)
+        try readOnlyEvents(kind)
+        let (obj, warnings) = try decode(body(req), t, req)
         guard obj.metadata.name == name else {
-            throw APIError(code: 400, reason: .badRequest, message: "the name of the object (\(obj.metadata.name ?? "")) does not match the name on the URL (\(name))")
+            throw StatusError(KubeStatus.badRequest("the name of the object (\(obj.metadata.name ?? "")) does not match the name on the URL (\(name))"))
         }
         _ = try fetch(kind, t, name)
         let done = try sim.api.update(obj, subresource: t.subresource == "status" ? .status : .main, actor: .user)
-        sendObject(out, 200, done, t, req)
+        sendObject(out, 200, done, t, req, warnings: warnings)
     }
 
     private func patch(_ kind: KnownKind, _ t: Target, _ name: String, _ req: HTTPRequest, _ out: Responder) throws {
         try rejectDryRun(req)
-        let contentType = (req.header("Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        try readOnlyEvents(kind)
+        let contentType = req.header("Content-Type") ?? ""
+        guard let type = KubePatch.PatchType(contentType: contentType) else { throw StatusError(KubeStatus.unsupportedMediaType(contentType)) }
+        let patchBody = try body(req)
         let current: APIObject? = try? fetch(kind, t, name)
-        var currentJSON: JSONValue?
-        if let current { currentJSON = try rendered(current, t) }
-        let patched = try KubePatch.apply(contentType: contentType, patch: req.body, to: currentJSON, resource: t.resource,
-                                          fieldManager: req.query["fieldManager"], force: req.query["force"] == "true")
-        var obj = try object(from: patched, kind, t)
-        guard let current else {
-            // Server-side apply creates what is missing.
-            let made = try sim.api.create(obj, actor: .user)
-            return sendObject(out, 201, made, t, req)
+        let live = try current.map { try rendered($0, t) }
+        let patched: JSONValue
+        do {
+            if type == .apply {
+                // Server-side apply: creates what is missing.
+                let r = try KubeApply.apply(patchBody, to: live, resource: t.resource, fieldManager: req.query["fieldManager"], now: sim.now,
+                                            force: req.query["force"] == "true")
+                if r.created {
+                    let (obj, warnings) = try decode(r.object, t, req)
+                    guard obj.metadata.name == name else {
+                        throw StatusError(KubeStatus.badRequest("the name of the object (\(obj.metadata.name ?? "")) does not match the name on the URL (\(name))"))
+                    }
+                    let made = try sim.api.create(obj, actor: .user)
+                    return sendObject(out, 201, made, t, req, warnings: warnings)
+                }
+                patched = r.object
+            } else {
+                guard let live else { throw StatusError(KubeStatus.notFound(t.resource, name: name)) }
+                patched = try KubePatch.apply(type, patch: patchBody, to: live, resource: t.resource)
+            }
+        } catch let e as KubePatchError {
+            throw StatusError(e.status)
         }
+        var (obj, warnings) = try decode(patched, t, req)
+        guard let current else { throw StatusError(KubeStatus.notFound(t.resource, name: name)) }
         if obj.metadata.resourceVersion == nil || obj.metadata.resourceVersion == "" {
             obj.metadata.resourceVersion = current.metadata.resourceVersion
         }
         let done = try sim.api.update(obj, subresource: t.subresource == "status" ? .status : .main, actor: .user)
-        sendObject(out, 200, done, t, req)
+        sendObject(out, 200, done, t, req, warnings: warnings)
     }
 
     private func delete(_ kind: KnownKind, _ t: Target, _ name: String, _ req: HTTPRequest, _ out: Responder) throws {
         try rejectDryRun(req)
-        guard kind != .event else { throw APIError(code: 405, reason: .unknown, message: "kruise-sim records events from its components only") }
+        try readOnlyEvents(kind)
         var policy = req.query["propagationPolicy"]
         var uid: String?
         if !req.body.isEmpty, let opts = try? JSONDecoder().decode(JSONValue.self, from: Data(req.body)) {
@@ -299,7 +332,7 @@ final class KubeHandler {
             uid = opts["preconditions"]?["uid"]?.stringValue
         }
         if let policy, policy != "Background" {
-            throw APIError(code: 400, reason: .badRequest, message: "kruise-sim supports propagationPolicy Background only (the garbage collector deletes the dependents after their owner is gone); got \(policy)")
+            throw StatusError(KubeStatus.badRequest("kruise-sim supports propagationPolicy Background only (the garbage collector deletes the dependents after their owner is gone); got \(policy)"))
         }
         let current = try fetch(kind, t, name)
         try sim.api.delete(kind, namespace: kind.namespaced ? (t.namespace ?? "") : "", name: name, uid: uid, actor: .user)
@@ -363,34 +396,66 @@ final class KubeHandler {
         do { return try KubeTable.IncludeObject(query: req.query["includeObject"]) } catch { throw StatusError(KubeStatus.badRequest(error.message)) }
     }
 
-    /// Watch events as JSON lines, by resourceVersion and apiVersion: every watcher of a change
-    /// sends the same bytes, encoded once. Cleared when it grows past `encodedLimit`.
-    private var encoded: [String: [UInt8]] = [:]
-    private static let encodedLimit = 8_192
+    /// Each object's JSON text as last served, by kind and key, with the resourceVersion and
+    /// apiVersion it was written for: lists and every watcher of a change reuse it, so an object
+    /// version is encoded once. Cleared when it outgrows `encodedLimit` (deleted objects linger).
+    private var encoded: [String: (rv: String, apiVersion: String, text: String)] = [:]
+    private static let encodedLimit = 50_000
+
+    /// `o` served at `t`'s version, as JSON text.
+    func objectText(_ o: APIObject, _ t: Target) throws -> String {
+        let key = o.kind.rawValue + "/" + o.key
+        let rv = o.metadata.resourceVersion ?? ""
+        if let hit = encoded[key], hit.rv == rv, hit.apiVersion == t.apiVersion { return hit.text }
+        // The encoder's direct text when the object is stored at the version asked for (always,
+        // for the core kinds): the same bytes as the value tree's, at a fraction of the cost.
+        let text = Self.storedAPIVersion(o) == t.apiVersion ? try o.manifestJSONText() : try rendered(o, t).jsonText()
+        if encoded.count >= Self.encodedLimit { encoded.removeAll(keepingCapacity: true) }
+        encoded[key] = (rv, t.apiVersion, text)
+        return text
+    }
+
+    /// The apiVersion an object was written with (its kind's default when unset).
+    static func storedAPIVersion(_ o: APIObject) -> String {
+        switch o {
+        case .node(let x): return x.apiVersion ?? Node.defaultAPIVersion
+        case .pod(let x): return x.apiVersion ?? Pod.defaultAPIVersion
+        case .job(let x): return x.apiVersion ?? Job.defaultAPIVersion
+        case .broadcastJob(let x): return x.apiVersion ?? BroadcastJob.defaultAPIVersion
+        case .advancedCronJob(let x): return x.apiVersion ?? AdvancedCronJob.defaultAPIVersion
+        case .event(let x): return x.apiVersion ?? Event.defaultAPIVersion
+        }
+    }
 
     /// One watch event line (`{"type":…,"object":…}` and a newline) for `o` served at `t`'s version.
     func watchLine(_ type: WatchEventType, _ o: APIObject, _ t: Target) throws -> [UInt8] {
-        let key = "\(type.rawValue) \(o.metadata.resourceVersion ?? "") \(t.apiVersion) \(o.key)"
-        if let hit = encoded[key] { return hit }
-        let line = Array(("{\"type\":\"\(type.rawValue)\",\"object\":" + (try rendered(o, t)).jsonText() + "}\n").utf8)
-        if encoded.count >= Self.encodedLimit { encoded.removeAll(keepingCapacity: true) }
-        encoded[key] = line
-        return line
+        if type == .deleted {
+            // Kept apart (and small): a deleted object's text would otherwise stay in `encoded`.
+            let key = o.kind.rawValue + "/" + o.key + " " + (o.metadata.resourceVersion ?? "") + " " + t.apiVersion
+            if let hit = deletedLines[key] { return hit }
+            let line = Array(("{\"type\":\"DELETED\",\"object\":" + (try rendered(o, t)).jsonText() + "}\n").utf8)
+            if deletedLines.count >= 4_096 { deletedLines.removeAll(keepingCapacity: true) }
+            deletedLines[key] = line
+            return line
+        }
+        return Array(("{\"type\":\"\(type.rawValue)\",\"object\":" + (try objectText(o, t)) + "}\n").utf8)
     }
+    private var deletedLines: [String: [UInt8]] = [:]
 
     /// The object's JSON as served at the target's version.
     func rendered(_ o: APIObject, _ t: Target) throws -> JSONValue {
         try t.resource.manifest(o, version: t.version)
     }
 
-    private func sendObject(_ out: Responder, _ status: Int, _ o: APIObject, _ t: Target, _ req: HTTPRequest) {
+    private func sendObject(_ out: Responder, _ status: Int, _ o: APIObject, _ t: Target, _ req: HTTPRequest, warnings: [String] = []) {
+        let warn = warnings.map { ("Warning", "299 - \"\($0.replacingOccurrences(of: "\"", with: "\\\""))\"") }
         do {
             if let tv = KubeTable.requestedVersion(accept: req.header("Accept")) {
                 let table = try KubeTable.table(t.resource, objects: [o], now: sim.now, resourceVersion: o.metadata.resourceVersion ?? "",
                                                 include: includeObject(req), version: t.version, tableVersion: tv)
-                return sendTable(out, status, table, tv)
+                return out.send(status: status, contentType: KubeTable.contentType(version: tv), body: Array(table.jsonText().utf8), extraHeaders: warn)
             }
-            sendJSON(out, status, try rendered(o, t))
+            out.send(status: status, contentType: "application/json", body: Array(try rendered(o, t).jsonText().utf8), extraHeaders: warn)
         } catch let e as StatusError {
             send(out, e.response)
         } catch {
@@ -419,9 +484,21 @@ final class KubeHandler {
         }
     }
 
+    /// `/openapi/v2` (JSON only: kubectl asks for protobuf and, on 406, uses v3), `/openapi/v3`
+    /// and `/openapi/v3/api/v1`, `/openapi/v3/apis/G/V`.
     private func sendOpenAPI(_ req: HTTPRequest, _ out: Responder, _ rest: [String]) throws {
-        guard let doc = KubeOpenAPI.document(path: rest) else { throw StatusError(KubeStatus.notFound(path: req.path)) }
-        sendJSON(out, 200, doc)
+        switch rest.first {
+        case "v2" where rest.count == 1:
+            guard KubeOpenAPI.v2AcceptsJSON(req.header("Accept")) else { return send(out, KubeStatus.notAcceptable()) }
+            sendJSON(out, 200, KubeOpenAPI.v2())
+        case "v3" where rest.count == 1:
+            sendJSON(out, 200, KubeOpenAPI.v3Root())
+        case "v3":
+            guard let text = KubeOpenAPI.v3Text(path: rest.dropFirst().joined(separator: "/")) else { throw StatusError(KubeStatus.notFound(path: req.path)) }
+            out.send(status: 200, json: text)
+        default:
+            throw StatusError(KubeStatus.notFound(path: req.path))
+        }
     }
 }
 

@@ -30,6 +30,7 @@ public final class LiveCluster: @unchecked Sendable {
     private var violationsReported = 0
     private var actionErrorsReported = 0
     private var lastProgressWall: UInt64 = 0
+    private var lastProgressVirtual = 0.0
 
     public init(sim: Simulation, speed: Double) {
         self.sim = sim
@@ -80,22 +81,27 @@ public final class LiveCluster: @unchecked Sendable {
         virtualBase = t
     }
 
-    /// Advances to `t` in slices, reporting checks as they come due.
-    private func stepTo(_ t: Timestamp) {
+    /// Advances to `t` in slices of at most a virtual second, reporting checks as they come due,
+    /// until there, asked to stop, or (`yieldToRequests`) a request is waiting, or `budget` wall
+    /// seconds have passed.
+    private func stepTo(_ t: Timestamp, yieldToRequests: Bool = false, budget: Double? = nil) {
         let target = min(t, sim.end)
+        let began = DispatchTime.now().uptimeNanoseconds
         while sim.now < target && !sim.stopped {
-            // Slices of at most a second of virtual time, so requests are not held behind a long step.
             sim.advance(to: min(target, sim.now.adding(seconds: 1)))
             reportProgress()
-            if hasQueued() { break }
+            cond.lock()
+            let interrupt = stopFlag || (yieldToRequests && !queue.isEmpty)
+            cond.unlock()
+            if interrupt { break }
+            if let budget, Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9 > budget { break }
         }
     }
 
-    private func hasQueued() -> Bool {
-        cond.lock()
-        defer { cond.unlock() }
-        return !queue.isEmpty || stopFlag
-    }
+    /// Wall seconds the simulation may fall behind the clock before the clock waits for it.
+    static let maxLag = 0.5
+    /// Whether the simulation has fallen behind since the last progress line.
+    private var fellBehind = false
 
     /// Serves until the scenario's duration ends or ``stop(_:)`` is called; returns why it stopped.
     public func run() -> String {
@@ -108,8 +114,12 @@ public final class LiveCluster: @unchecked Sendable {
             cond.unlock()
             if stopping { break }
             for job in jobs {
+                // A request is applied at the instant it arrived. When the simulation is behind
+                // the clock (more work than the speed allows), it is applied once the simulation
+                // has caught up or after 20 ms of trying, at the instant reached: an overloaded
+                // simulation runs slower than --speed rather than answering late.
                 let arrival = max(sim.now, min(virtualTime(atWall: job.wall), sim.end))
-                if arrival > sim.now { stepTo(arrival) }
+                if arrival > sim.now { stepTo(arrival, budget: 0.02) }
                 if job.request.path.hasPrefix("/kruise-sim/") {
                     control(job.request, job.responder)
                 } else {
@@ -117,8 +127,15 @@ public final class LiveCluster: @unchecked Sendable {
                     sim.performNow { [api] in api.handle(job.request, job.responder) }
                 }
             }
-            stepTo(virtualTime(atWall: DispatchTime.now().uptimeNanoseconds))
+            let wallNow = DispatchTime.now().uptimeNanoseconds
+            stepTo(virtualTime(atWall: wallNow), yieldToRequests: true)
             reportProgress()
+            // Behind by more than maxLag of wall time: the clock waits (virtual time restarts from
+            // the instant reached), so it never races ahead later to catch up.
+            if speed > 0, virtualTime(atWall: wallNow).seconds(since: sim.now) > Self.maxLag * speed {
+                rebase(at: sim.now)
+                fellBehind = true
+            }
             if sim.stopped { return "the run stopped early" }
             if sim.now >= sim.end { return "the scenario's duration (\(formatSeconds(sim.scenario.duration))) ended" }
             cond.lock()
@@ -168,10 +185,15 @@ public final class LiveCluster: @unchecked Sendable {
         }
         let w = DispatchTime.now().uptimeNanoseconds
         if w - lastProgressWall > 10_000_000_000 {
+            let elapsed = sim.now.seconds(since: sim.scenario.start)
             if lastProgressWall != 0 {
-                log("kruise-sim: virtual time +\(formatSeconds(sim.now.seconds(since: sim.scenario.start).rounded())) of \(formatSeconds(sim.scenario.duration)), \(sim.api.resourceVersion) writes")
+                let rate = (elapsed - lastProgressVirtual) / (Double(w - lastProgressWall) / 1e9)
+                let behind = fellBehind ? String(format: "; behind the clock: %.0f× of the %g× asked", rate, speed) : ""
+                log("kruise-sim: virtual time +\(formatSeconds(elapsed.rounded())) of \(formatSeconds(sim.scenario.duration)), \(sim.api.resourceVersion) writes\(behind)")
             }
             lastProgressWall = w
+            lastProgressVirtual = elapsed
+            fellBehind = false
         }
     }
 

@@ -58,7 +58,7 @@ import Engine
         let thread: Thread
         let done = DispatchSemaphore(value: 0)
 
-        init(speed: Double, yaml: String = KubectlTests.clusterYAML) throws {
+        init(speed: Double, yaml: String = KubectlTests.clusterYAML, watchHistory: Int? = nil) throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("kruise-sim-serve-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let file = dir.appendingPathComponent("cluster.yaml")
@@ -67,6 +67,7 @@ import Engine
             session = try ServeSession(scenario: scenario, address: "127.0.0.1", port: 0, speed: speed,
                                        kubeconfig: dir.appendingPathComponent("kubeconfig").path, trace: nil)
             session.cluster.log = { _ in }
+            if let watchHistory { session.cluster.api.historyLimit = watchHistory }
             let s = session
             let sem = done
             thread = Thread { _ = try? s.run(); sem.signal() }
@@ -84,10 +85,8 @@ import Engine
         func kubectl(_ args: [String], stdin: String? = nil, timeout: Double = 60) throws -> (status: Int32, out: String, err: String) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: KubectlTests.kubectl!)
-            // Until the server has OpenAPI documents, apply's client-side validation is off.
-            let noValidation = args.first == "apply" ? ["--validate=false"] : []
             p.arguments = ["--kubeconfig", dir.appendingPathComponent("kubeconfig").path,
-                           "--cache-dir", dir.appendingPathComponent("cache").path] + args + noValidation
+                           "--cache-dir", dir.appendingPathComponent("cache").path] + args
             let out = Pipe(), err = Pipe(), inp = Pipe()
             p.standardOutput = out
             p.standardError = err
@@ -222,5 +221,43 @@ import Engine
         #expect(r.status == 0, "\(r.err)")
         #expect(try time()["elapsedSeconds"]?.numberValue == 120)
         #expect(try s.ok(["get", "bcj", "hello", "-o", "jsonpath={.status.phase}"]) == "completed")
+    }
+
+    @Test(.enabled(if: kubectl != nil, "kubectl is not installed: apt-get install kubectl (.ci/run does)"))
+    func strictValidationPatchesAndExplain() throws {
+        let s = try Served(speed: 10)
+        defer { s.stop() }
+        // kubectl apply validates on the server (fieldValidation=Strict): an unknown field is refused.
+        let typo = Self.broadcastJob.replacingOccurrences(of: "  completionPolicy:", with: "  completionPolicyy: {}\n  completionPolicy:")
+        let r = try s.kubectl(["apply", "-f", "-"], stdin: typo)
+        #expect(r.status == 1)
+        #expect(r.err.contains("strict decoding error: unknown field \"spec.completionPolicyy\""), "stderr: \(r.err)")
+        // A second apply of a changed manifest patches the object (JSON merge patch for a custom resource).
+        _ = try s.ok(["apply", "-f", "-"], stdin: Self.broadcastJob)
+        let paused = Self.broadcastJob.replacingOccurrences(of: "  completionPolicy:", with: "  paused: true\n  completionPolicy:")
+        #expect(try s.ok(["apply", "-f", "-"], stdin: paused).contains("broadcastjob.apps.kruise.io/hello configured"))
+        #expect(try s.ok(["get", "bcj", "hello", "-o", "jsonpath={.spec.paused}"]) == "true")
+        // A JSON patch, and kubectl label (a strategic merge patch on a core kind).
+        _ = try s.ok(["patch", "bcj", "hello", "--type=json", "-p", #"[{"op":"replace","path":"/spec/paused","value":false}]"#])
+        // `paused` is `bool` with omitempty upstream: false is not written.
+        #expect(try s.ok(["get", "bcj", "hello", "-o", "jsonpath={.spec.paused}"]) == "")
+        _ = try s.ok(["label", "node", "worker1", "disk=ssd"])
+        #expect(try s.ok(["get", "nodes", "-l", "disk=ssd", "-o", "name"]) == "node/worker1\n")
+        // explain reads the served OpenAPI v3 documents.
+        let explain = try s.ok(["explain", "bcj.spec.completionPolicy"])
+        #expect(explain.contains("KIND:       BroadcastJob"))
+        #expect(explain.contains("ttlSecondsAfterFinished"))
+    }
+
+    @Test(.enabled(if: kubectl != nil, "kubectl is not installed: apt-get install kubectl (.ci/run does)"))
+    func watchFromATooOldResourceVersionIsExpired() throws {
+        let s = try Served(speed: 50, watchHistory: 5)
+        defer { s.stop() }
+        _ = try s.ok(["apply", "-f", "-"], stdin: Self.broadcastJob)
+        _ = try s.ok(["wait", "--for=condition=Complete", "bcj/hello", "--timeout=60s"])
+        // More than 5 writes since resourceVersion 1: the watch ends with an ERROR event, 410 Expired.
+        let old = try s.ok(["get", "--raw", "/api/v1/pods?watch=true&resourceVersion=1"])
+        #expect(old.contains(#""type":"ERROR""#) && old.contains(#""reason":"Expired""#) && old.contains(#""code":410"#), "\(old)")
+        #expect(old.contains("too old resource version: 1"))
     }
 }
