@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // Tests only: the scenario fuzzer (Tests/SimTests/FuzzTests.swift). No dependencies of its own.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
+        // `kruise-sim serve` only: plain HTTP/1 on loopback (Sources/Serve). Chosen over Hummingbird for build time.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -38,11 +40,24 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        .target(
+            name: "Serve",
+            dependencies: [
+                "Engine",
+                "Sim",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "kruise-sim",
             dependencies: [
                 "Engine",
                 "Sim",
+                "Serve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // main.swift holds the `@main` command and each subcommand has its own file: with more
@@ -56,5 +71,6 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "ScenarioTests", dependencies: ["Sim", "Engine"]),
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "Sim", "Engine"]),
     ]
 )

@@ -116,6 +116,25 @@ public final class Simulation {
 
     /// Runs the scenario to its end and returns the outcome.
     public func run() -> RunOutcome {
+        start()
+        advance(to: end)
+        return finish()
+    }
+
+    /// The scenario's end instant (start + duration).
+    public var end: Timestamp { scenario.start.adding(seconds: scenario.duration) }
+    /// The virtual instant the run has reached.
+    public var now: Timestamp { kernel.now }
+    /// The next scheduled event's instant, if any.
+    public var nextEventTime: Timestamp? { kernel.nextTime }
+    /// Whether the run stopped early (history limit) and cannot advance further.
+    public var stopped: Bool { kernel.stopRequested }
+    private var setupErrors: [(SourceLocation, String)] = []
+
+    /// Sets the run up at t = 0: nodes and manifests in the store, components started, the
+    /// timeline and expectations scheduled. ``run()`` is `start()`, `advance(to: end)`, `finish()`;
+    /// `kruise-sim serve` advances in steps that follow the wall clock instead.
+    public func start() {
         checker = Checker(sim: self)
         server.observers.append { [unowned self] change in
             // Binary fields into the running hash: no string is built per write.
@@ -134,6 +153,7 @@ public final class Simulation {
             checker.observe(change)
             trace?.change(change)
             storyOf(change)
+            onChange?(change)
         }
         if let trace {
             server.onFailedWrite = { trace.failedWrite($0) }
@@ -144,10 +164,10 @@ public final class Simulation {
             trace?.event(e)
             storyOf(e)
             checkHistoryLimit()
+            onEvent?(e)
         }
         // t = 0: nodes and manifests are in the store before any component acts.
         for entry in scenario.nodes { createNodes(entry, startKubelets: false) }
-        var setupErrors: [(SourceLocation, String)] = []
         for (obj, loc) in scenario.manifests {
             do { try server.create(obj, actor: .scenario) } catch { setupErrors.append((loc, error.message)) }
         }
@@ -175,16 +195,55 @@ public final class Simulation {
             checker.afterBatch()
         }
         kernel.afterBatch?()  // components act at t = 0
-        let end = scenario.start.adding(seconds: scenario.duration)
-        kernel.run(until: end)
+    }
+
+    /// Runs every event up to and including `t` (never past the scenario's end); the clock ends at `t`.
+    public func advance(to t: Timestamp) {
+        kernel.run(until: min(t, end))
+    }
+
+    /// Runs `action` as a kernel event at the current instant, with the batch's components and
+    /// checks after it, and returns once it ran (a request from outside the simulation, such as
+    /// `kruise-sim serve`'s clients).
+    public func performNow(_ action: @escaping () -> Void) {
+        kernel.schedule(at: kernel.now, action)
+        kernel.run(until: kernel.now)
+    }
+
+    /// The API server every component writes through (`kruise-sim serve` applies its clients' requests here).
+    public var api: APIServer { server }
+    /// Every node's kubelet, by node name: disk and images as the kubelet counts them.
+    public var nodeKubelets: [Kubelet] { kubelets.keys.sorted().map { kubelets[$0]! } }
+    /// Every Kubernetes event recorded so far.
+    public var recordedEvents: [RecordedEvent] { events.events }
+    /// Called with every committed change, after the checks and the trace saw it (set before ``start()``).
+    public var onChange: ((APIServer.Change) -> Void)?
+    /// Called with every recorded Kubernetes event (set before ``start()``).
+    public var onEvent: ((RecordedEvent) -> Void)?
+    /// The delay of a watch delivery to a client outside the simulation: the scenario's watch delay,
+    /// drawn from a stream of its own so outside watchers never shift the components' draws.
+    public func userWatchDelay() -> Double {
+        (settings.faults.watchDelay ?? settings.watchDelay).draw(rng, "user-watch")
+    }
+
+    /// The `expect` results evaluated so far, in the order they came due.
+    public var checkResults: [CheckResult] { checker.results }
+    /// The invariant violations seen so far.
+    public var violationsSoFar: [Violation] { checker.violations }
+    /// The timeline actions that failed so far.
+    public var actionErrorsSoFar: [ActionError] { checker.actionErrors }
+
+    /// Evaluates what is left, closes the trace and returns the outcome. `interrupted`: the run
+    /// stopped before its end (`kruise-sim serve` on Ctrl-C), so the checks not yet due are not evaluated.
+    public func finish(interrupted: Bool = false) -> RunOutcome {
+        if interrupted { checker.dropPendingExpectations() }
         checker.finish()
         let outcome = RunOutcome(scenario: scenario, checks: checker.results, violations: checker.violations, demanded: checker.demandedViolations,
                           actionErrors: checker.actionErrors + setupErrors.map { ActionError(location: $0.0, time: scenario.start, message: $0.1, kind: .manifest) },
                           digest: digest.hex, events: kernel.eventsRun, writes: server.resourceVersion,
                           reconciles: controllerManager.host.totalReconciles, story: finishedStory, endTime: kernel.now)
-        // A run stopped at the history limit did not finish: its trace is dropped now (its temporary file
-        // goes; not left to the sink's release, which reconciles left suspended at the stop can delay),
-        // and any previous trace at that path stays.
+        // A run stopped at the history limit did not finish: its trace is dropped (SQLiteTrace's temporary
+        // file goes) and any previous trace at that path stays.
         if historyLimitReached == nil { trace?.finish(outcome) } else { trace?.abandon() }
         return outcome
     }
@@ -591,7 +650,7 @@ public protocol TraceSink: AnyObject {
     func reconcile(id: Int64, controller: String, key: String, started: Timestamp, finished: Timestamp, result: String)
     /// The run's end, with its outcome (checks, invariants, digest); calls ``finish()`` by default.
     func finish(_ outcome: RunOutcome)
-    /// The run stopped before its end (the history limit): nothing is written.
+    /// The run stopped before its end: drop what was written (the default does nothing).
     func abandon()
 }
 

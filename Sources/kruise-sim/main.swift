@@ -10,7 +10,7 @@ struct KruiseSim: ParsableCommand {
         abstract: "Deterministic simulator for OpenKruise BroadcastJob and AdvancedCronJob node maintenance.",
         discussion: "Exit status: 0 success, 1 a check or invariant failed, 2 invalid input or usage.",
         version: KruiseSimVersion.current,
-        subcommands: [Run.self, Cron.self, Bench.self, Mutants.self] + traceCommands
+        subcommands: [Run.self, ServeCommand.self, Cron.self, Bench.self, Mutants.self, Explore.self, Shrink.self, ExploreWorker.self] + traceCommands
     )
 
     /// As ArgumentParser's own `main`, but a usage error (unknown option, missing argument)

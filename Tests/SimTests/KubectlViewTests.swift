@@ -100,11 +100,11 @@ import Engine
     }
 
     @Test func humanDurationAsKubectl() {
-        #expect(KubectlViews.humanDuration(9.9) == "9s")
-        #expect(KubectlViews.humanDuration(119) == "119s")
-        #expect(KubectlViews.humanDuration(330) == "5m30s")
-        #expect(KubectlViews.humanDuration(600) == "10m")
-        #expect(KubectlViews.humanDuration(3 * 3600 + 120) == "3h2m")
-        #expect(KubectlViews.humanDuration(50 * 3600) == "2d2h")
+        #expect(KubePrinters.humanDuration(9.9) == "9s")
+        #expect(KubePrinters.humanDuration(119) == "119s")
+        #expect(KubePrinters.humanDuration(330) == "5m30s")
+        #expect(KubePrinters.humanDuration(600) == "10m")
+        #expect(KubePrinters.humanDuration(3 * 3600 + 120) == "3h2m")
+        #expect(KubePrinters.humanDuration(50 * 3600) == "2d2h")
     }
 }

@@ -88,7 +88,7 @@ public enum Admission {
         if APIError.kindGroupSuffix(kind.rawValue).isEmpty {
             let list = causes.map(\.description)
             let body = list.count == 1 ? list[0] : "[" + list.joined(separator: ", ") + "]"
-            return APIError(code: 422, reason: .invalid, message: "\(kind.rawValue) \"\(name)\" is invalid: \(body)")
+            return APIError(code: 422, reason: .invalid, message: "\(kind.rawValue) \"\(name)\" is invalid: \(body)", causes: causes)
         }
         return APIError.invalid(kind: kind.rawValue, name: name, causes: causes)
     }

@@ -19,10 +19,13 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
     public var code: Int
     public var reason: Reason
     public var message: String
-    public init(code: Int, reason: Reason, message: String) {
+    /// The field errors behind an Invalid error (a Status body's `details.causes`); empty otherwise.
+    public var causes: [FieldError] = []
+    public init(code: Int, reason: Reason, message: String, causes: [FieldError] = []) {
         self.code = code
         self.reason = reason
         self.message = message
+        self.causes = causes
     }
     public var description: String { message }
 
@@ -38,7 +41,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func invalid(kind: String, name: String, causes: [FieldError]) -> APIError {
         let list = causes.map { $0.description }
         let body = list.count == 1 ? list[0] : "[" + list.joined(separator: ", ") + "]"
-        return APIError(code: 422, reason: .invalid, message: "\(kind).\(kindGroupSuffix(kind)) \"\(name)\" is invalid: \(body)")
+        return APIError(code: 422, reason: .invalid, message: "\(kind).\(kindGroupSuffix(kind)) \"\(name)\" is invalid: \(body)", causes: causes)
     }
     static func kindGroupSuffix(_ kind: String) -> String {
         switch kind {

@@ -4,6 +4,8 @@ import Engine
 /// Who made a write, for faults, charging and the trace.
 public enum Actor: String, Sendable {
     case scenario, controllerManager = "controller-manager", scheduler, kubelet
+    /// A client outside the simulation: `kruise-sim serve`'s HTTP clients (kubectl).
+    case user
 }
 
 /// The fake API server: a store keyed by kind and namespace/name, with resourceVersions,
@@ -92,6 +94,8 @@ public final class APIServer {
         public internal(set) var connected = true
         /// Bumped at each disconnect: deliveries of an earlier connection are dropped.
         var connection = 0
+        /// When set (instead of `deliver`), each delivery also carries the object before the change.
+        let deliverChange: ((WatchEventType, APIObject?, APIObject) -> Void)?
         /// A watcher of `kinds`: each change reaches `deliver` `delay()` seconds after the write's
         /// instant, never before an earlier delivery to the same watcher (nor before `start`).
         public init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp, deliver: @escaping (WatchEventType, APIObject) -> Void) {
@@ -100,12 +104,24 @@ public final class APIServer {
             self.delay = delay
             self.lastDelivery = start
             self.deliver = deliver
+            self.deliverChange = nil
+        }
+        /// As above, each delivery with the object as it was before the change (nil for a create):
+        /// a filtered watch tells an object entering or leaving its filter from one changing in it.
+        public init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp,
+                    deliverChange: @escaping (WatchEventType, APIObject?, APIObject) -> Void) {
+            self.name = name
+            self.kinds = kinds
+            self.delay = delay
+            self.lastDelivery = start
+            self.deliver = { _, _ in }
+            self.deliverChange = deliverChange
         }
     }
 
     /// Registers a watcher: every later committed change of its kinds is delivered to it.
     public func addWatcher(_ w: Watcher) { watchers.append(w) }
-    func removeWatcher(_ w: Watcher) {
+    public func removeWatcher(_ w: Watcher) {
         w.active = false
         watchers.removeAll { $0 === w }
     }
@@ -121,6 +137,15 @@ public final class APIServer {
             let type = change.type
             let obj = change.object
             let connection = w.connection
+            if w.deliverChange != nil {
+                let old = change.old
+                kernel.schedule(at: t) { [weak w] in
+                    guard let w, w.active, w.connection == connection else { return }
+                    w.inFlight -= 1
+                    w.deliverChange?(type, old, obj)
+                }
+                continue
+            }
             kernel.schedule(at: t) { [weak w] in
                 guard let w, w.active, w.connection == connection else { return }
                 w.inFlight -= 1

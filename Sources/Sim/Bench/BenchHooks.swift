@@ -17,7 +17,7 @@ public enum ClientComponent: Int, CaseIterable, Sendable {
     /// The default for a client made for `actor` (the controller manager's kube client is set apart by its maker).
     init(_ actor: Actor) {
         switch actor {
-        case .controllerManager, .scenario: self = .kruiseManager
+        case .controllerManager, .scenario, .user: self = .kruiseManager
         case .scheduler: self = .scheduler
         case .kubelet: self = .kubelets
         }

@@ -76,23 +76,14 @@ enum ManifestSchema {
     /// the schema, since the engine models only the fields it reads.
     static func unknownFields(of obj: APIObject) -> [UnknownField] {
         guard let root = rootType(of: obj) else { return [] }
-        let residual: JSONValue?
-        switch obj {
-        case .node(let o): residual = o.unknownFields
-        case .pod(let o): residual = o.unknownFields
-        case .job(let o): residual = o.unknownFields
-        case .broadcastJob(let o): residual = o.unknownFields
-        case .advancedCronJob(let o): residual = o.unknownFields
-        case .event(let o): residual = o.unknownFields
-        }
-        guard let residual else { return [] }
+        guard let residual = obj.unknownFields else { return [] }
         var out: [UnknownField] = []
         walk(residual, type: root, steps: [], into: &out)
         return out
     }
 
     private static func walk(_ v: JSONValue, type t: String, steps: [UnknownField.Step], into out: inout [UnknownField]) {
-        if t == "*" || t == "-" { return }
+        if t == "*" || t.hasPrefix("-") { return }  // preserved, or a scalar (`-s`, `-i`, …)
         if t.hasPrefix("[]") {
             guard case .array(let a) = v else { return }
             let inner = String(t.dropFirst(2))

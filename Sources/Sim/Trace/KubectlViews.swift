@@ -6,22 +6,16 @@ import Engine
 public enum KubectlViews {
     public struct UsageError: Error, CustomStringConvertible { public let description: String }
 
-    /// The names kubectl and kruise accept for each kind (singular, plural, short names, group).
-    static let kindNames: [(KnownKind, [String])] = [
-        (.broadcastJob, ["broadcastjob", "broadcastjobs", "bcj", "broadcastjob.apps.kruise.io", "broadcastjobs.apps.kruise.io"]),
-        (.advancedCronJob, ["advancedcronjob", "advancedcronjobs", "acj", "advancedcronjob.apps.kruise.io", "advancedcronjobs.apps.kruise.io"]),
-        (.pod, ["pod", "pods", "po"]),
-        (.node, ["node", "nodes", "no"]),
-        (.job, ["job", "jobs", "job.batch", "jobs.batch"]),
-    ]
+    /// The kinds the trace views show (events are shown by `events`, not `get`).
+    static let viewedKinds: [KnownKind] = [.broadcastJob, .advancedCronJob, .pod, .node, .job]
 
-    /// The kind a kubectl resource name stands for; a usage error with a did-you-mean otherwise.
+    /// The kind a kubectl resource name stands for (``KubeResources/lookup(_:)``: plural, singular,
+    /// short name, with or without the group); a usage error with a did-you-mean otherwise.
     public static func kind(_ name: String) throws -> KnownKind {
-        let n = name.lowercased()
-        for (k, names) in kindNames where names.contains(n) || k.rawValue.lowercased() == n { return k }
-        let all = kindNames.flatMap(\.1)
+        if let k = KubeResources.lookup(name)?.knownKind, viewedKinds.contains(k) { return k }
+        let all = viewedKinds.map { KubeResources.resource(for: $0) }.flatMap { [$0.singular, $0.plural] + $0.shortNames }
         var msg = "error: the server doesn't have a resource type \"\(name)\" (known: broadcastjobs (bcj), advancedcronjobs (acj), pods (po), nodes (no), jobs)"
-        if let s = suggestion(n, all) { msg += "; did you mean \"\(s)\"?" }
+        if let s = suggestion(name.lowercased(), all) { msg += "; did you mean \"\(s)\"?" }
         throw UsageError(description: msg)
     }
 
@@ -34,24 +28,14 @@ public enum KubectlViews {
         return (try kind(parts[0]), parts[1])
     }
 
+    /// The resource as `-o name` writes it ("broadcastjob.apps.kruise.io", "pod").
     static func resourceName(_ k: KnownKind) -> String {
-        switch k {
-        case .broadcastJob: return "broadcastjob.apps.kruise.io"
-        case .advancedCronJob: return "advancedcronjob.apps.kruise.io"
-        case .job: return "job.batch"
-        default: return k.rawValue.lowercased()
-        }
+        let r = KubeResources.resource(for: k)
+        return r.group.isEmpty ? r.singular : "\(r.singular).\(r.group)"
     }
 
     /// The resource as the API server names it in a NotFound message ("broadcastjobs.apps.kruise.io", "pods").
-    public static func pluralResource(_ k: KnownKind) -> String {
-        switch k {
-        case .broadcastJob: return "broadcastjobs.apps.kruise.io"
-        case .advancedCronJob: return "advancedcronjobs.apps.kruise.io"
-        case .job: return "jobs.batch"
-        default: return k.rawValue.lowercased() + "s"
-        }
-    }
+    public static func pluralResource(_ k: KnownKind) -> String { KubeResources.resource(for: k).groupResource }
 
     // MARK: get
 
@@ -95,81 +79,16 @@ public enum KubectlViews {
         }
     }
 
+    /// kubectl's column headers (``KubePrinters/columns(_:)`` upper-cased; priority-1 columns only when wide).
     static func header(_ k: KnownKind, wide: Bool) -> [String] {
-        switch k {
-        case .broadcastJob: return ["NAME", "DESIRED", "ACTIVE", "SUCCEEDED", "FAILED", "AGE"]
-        case .advancedCronJob: return ["NAME", "SCHEDULE", "TYPE", "LASTSCHEDULETIME", "AGE"]
-        case .pod: return ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] + (wide ? ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"] : [])
-        case .node: return ["NAME", "STATUS", "ROLES", "AGE", "VERSION"] + (wide ? ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"] : [])
-        case .job: return ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"] + (wide ? ["CONTAINERS", "IMAGES", "SELECTOR"] : [])
-        case .event: return ["NAME"]
-        }
+        KubePrinters.columns(k).filter { wide || $0.priority == 0 }.map { $0.name.uppercased() }
     }
 
-    static func age(_ since: Timestamp?, _ t: Timestamp) -> String {
-        guard let since else { return "<unknown>" }
-        return humanDuration(t.seconds(since: since))
-    }
+    static func age(_ since: Timestamp?, _ t: Timestamp) -> String { KubePrinters.age(since, t) }
 
+    /// One object's row as kubectl prints it (``KubePrinters/cells(_:now:)``, rendered).
     static func row(_ o: APIObject, at t: Timestamp, wide: Bool) -> [String] {
-        let name = o.metadata.name ?? ""
-        let created = o.metadata.creationTimestamp
-        switch o {
-        case .broadcastJob(let j):
-            let s = j.status
-            return [name, "\(s?.desired ?? 0)", "\(s?.active ?? 0)", "\(s?.succeeded ?? 0)", "\(s?.failed ?? 0)", age(created, t)]
-        case .advancedCronJob(let a):
-            return [name, a.spec.schedule, a.status?.type ?? "", a.status?.lastScheduleTime.map { age($0, t) } ?? "", age(created, t)]
-        case .pod(let p):
-            let cs = p.status?.containerStatuses ?? []
-            let ready = cs.filter { $0.ready == true }.count
-            let restarts = cs.reduce(0) { $0 + Int($1.restartCount) }
-            var r = [name, "\(ready)/\(p.spec.containers.count)", podStatus(p), "\(restarts)", age(created, t)]
-            if wide { r += ["<none>", p.spec.nodeName ?? "<none>", "<none>", "<none>"] }
-            return r
-        case .node(let n):
-            let ready = n.status?.conditions?.first { $0.type == "Ready" }
-            var status = ready == nil ? "Unknown" : (ready!.status == "True" ? "Ready" : (ready!.status == "False" ? "NotReady" : "Unknown"))
-            if n.unschedulable { status += ",SchedulingDisabled" }
-            let roles = n.labels.keys.filter { $0.hasPrefix("node-role.kubernetes.io/") }
-                .map { String($0.dropFirst("node-role.kubernetes.io/".count)) }.sorted()
-            var r = [name, status, roles.isEmpty ? "<none>" : roles.joined(separator: ","), age(created, t), ""]
-            if wide { r += ["<none>", "<none>", "<unknown>", "<unknown>", "<unknown>"] }
-            return r
-        case .job(let j):
-            let status: String
-            if let f = j.finishedCondition { status = f.type == "Complete" ? "Complete" : "Failed" }
-            else if j.spec.suspend == true { status = "Suspended" }
-            else { status = "Running" }
-            let completions = "\(j.status?.succeeded ?? 0)/\(j.spec.completions ?? 1)"
-            var duration = ""
-            if let s = j.status?.startTime { duration = humanDuration((j.status?.completionTime ?? t).seconds(since: s)) }
-            var r = [name, status, completions, duration, age(created, t)]
-            if wide {
-                let c = j.spec.template.spec.containers
-                let labels: [String: String] = j.spec.selector?.matchLabels ?? [:]
-                let selector = labels.keys.sorted().map { k in "\(k)=\(labels[k] ?? "")" }.joined(separator: ",")
-                r += [c.map(\.name).joined(separator: ","), c.map { $0.image ?? "" }.joined(separator: ","), selector.isEmpty ? "<none>" : selector]
-            }
-            return r
-        case .event:
-            return [name]
-        }
-    }
-
-    /// kubectl's pod STATUS column: the phase, or the reason a container waits or ended, or
-    /// Terminating.
-    static func podStatus(_ p: Pod) -> String {
-        var reason = p.status?.phase ?? "Pending"
-        if let r = p.status?.reason, !r.isEmpty { reason = r }
-        for c in (p.status?.containerStatuses ?? []).reversed() {
-            if let w = c.state?.waiting?.reason, !w.isEmpty { reason = w }
-            else if let term = c.state?.terminated {
-                if let r = term.reason, !r.isEmpty { reason = r } else { reason = "ExitCode:\(term.exitCode)" }
-            }
-        }
-        if p.metadata.deletionTimestamp != nil { reason = "Terminating" }
-        return reason
+        zip(KubePrinters.columns(o.kind), KubePrinters.cells(o, now: t)).filter { wide || $0.0.priority == 0 }.map { KubePrinters.render($0.1) }
     }
 
     /// Columns padded as kubectl's tabwriter pads them (three spaces between columns).
@@ -186,24 +105,6 @@ public enum KubectlViews {
             out += line + "\n"
         }
         return out
-    }
-
-    /// apimachinery's `duration.HumanDuration`, as kubectl prints AGE.
-    public static func humanDuration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded(.down))
-        if s < -1 { return "<invalid>" }
-        if s < 0 { return "0s" }
-        if s < 120 { return "\(s)s" }
-        let minutes = s / 60
-        if minutes < 10 { return s % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(s % 60)s" }
-        if minutes < 180 { return "\(minutes)m" }
-        let hours = s / 3600
-        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
-        if hours < 48 { return "\(hours)h" }
-        if hours < 24 * 8 { return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(hours % 24)h" }
-        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
-        if hours < 24 * 365 * 8 { let dy = (hours / 24) % 365; return dy == 0 ? "\(hours / 24 / 365)y" : "\(hours / 24 / 365)y\(dy)d" }
-        return "\(hours / 24 / 365)y"
     }
 
     // MARK: YAML
