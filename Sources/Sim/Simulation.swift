@@ -12,6 +12,11 @@ public final class Simulation {
     let server: APIServer
     let events = EventLog()
     var settings: Settings
+    /// The faults in force: `settings.faults` (the scenario's, then each timeline `faults`) over the
+    /// scenario's fault profile, if any.
+    private(set) var faults: FaultSettings
+    /// Injects the faults that happen at instants (crashes, stalls, node losses, kills, fills, watch drops).
+    private(set) lazy var injector = FaultInjector(sim: self)
     private(set) var kubelets: [String: Kubelet] = [:]
     /// Nodes whose kubelet is stopped (nodeDown, or ready: false).
     private(set) var stoppedKubelets = Set<String>()
@@ -22,6 +27,8 @@ public final class Simulation {
     private(set) lazy var heartbeats = KubeletLeases(sim: self)
     private(set) var notes: [String] = []
     public private(set) var digest = Digest()
+    /// When set, gets every record of the digest as it is added (`run --check-determinism`).
+    public var journal: DigestJournal?
     var trace: TraceSink?
     /// When set, every controller's reconciles and queue depths are recorded here (`kruise-sim bench`).
     var reconcileStats: ReconcileStats?
@@ -35,6 +42,7 @@ public final class Simulation {
         self.scenario = scenario
         self.mutant = mutant
         self.settings = scenario.settings
+        self.faults = scenario.settings.faults.layered(over: scenario.faultProfile?.settings ?? FaultSettings())
         self.trace = trace
         kernel = Kernel(start: scenario.start)
         rng = RandomStreams(seed: scenario.seed)
@@ -70,6 +78,7 @@ public final class Simulation {
         story.append((kernel.now, text))
         checkHistoryLimit()
         digest.add("story \(kernel.now.nanos) \(text)")
+        journal?.record(digest, kernel.now, "story: \(text)")
     }
 
     /// Story lines that stand for a repeated event: the line's index, by event identity, and how
@@ -88,12 +97,19 @@ public final class Simulation {
 
     /// The delay of one watch delivery (`settings.watchDelay`, or the faults override).
     func watchDelay() -> Double {
-        (settings.faults.watchDelay ?? settings.watchDelay).draw(rng, "watch")
+        (faults.watchDelay ?? settings.watchDelay).draw(rng, "watch")
     }
 
     /// The largest watch delay in force (for the invariants' reaction bound).
     var maxWatchDelay: Double {
-        max(settings.watchDelay.high, settings.faults.watchDelay?.high ?? 0, scenario.settings.watchDelay.high)
+        max(settings.watchDelay.high, faults.watchDelay?.high ?? 0, scenario.settings.watchDelay.high)
+    }
+
+    /// Replaces `settings.faults` (a timeline `faults` entry); the profile still fills what it leaves out.
+    func setFaults(_ f: FaultSettings) {
+        settings.faults = f
+        faults = f.layered(over: scenario.faultProfile?.settings ?? FaultSettings())
+        injector.arm()
     }
 
     // MARK: Running
@@ -130,6 +146,10 @@ public final class Simulation {
             digest.field(change.object.metadata.name ?? "")
             digest.field(change.object.metadata.resourceVersion ?? "")
             digest.endRecord()
+            if let j = journal {
+                let m = change.object.metadata
+                j.record(digest, change.time, "\(change.verb) \(change.object.kind.rawValue)/\(m.namespace.map { "\($0)/" } ?? "")\(m.name ?? "") by \(change.actor.rawValue) (resourceVersion \(m.resourceVersion ?? ""))")
+            }
             checker.observe(change)
             trace?.change(change)
             storyOf(change)
@@ -140,6 +160,7 @@ public final class Simulation {
         }
         events.onRecord = { [unowned self] e in
             digest.add("event \(e.time.nanos) \(e.component) \(e.kind)/\(e.namespace)/\(e.name) \(e.type) \(e.reason) \(e.message)")
+            journal?.record(digest, e.time, "event \(e.type) \(e.reason) on \(e.kind)/\(e.namespace)/\(e.name) from \(e.component): \(e.message)")
             trace?.event(e)
             storyOf(e)
             checkHistoryLimit()
@@ -161,6 +182,7 @@ public final class Simulation {
             controllerManager.host.tracer = tracer
         }
         controllerManager.start()
+        injector.arm()
         // The timeline, in file order.
         for entry in scenario.timeline {
             let t = scenario.start.adding(seconds: scenario.offset(entry.at))
@@ -221,7 +243,7 @@ public final class Simulation {
                           digest: digest.hex, events: kernel.eventsRun, writes: server.resourceVersion,
                           reconciles: controllerManager.host.totalReconciles, story: finishedStory, endTime: kernel.now)
         // A run stopped at the history limit did not finish: its trace is dropped (SQLiteTrace's temporary
-        // file goes when the sink is released), and any previous trace at that path stays.
+        // file goes) and any previous trace at that path stays.
         if historyLimitReached == nil { trace?.finish(outcome) } else { trace?.abandon() }
         return outcome
     }
@@ -254,10 +276,13 @@ public final class Simulation {
             let client = SimClient(server: server, actor: .kubelet,
                                    bucket: TokenBucket(qps: settings.kubeletQPS, burst: settings.kubeletBurst, start: kernel.now),
                                    latency: { [unowned self] in settings.apiLatency.draw(rng, "latency") },
-                                   faults: { [unowned self] in settings.faults }, rng: rng)
+                                   faults: { [unowned self] in faults }, rng: rng)
             let k = Kubelet(nodeName: name, kernel: kernel, server: server, client: client, catalog: imageResolver, rng: rng,
                             bandwidth: settings.imagePullBandwidth, diskCapacity: entry.diskCapacity, diskUsed: entry.diskUsed, images: images)
-            k.log = { [unowned self] line in digest.add("\(kernel.now.nanos) \(line)") }
+            k.log = { [unowned self] line in
+                digest.add("\(kernel.now.nanos) \(line)")
+                journal?.record(digest, kernel.now, "kubelet: \(line)")
+            }
             k.tell = { [unowned self] line in tell(line) }
             if let trace {
                 k.onDiskChanged = { [unowned self] k in trace.disk(node: k.nodeName, used: k.diskUsed, capacity: k.diskCapacity, at: kernel.now) }
@@ -285,6 +310,24 @@ public final class Simulation {
         for name in entry.names where kubelets[name]!.up { kubelets[name]!.writeNodeConditions(immediate: true) }
     }
     private var kubeletRouter: APIServer.Watcher?
+
+    /// Stops a kubelet for an injected stall or node loss; false when it is not running.
+    func stopKubelet(_ name: String) -> Bool {
+        guard let k = kubelets[name], k.up else { return false }
+        k.stop()
+        stoppedKubelets.insert(name)
+        return true
+    }
+
+    /// Resumes a kubelet an injected fault stopped.
+    func resumeKubelet(_ name: String) {
+        guard let k = kubelets[name], !k.up else { return }
+        k.resume()
+        stoppedKubelets.remove(name)
+    }
+
+    /// The kubelets by node name, in name order.
+    var kubeletsByName: [(name: String, kubelet: Kubelet)] { kubelets.keys.sorted().map { ($0, kubelets[$0]!) } }
     private lazy var imageResolver = ImageResolver(scenario.images)
 
     // MARK: Timeline
@@ -333,6 +376,7 @@ public final class Simulation {
         case .deleteNode(let name):
             do {
                 try server.delete(.node, namespace: "", name: name, uid: nil, actor: .scenario)
+                injector.scenarioTookOver(node: name)
                 kubelets[name]?.stop()
                 kubelets[name] = nil
                 stoppedKubelets.remove(name)
@@ -367,11 +411,13 @@ public final class Simulation {
             tell("labelled \(n): \(labels.keys.sorted().map { "\($0)=\((labels[$0] ?? nil) ?? "(removed)")" }.joined(separator: ", "))")
         case .nodeDown(let n):
             guard let k = kubelets[n] else { return fail("node \(n) has no kubelet") }
+            injector.scenarioTookOver(node: n)
             k.stop()
             stoppedKubelets.insert(n)
             tell("kubelet on \(n) stopped")
         case .nodeUp(let n):
             guard let k = kubelets[n] else { return fail("node \(n) has no kubelet") }
+            injector.scenarioTookOver(node: n)
             k.resume()
             stoppedKubelets.remove(n)
             tell("kubelet on \(n) resumed")
@@ -398,17 +444,20 @@ public final class Simulation {
                 do { try server.delete(.pod, namespace: p.namespace, name: p.name, uid: nil, actor: .scenario); tell("deleted pod \(p.name)") } catch { fail(error.message) }
             }
         case .restartControllers:
+            injector.scenarioTookOverControllers()
             controllerManager.restart()
             tell("controller manager restarted: queues, caches and expectations rebuilt from a fresh list")
         case .stopControllers:
+            injector.scenarioTookOverControllers()
             controllerManager.stop()
             tell("controller manager stopped")
         case .startControllers:
+            injector.scenarioTookOverControllers()
             controllerManager.start()
             tell("controller manager started")
         case .faults(let f):
-            settings.faults = f
-            tell("faults now errorRate=\(f.errorRate) conflictRate=\(f.conflictRate)\(f.watchDelay.map { " watchDelay=\($0)" } ?? "")")
+            setFaults(f)
+            tell("faults now \(faults.summary)")
         }
     }
 
@@ -571,6 +620,8 @@ public struct Digest: Sendable {
         s.withUTF8 { for b in $0 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
     }
     public var hex: String { String(format: "%016llx", h) }
+    /// The hash so far.
+    public var value: UInt64 { h }
 }
 
 func summarize(_ names: [String]) -> String {

@@ -22,9 +22,19 @@ struct Mutants: ParsableCommand {
 
 /// Parses `--mutant NAME` for any subcommand: nil when absent, exit 2 with a did-you-mean when unknown.
 func parseMutantOption(_ name: String?, command: String) throws -> Mutant? {
+    try parseNamedOption(name, command: command) { try Mutant.named($0) }
+}
+
+/// Parses `--faults PROFILE` for any subcommand: nil when absent, exit 2 with a did-you-mean when unknown.
+func parseFaultsOption(_ name: String?, command: String) throws -> FaultProfile? {
+    try parseNamedOption(name, command: command) { try FaultProfile.named($0) }
+}
+
+/// An option that names one of a fixed set: its error message goes to stderr and the exit status is 2.
+private func parseNamedOption<T>(_ name: String?, command: String, _ parse: (String) throws -> T) throws -> T? {
     guard let name else { return nil }
     do {
-        return try Mutant.named(name)
+        return try parse(name)
     } catch {
         FileHandle.standardError.write(Data("\(command): \(error)\n".utf8))
         throw ExitCode(2)

@@ -10,7 +10,7 @@ struct KruiseSim: ParsableCommand {
         abstract: "Deterministic simulator for OpenKruise BroadcastJob and AdvancedCronJob node maintenance.",
         discussion: "Exit status: 0 success, 1 a check or invariant failed, 2 invalid input or usage.",
         version: KruiseSimVersion.current,
-        subcommands: [Run.self, ServeCommand.self, Cron.self, Bench.self, Mutants.self] + traceCommands
+        subcommands: [Run.self, ServeCommand.self, Cron.self, Bench.self, Mutants.self, Explore.self, Shrink.self, ExploreWorker.self] + traceCommands
     )
 
     /// As ArgumentParser's own `main`, but a usage error (unknown option, missing argument)
@@ -42,15 +42,24 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only the summary line.") var quiet = false
     @Flag(name: .shortAndLong, help: "Show every check and the story of passing runs too.") var verbose = false
     @Option(help: "Run the engine with this deliberate defect (see `kruise-sim mutants`).") var mutant: String?
+    @Option(help: "Layer a fault profile under each scenario's faults: \(FaultProfile.allCases.map(\.rawValue).joined(separator: ", ")) (docs/faults.md). Under a profile other than none only invariants are judged.")
+    var faults: String?
+    @Flag(help: "Run each scenario twice in this process; fail, naming the first event where the histories diverge, when the digests differ.")
+    var checkDeterminism = false
 
     func run() throws {
         let mutant = try parseMutantOption(self.mutant, command: "kruise-sim run")
+        let faults = try parseFaultsOption(self.faults, command: "kruise-sim run")
         let (files, skipped) = ScenarioRunner.expandNoting(paths)
         if !quiet && !json {
             for (f, reason) in skipped { FileHandle.standardError.write(Data("kruise-sim: skipped \(f): \(reason)\n".utf8)) }
         }
         if files.isEmpty {
             FileHandle.standardError.write(Data("kruise-sim: no scenario files in \(paths.joined(separator: " "))\n".utf8))
+            throw ExitCode(2)
+        }
+        if trace != nil && checkDeterminism {
+            FileHandle.standardError.write(Data("kruise-sim: --trace and --check-determinism cannot be combined (run the scenario once with --trace)\n".utf8))
             throw ExitCode(2)
         }
         if trace != nil && files.count > 1 {
@@ -63,7 +72,9 @@ struct Run: ParsableCommand {
         var reports: [ScenarioReport] = []
         let progress = ProgressLine.forTerminal(label: "kruise-sim run")
         for f in files {
-            let r = ScenarioRunner.run(file: f, seed: seed, trace: trace, progress: progress, mutant: mutant)
+            let r = checkDeterminism
+                ? DeterminismCheck.run(file: f, seed: seed, mutant: mutant, faults: faults)
+                : ScenarioRunner.run(file: f, seed: seed, trace: trace, progress: progress, mutant: mutant, faults: faults)
             reports.append(r)
             if !json && !quiet {
                 print(TextReport.renderOne(r, verbose: verbose), terminator: "")

@@ -128,17 +128,15 @@ extension KubeObject {
         return known.merging(residual: residual)
     }
 
-    /// ``manifest()`` as compact JSON text (`manifest().jsonText()`), written straight by the
-    /// encoder when there are no unknown fields to merge: the same bytes, without building and
-    /// re-reading a value tree.
+    /// ``manifest()`` as compact JSON text (`manifest().jsonText()`), written straight by
+    /// ``CompactJSON`` when there are no unknown fields to merge: the same bytes, without building
+    /// and re-reading a value tree.
     public func manifestJSONText() throws -> String {
         guard unknownFields == nil else { return try manifest().jsonText() }
         var copy = self
         if copy.apiVersion == nil { copy.apiVersion = Self.defaultAPIVersion }
         if copy.kind == nil { copy.kind = Self.kind }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try enc.encode(copy), as: UTF8.self)
+        return try CompactJSON.text(copy)
     }
 
     /// A reference to this object (for events and status).

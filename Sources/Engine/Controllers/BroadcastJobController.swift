@@ -215,16 +215,26 @@ public final class BroadcastJobController: Reconciler {
         if job.spec.template.metadata == nil { job.spec.template.metadata = ObjectMeta() }
         job.spec.template.metadata!.labels = templateLabels
 
-        // 4. A finished job is only TTL-deleted.
+        // 4. A finished job is only TTL-deleted, and a failed one's leftover pods deleted.
         if job.isFinished {
+            // D-B11: pods a failed job could not delete when it failed (an API error) are deleted
+            // now, the error returned for a retry with back-off; upstream only logs the error and
+            // never deletes the failed job's pods again, so such a pod runs on.
+            if job.status?.phase == BroadcastJobPhase.failed {
+                let left = cache.pods.list(index: InformerCache.byControllerUID, value: job.uid)
+                    .filter { !$0.isTerminal && $0.metadata.deletionTimestamp == nil }
+                if !left.isEmpty, let err = await deletePods(job: job, pods: left).error, err.code != 404 { throw err }
+            }
             if let ttl = job.spec.completionPolicy?.ttlSecondsAfterFinished, let done = job.status?.completionTime {
                 let elapsed = now.seconds(since: done)
                 if elapsed >= Double(ttl) {
-                    do {
+                    do throws(APIError) {
                         try await client.delete(BroadcastJob.self, namespace: job.namespace, name: job.name, uid: job.uid)
-                    } catch {
-                        // upstream only logs a delete error
-                    }
+                    } catch where error.code != 404 {
+                        // D-B12: retried with back-off; upstream only logs a failed TTL delete, and
+                        // the finished job then stays until something else enqueues it.
+                        throw error
+                    } catch {}
                     return .done
                 }
                 return ReconcileResult(requeueAfter: Double(ttl) - elapsed)
@@ -275,10 +285,20 @@ public final class BroadcastJobController: Reconciler {
         status.succeeded = Int32(succeeded)
         status.desired = Int32(desiredCount)
 
-        // 13. A failed (Never) job only refreshes its counts.
+        // 13. A failed (Never) job only refreshes its counts, and (D-B11) deletes the pods it could
+        // not delete when it failed; upstream only writes the status here.
         if status.phase == BroadcastJobPhase.failed {
+            let left = view.podKeys(where: { $0.live }).compactMap { cache.pods.get($0) }
+            var deleteError: APIError?
+            if !left.isEmpty {
+                let activeUIDs = Set(view.podKeys(where: { $0.live && !restartFailed($0) }).map { view.pods[$0]!.uid })
+                let (deleted, err) = await deletePods(job: job, pods: left)
+                status.active -= Int32(deleted.filter { activeUIDs.contains($0.uid) }.count)
+                if let err, err.code != 404 { deleteError = err }
+            }
             job.status = status
             try await writeStatus(job)
+            if let deleteError { throw deleteError }
             return ReconcileResult(requeueAfter: requeueAfter)
         }
         // 14. Paused.

@@ -110,6 +110,22 @@ public final class Informer<T: Resource> {
         for o in list { apply(.added, o) }
     }
 
+    /// Brings the cache to `list` after a relist (client-go's reflector after a dropped watch, via
+    /// `DeltaFIFO.Replace`): handlers see, in key order, an add for each listed object the cache
+    /// did not have and an update for each it had (unchanged ones too, old and new equal, as
+    /// upstream's `Replaced` deltas reach `OnUpdate`), then a delete (with the last state the
+    /// cache had) for each object the list no longer has.
+    public func relist(with list: [T]) {
+        var listed = Set<String>()
+        for o in list.sorted(by: { $0.key < $1.key }) {
+            listed.insert(o.key)
+            apply(.modified, o)
+        }
+        for key in sortedKeys() where !listed.contains(key) {
+            if let gone = objects[key] { apply(.deleted, gone) }
+        }
+    }
+
     /// Moves `key` between index values only where its values changed.
     private func reindex(_ key: String, old: T?, new: T?) {
         for (name, f) in indexFuncs {
@@ -172,6 +188,16 @@ public final class InformerCache {
         jobs.addIndex(Self.byControllerName) { j in j.metadata.controllerRef.map { ["\(j.namespace)/\($0.kind)/\($0.name)"] } ?? [] }
         broadcastJobs.addIndex(Self.byControllerName) { j in j.metadata.controllerRef.map { ["\(j.namespace)/\($0.kind)/\($0.name)"] } ?? [] }
         broadcastJobs.addIndex(Self.byNamespace) { [$0.namespace] }
+    }
+
+    /// Brings every informer of `kinds` to a relisted `objects` (``Informer/relist(with:)``).
+    public func relist(_ objects: [APIObject], kinds: Set<KnownKind>) {
+        func of<T: Resource>(_ t: T.Type) -> [T] { objects.compactMap(T.unwrap) }
+        if kinds.contains(.node) { nodes.relist(with: of(Node.self)) }
+        if kinds.contains(.pod) { pods.relist(with: of(Pod.self)) }
+        if kinds.contains(.job) { jobs.relist(with: of(Job.self)) }
+        if kinds.contains(.broadcastJob) { broadcastJobs.relist(with: of(BroadcastJob.self)) }
+        if kinds.contains(.advancedCronJob) { advancedCronJobs.relist(with: of(AdvancedCronJob.self)) }
     }
 
     /// Delivers a watch event of any kind to its informer.

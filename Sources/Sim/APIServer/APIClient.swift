@@ -31,18 +31,6 @@ public final class TokenBucket {
     }
 }
 
-/// Fault injection for component writes (`settings.faults`).
-public struct FaultSettings: Sendable, Equatable {
-    public var errorRate: Double = 0
-    public var conflictRate: Double = 0
-    public var watchDelay: DurationSpec?
-    public init(errorRate: Double = 0, conflictRate: Double = 0, watchDelay: DurationSpec? = nil) {
-        self.errorRate = errorRate
-        self.conflictRate = conflictRate
-        self.watchDelay = watchDelay
-    }
-}
-
 /// The Engine's `Client` for one component of the simulated control plane.
 ///
 /// Each call waits for a token from the component's bucket (if it has one), then takes
@@ -88,23 +76,52 @@ public final class SimClient: Client {
         return (go, go.adding(seconds: latency()))
     }
 
-    /// Runs `apply` at the call's instant and resumes the caller then.
-    private func call<R>(_ apply: @escaping () throws(APIError) -> R) async throws(APIError) -> R {
+    /// Runs `apply` at the call's instant and resumes the caller then. A request the server
+    /// throttles (`faults.throttleRate`: 429 with `Retry-After`) is sent again after that wait and
+    /// a new token, as client-go's `rest.Request` does, up to ``maxThrottleRetries`` times; then
+    /// the caller gets the 429.
+    private func call<R>(_ kind: KnownKind, _ name: String, _ apply: @escaping () throws(APIError) -> R) async throws(APIError) -> R {
         if killed { throw Self.stopped }
         let (go, t) = charge()
         let kernel = server.kernel
         let reconcile = ReconcileContext.id
         let result: UncheckedSendable<Result<R, APIError>> = await withUnsafeContinuation { c in
-            kernel.schedule(at: t) { [self] in
-                if let k = self.killedAt, go > k { return c.resume(returning: UncheckedSendable(.failure(Self.stopped))) }
-                server.activeReconcile = reconcile
-                let r = Result { () throws(APIError) in try apply() }
-                server.activeReconcile = nil
-                c.resume(returning: UncheckedSendable(r))
+            var retries = 0
+            func attempt(sent: Timestamp) -> () -> Void {
+                { [self] in
+                    if let k = self.killedAt, sent > k { return c.resume(returning: UncheckedSendable(.failure(Self.stopped))) }
+                    let f = faults()
+                    if let rate = f.throttleRate, rate > 0, rng.unit("faults.throttle") < rate {
+                        let wait = (f.retryAfter ?? FaultSettings.defaultRetryAfter).draw(rng, "faults.throttle")
+                        let e = APIError(code: 429, reason: .tooManyRequests,
+                                         message: "Too many requests, please try again later. (injected fault: throttleRate \(rate), Retry-After \(formatSeconds(wait)))")
+                        server.activeReconcile = reconcile
+                        server.writeFailed(actor, "injected", kind, nil, name, e)
+                        server.activeReconcile = nil
+                        if retries < Self.maxThrottleRetries {
+                            retries += 1
+                            // After the wait the request takes a token again (client-go's tryThrottle), at that instant.
+                            kernel.schedule(after: wait) { [self] in
+                                let again = bucket?.reserve(at: kernel.now) ?? kernel.now
+                                kernel.schedule(at: again.adding(seconds: latency()), attempt(sent: again))
+                            }
+                            return
+                        }
+                        return c.resume(returning: UncheckedSendable(.failure(e)))
+                    }
+                    server.activeReconcile = reconcile
+                    let r = Result { () throws(APIError) in try apply() }
+                    server.activeReconcile = nil
+                    c.resume(returning: UncheckedSendable(r))
+                }
             }
+            kernel.schedule(at: t, attempt(sent: go))
         }
         return try result.value.get()
     }
+
+    /// client-go's `rest.Request` default `maxRetries`.
+    static let maxThrottleRetries = 10
 
     static let stopped = APIError(code: 503, reason: .serviceUnavailable, message: "the client's process stopped before the request was sent")
 
@@ -120,10 +137,10 @@ public final class SimClient: Client {
 
     private func injectFault(update: Bool, name: String, resource: String) throws(APIError) {
         let f = faults()
-        if f.errorRate > 0, rng.unit("faults") < f.errorRate {
-            throw reported(APIError(code: 500, reason: .internalError, message: "Internal error occurred: injected fault (errorRate \(f.errorRate))"), name, resource)
+        if let rate = f.errorRate, rate > 0, rng.unit("faults") < rate {
+            throw reported(APIError(code: 500, reason: .internalError, message: "Internal error occurred: injected fault (errorRate \(rate))"), name, resource)
         }
-        if update, f.conflictRate > 0, rng.unit("faults") < f.conflictRate {
+        if update, let rate = f.conflictRate, rate > 0, rng.unit("faults") < rate {
             throw reported(.conflict(resource, name), name, resource)
         }
     }
@@ -136,7 +153,7 @@ public final class SimClient: Client {
     }
 
     public func get<T: Resource>(_ type: T.Type, namespace: String, name: String) async throws(APIError) -> T {
-        try await call { [server] () throws(APIError) in
+        try await call(T.knownKind, name) { [server] () throws(APIError) in
             guard let o = server.get(T.knownKind, namespace, name), let t = T.unwrap(o) else {
                 throw .notFound(T.kind.lowercased() + "s", name)
             }
@@ -145,35 +162,35 @@ public final class SimClient: Client {
     }
 
     public func create<T: Resource>(_ object: T) async throws(APIError) -> T {
-        try await call { () throws(APIError) in
+        try await call(T.knownKind, object.name) { () throws(APIError) in
             try self.injectFault(update: false, name: object.name, resource: T.kind.lowercased() + "s")
             return T.unwrap(try self.server.create(object.wrapped, actor: self.actor))!
         }
     }
 
     public func update<T: Resource>(_ object: T) async throws(APIError) -> T {
-        try await call { () throws(APIError) in
+        try await call(T.knownKind, object.name) { () throws(APIError) in
             try self.injectFault(update: true, name: object.name, resource: T.kind.lowercased() + "s")
             return T.unwrap(try self.server.update(object.wrapped, subresource: .main, actor: self.actor))!
         }
     }
 
     public func updateStatus<T: Resource>(_ object: T) async throws(APIError) -> T {
-        try await call { () throws(APIError) in
+        try await call(T.knownKind, object.name) { () throws(APIError) in
             try self.injectFault(update: true, name: object.name, resource: T.kind.lowercased() + "s")
             return T.unwrap(try self.server.update(object.wrapped, subresource: .status, actor: self.actor))!
         }
     }
 
     public func delete<T: Resource>(_ type: T.Type, namespace: String, name: String, uid: String?) async throws(APIError) {
-        try await call { () throws(APIError) in
+        try await call(T.knownKind, name) { () throws(APIError) in
             try self.injectFault(update: false, name: name, resource: T.kind.lowercased() + "s")
             try self.server.delete(T.knownKind, namespace: namespace, name: name, uid: uid, actor: self.actor)
         }
     }
 
     public func bind(namespace: String, name: String, uid: String?, nodeName: String) async throws(APIError) {
-        try await call { () throws(APIError) in
+        try await call(.pod, name) { () throws(APIError) in
             try self.injectFault(update: false, name: name, resource: "pods")
             try self.server.bind(namespace: namespace, name: name, uid: uid, nodeName: nodeName, actor: self.actor)
         }

@@ -86,6 +86,14 @@ public final class APIServer {
         /// Deliveries scheduled and not yet made.
         var inFlight = 0
         let deliver: (WatchEventType, APIObject) -> Void
+        /// An informer's relist after its watch dropped (``APIServer/disconnect(_:reconnectAfter:)``):
+        /// gets every object of its kinds as the server holds them when the list is served. Nil for
+        /// a watcher that is never disconnected.
+        public var relist: (([APIObject]) -> Void)?
+        /// False from a disconnect until the relist is served: changes meanwhile are not sent.
+        public internal(set) var connected = true
+        /// Bumped at each disconnect: deliveries of an earlier connection are dropped.
+        var connection = 0
         /// When set (instead of `deliver`), each delivery also carries the object before the change.
         let deliverChange: ((WatchEventType, APIObject?, APIObject) -> Void)?
         /// A watcher of `kinds`: each change reaches `deliver` `delay()` seconds after the write's
@@ -122,25 +130,54 @@ public final class APIServer {
         var change = change
         change.reconcile = activeReconcile
         for o in observers { o(change) }
-        for w in watchers where w.kinds.contains(change.object.kind) {
+        for w in watchers where w.connected && w.kinds.contains(change.object.kind) {
             let t = max(w.lastDelivery, change.time.adding(seconds: w.delay()))
             w.lastDelivery = t
             w.inFlight += 1
             let type = change.type
             let obj = change.object
+            let connection = w.connection
             if w.deliverChange != nil {
                 let old = change.old
                 kernel.schedule(at: t) { [weak w] in
-                    guard let w, w.active else { return }
+                    guard let w, w.active, w.connection == connection else { return }
                     w.inFlight -= 1
                     w.deliverChange?(type, old, obj)
                 }
                 continue
             }
             kernel.schedule(at: t) { [weak w] in
-                guard let w, w.active else { return }
+                guard let w, w.active, w.connection == connection else { return }
                 w.inFlight -= 1
                 w.deliver(type, obj)
+            }
+        }
+    }
+
+    /// Watchers that can be disconnected (informers, which relist).
+    var relistingWatchers: [Watcher] { watchers.filter { $0.relist != nil && $0.connected } }
+
+    /// Drops a watch, as when its connection breaks or the server answers 410 Gone: what was in
+    /// flight to it is lost, and changes are not sent until, `reconnectAfter` seconds later, the
+    /// informer lists again (client-go's reflector) and gets the store as it is then, after the
+    /// watch delay; the new watch starts from that list.
+    func disconnect(_ w: Watcher, reconnectAfter gap: Double) {
+        guard w.active, w.connected, w.relist != nil else { return }
+        w.connected = false
+        w.connection += 1
+        w.inFlight = 1  // the relist to come
+        kernel.schedule(after: gap) { [weak self, weak w] in
+            guard let self, let w, w.active else { return }
+            var objects: [APIObject] = []
+            for kind in KnownKind.allCases where w.kinds.contains(kind) { objects += self.list(kind) }
+            w.connected = true
+            let t = self.kernel.now.adding(seconds: w.delay())
+            w.lastDelivery = t
+            let connection = w.connection
+            self.kernel.schedule(at: t) { [weak w] in
+                guard let w, w.active, w.connection == connection else { return }
+                w.inFlight -= 1
+                w.relist?(objects)
             }
         }
     }

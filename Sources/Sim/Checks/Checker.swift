@@ -51,9 +51,9 @@ final class Checker {
 
     private func active(_ name: String) -> Bool { sim.scenario.mode(of: name) != .off }
 
-    /// The reaction bound R for N writes.
+    /// The reaction bound R for N writes, with the allowance of the faults in force (docs/faults.md).
     func reactionBound(writes n: Int) -> Double {
-        1 + 2 * sim.maxWatchDelay + Double(n) / sim.settings.clientQPS
+        1 + 2 * sim.maxWatchDelay + Double(n) / sim.settings.clientQPS + sim.faults.allowance(maxWatchDelay: sim.maxWatchDelay)
     }
 
     /// Reports a violation once per key; returns its index in `violations` when it was added
@@ -78,7 +78,12 @@ final class Checker {
         switch c.object {
         case .pod(let p):
             podChanged(old: c.old.flatMap(Pod.unwrap), new: p, deleted: c.type == .deleted)
-            if c.type == .deleted { terminatingSince[p.key] = nil }
+            if c.type == .deleted {
+                // A Terminating pod of a BroadcastJob goes: its controller sees that a watch delay later.
+                if terminatingSince.removeValue(forKey: p.key) != nil, let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind {
+                    terminatedAt[ref.uid] = c.time
+                }
+            }
             else if p.metadata.deletionTimestamp != nil, c.old.flatMap(Pod.unwrap)?.metadata.deletionTimestamp == nil { terminatingSince[p.key] = c.time }
         case .broadcastJob(let j):
             let key = j.key
@@ -261,9 +266,10 @@ final class Checker {
                 guard case .broadcastJob(let j)? = sim.server.get(.broadcastJob, key: key), let start = j.status?.startTime,
                       let ads = j.spec.completionPolicy?.activeDeadlineSeconds else { continue }
                 let deadline = start.adding(seconds: Double(ads))
-                guard now > deadline.adding(seconds: reactionBound(writes: 0)) else { continue }
+                let down = sim.injector.crashDowntime(since: deadline)
+                guard now > deadline.adding(seconds: reactionBound(writes: 0) + down) else { continue }
                 let live = (livePods[j.uid] ?? [:]).values.flatMap { $0 }.sorted()
-                if !live.isEmpty, now > deadline.adding(seconds: reactionBound(writes: live.count)) {
+                if !live.isEmpty, now > deadline.adding(seconds: reactionBound(writes: live.count) + down), !waitsForDeletion(ownerUID: j.uid, now: now) {
                     violate("deadlineHonored", once: key, "BroadcastJob \(j.name) passed its activeDeadlineSeconds (\(ads)s from \(start)) but \(live.count) pod(s) still run: \(live.prefix(5).map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: ", "))",
                             objects: ["BroadcastJob/\(key)"] + live.prefix(5).map { "Pod/\($0)" })
                 }
@@ -275,7 +281,8 @@ final class Checker {
                       let ttl = j.spec.completionPolicy?.ttlSecondsAfterFinished else { continue }
                 // A negative TTL is accepted upstream (no webhook or schema check) and means
                 // "already past": the job is due for deletion when it finishes.
-                let due = done.adding(seconds: Double(max(ttl, 0)) + reactionBound(writes: 1))
+                let expiry = done.adding(seconds: Double(max(ttl, 0)))
+                let due = expiry.adding(seconds: reactionBound(writes: 1) + sim.injector.crashDowntime(since: expiry))
                 if now > due {
                     violate("ttlHonored", once: key, "BroadcastJob \(j.name) finished at \(done) with ttlSecondsAfterFinished \(ttl) but still exists at \(now)", objects: ["BroadcastJob/\(key)"])
                 }
@@ -285,7 +292,7 @@ final class Checker {
             for (podKey, since) in overLimit.sorted(by: { $0.key < $1.key }) {
                 guard case .pod(let p)? = sim.server.get(.pod, key: podKey), let ref = p.metadata.controllerRef else { continue }
                 let n = (livePods[ref.uid] ?? [:]).values.reduce(0) { $0 + $1.count }
-                if now > since.adding(seconds: reactionBound(writes: n)) {
+                if now > since.adding(seconds: reactionBound(writes: n) + sim.injector.crashDowntime(since: since)), !waitsForDeletion(ownerUID: ref.uid, now: now) {
                     violate("restartLimitHonored", once: podKey, "pod \(p.name) of FailFast BroadcastJob \(ref.name) exceeded its restartLimit at \(since) (\(p.totalRestarts) restarts) and still runs at \(now)",
                             objects: ["Pod/\(podKey)", "BroadcastJob/\(p.namespace)/\(ref.name)"])
                 }
@@ -304,6 +311,8 @@ final class Checker {
 
     /// When each pod got its deletionTimestamp (pods that still exist).
     private var terminatingSince: [String: Timestamp] = [:]
+    /// When a Terminating pod of each BroadcastJob (by uid) last went.
+    private var terminatedAt: [String: Timestamp] = [:]
     /// Pods (namespace/name) the BroadcastJob controller deleted, from its SuccessfulDelete events.
     private var deletedByJobController = Set<String>()
     private var eventsScanned = 0
@@ -333,6 +342,18 @@ final class Checker {
             guard $0.metadata.deletionTimestamp != nil, let since = terminatingSince[$0.key] else { return false }
             return deletedByJobController.contains($0.key) && now.seconds(since: since) <= limit
         }.min { $0.key < $1.key }
+    }
+
+    /// Whether the BroadcastJob (by uid) is held by its scale expectations: a pod it deleted is
+    /// still Terminating (its node is down), so every reconcile returns early until the deletion is
+    /// seen or the expectation times out (D-B6, as upstream), and for R after the deletion is
+    /// seen. deadlineHonored and restartLimitHonored wait for that, as statusConsistent does.
+    private func waitsForDeletion(ownerUID: String, now: Timestamp) -> Bool {
+        // The awaited deletion was just seen: the controller gets R to act on it.
+        if let t = terminatedAt[ownerUID], now <= t.adding(seconds: reactionBound(writes: 1)) { return true }
+        scanDeleteEvents()
+        let pods = sim.server.list(Pod.self).filter { $0.metadata.controllerRef?.uid == ownerUID }
+        return awaitedDeletion(pods, now: now) != nil
     }
 
     private func checkStatusConsistent() {
@@ -524,5 +545,11 @@ public struct RunOutcome: Sendable {
     public var story: [(time: Timestamp, text: String)]
     public var endTime: Timestamp
 
-    public var passed: Bool { checks.allSatisfy(\.passed) && violations.isEmpty && actionErrors.isEmpty }
+    /// Every invariant held and every manifest was accepted; and, unless the run was under a fault
+    /// profile (which judges invariants only, docs/faults.md), every timed check passed and every
+    /// timeline action succeeded.
+    public var passed: Bool {
+        guard violations.isEmpty, !actionErrors.contains(where: { $0.kind == .manifest }) else { return false }
+        return !scenario.judgesTimedChecks || (checks.allSatisfy(\.passed) && actionErrors.isEmpty)
+    }
 }

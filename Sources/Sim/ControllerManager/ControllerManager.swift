@@ -37,7 +37,7 @@ final class ControllerManager {
                   bucket: TokenBucket(qps: kube ? s.kubeControllerManagerQPS : s.clientQPS, burst: kube ? s.kubeControllerManagerBurst : s.clientBurst,
                                       start: world.kernel.now),
                   latency: { [unowned world] in world.settings.apiLatency.draw(world.rng, "latency") },
-                  faults: { [unowned world] in world.settings.faults }, rng: world.rng)
+                  faults: { [unowned world] in world.faults }, rng: world.rng)
         if kube { c.component = .kubeControllerManager }
         return c
     }
@@ -85,6 +85,7 @@ final class ControllerManager {
                                   delay: { [unowned world] in world.watchDelay() }, start: kernel.now) { [unowned self] type, obj in
             self.cache.apply(type, obj)
         }
+        w.relist = { [unowned self, kinds = w.kinds] objects in self.cache.relist(objects, kinds: kinds) }
         watcher = w
         server.addWatcher(w)
     }
@@ -130,7 +131,7 @@ final class SchedulerComponent {
         let kernel = world.kernel
         client = SimClient(server: world.server, actor: .scheduler, bucket: TokenBucket(qps: world.settings.schedulerQPS, burst: world.settings.schedulerBurst, start: kernel.now),
                            latency: { [unowned world] in world.settings.apiLatency.draw(world.rng, "latency") },
-                           faults: { [unowned world] in world.settings.faults }, rng: world.rng)
+                           faults: { [unowned world] in world.faults }, rng: world.rng)
         host = ControllerHost(kernel: kernel)
         let q = WorkQueue(clock: kernel.clock)
         scheduler = DefaultScheduler(client: client, cache: cache, recorder: SimRecorder(component: "default-scheduler", log: world.events, clock: kernel.clock), queue: q)
@@ -138,7 +139,9 @@ final class SchedulerComponent {
         host.add(scheduler, queue: q, workers: 1)
         cache.nodes.replace(with: world.server.list(Node.self))
         cache.pods.replace(with: world.server.list(Pod.self))
-        world.server.addWatcher(APIServer.Watcher(name: "scheduler", kinds: [.node, .pod], delay: { [unowned world] in world.watchDelay() },
-                                                  start: kernel.now) { [unowned self] type, obj in self.cache.apply(type, obj) })
+        let w = APIServer.Watcher(name: "scheduler", kinds: [.node, .pod], delay: { [unowned world] in world.watchDelay() },
+                                  start: kernel.now) { [unowned self] type, obj in self.cache.apply(type, obj) }
+        w.relist = { [unowned self, kinds = w.kinds] objects in self.cache.relist(objects, kinds: kinds) }
+        world.server.addWatcher(w)
     }
 }

@@ -97,6 +97,11 @@ public final class Kubelet {
     /// Pods bound here that are not terminal.
     public var activePodCount: Int { pods.values.filter { !$0.stopped && $0.phase != PodPhase.succeeded && $0.phase != PodPhase.failed }.count }
     func runs(_ pod: Pod) -> Bool { pods[pod.key] != nil }
+    /// Whether a pod here has a running container (one `killPod` would kill).
+    func hasRunningContainer(_ podKey: String) -> Bool {
+        guard let rt = pods[podKey], !rt.stopped else { return false }
+        return rt.containers.contains { $0.running }
+    }
 
     // MARK: Watch
 

@@ -8,8 +8,12 @@ public struct ScenarioReport: Sendable {
     public var outcome: RunOutcome?
     public var error: ScenarioError?
     public var wallSeconds: Double
+    /// `--check-determinism`: whether the scenario was run twice and compared, and, when the two
+    /// histories differed, where (``DeterminismCheck``).
+    public var determinismChecked = false
+    public var nondeterminism: String?
 
-    public var passed: Bool { outcome?.passed ?? false }
+    public var passed: Bool { (outcome?.passed ?? false) && nondeterminism == nil }
 }
 
 /// "1 check", "2 checks".
@@ -21,7 +25,7 @@ extension RunOutcome {
     /// What the run found, as the summary line and JUnit say it: "1/2 checks, invariants held",
     /// "2/2 checks, 1 invariant violation (onePodPerNode), 1 timeline action failed".
     public var findings: String {
-        var parts = ["\(checks.count - failedChecks.count)/\(checks.count) checks"]
+        var parts = ["\(checks.count - failedChecks.count)/\(checks.count) checks\(scenario.judgesTimedChecks ? "" : " (not judged under --faults \(scenario.faultProfile!.rawValue))")"]
         if violations.isEmpty {
             parts.append("invariants held")
         } else {
@@ -40,8 +44,10 @@ extension RunOutcome {
     public func failureLines() -> [String] {
         let s = scenario
         var out: [String] = []
+        // Under a fault profile, timed checks and timeline actions are told but not judged.
+        let unjudged = s.judgesTimedChecks ? "" : "not judged under --faults \(s.faultProfile!.rawValue): "
         for e in actionErrors {
-            out.append("\(e.location): at \(TextReport.offset(e.time, s)): \(e.kind == .manifest ? "manifest rejected" : "timeline action failed"): \(e.message)")
+            out.append("\(e.location): at \(TextReport.offset(e.time, s)): \(e.kind == .manifest ? "" : unjudged)\(e.kind == .manifest ? "manifest rejected" : "timeline action failed"): \(e.message)")
         }
         for v in violations {
             let span = v.until.map { " until \(TextReport.offset($0, s)) (\(plural(v.checks, "check")))" } ?? ""
@@ -49,7 +55,7 @@ extension RunOutcome {
             if !v.objects.isEmpty { out.append("  objects: \(v.objects.joined(separator: ", "))") }
         }
         for c in failedChecks {
-            out.append("\(c.location): at \(TextReport.offset(c.time, s)): FAILED \(c.subject)")
+            out.append("\(c.location): at \(TextReport.offset(c.time, s)): \(unjudged)FAILED \(c.subject)")
             out += c.details.map { "  " + $0 }
         }
         return out
@@ -80,9 +86,14 @@ public enum TextReport {
             return "ERROR \(r.file)\n  \(r.error?.description ?? "unknown error")\n"
         }
         let s = o.scenario
-        var out = "\(o.passed ? "PASS" : "FAIL")  \(s.name)  \(formatSeconds(s.duration)) simulated in \(String(format: "%.2f", r.wallSeconds))s wall  "
-        out += "(\(o.findings), seed \(s.seed))\n"
-        guard !o.passed || verbose else { return out }
+        var out = "\(r.passed ? "PASS" : "FAIL")  \(s.name)  \(formatSeconds(s.duration)) simulated in \(String(format: "%.2f", r.wallSeconds))s wall  "
+        out += "(\(o.findings), seed \(s.seed)\(s.faultProfile.map { ", faults \($0.rawValue)" } ?? ""))\n"
+        if let n = r.nondeterminism { out += "  \(n)\n" } else if r.determinismChecked { out += "  deterministic: a second run gave the same digest \(o.digest)\n" }
+        if o.passed && !verbose {
+            // Under --faults: the timed checks that failed, told but not judged.
+            for line in o.failureLines() { out += "  \(line)\n" }
+            return out
+        }
         if !s.description.isEmpty && !o.passed { out += "  scenario: \(firstSentence(s.description))\n" }
         for line in o.failureLines() { out += "  \(line)\n" }
         if verbose {
@@ -145,8 +156,8 @@ public enum JSONReport {
             if let out = r.outcome {
                 let s = out.scenario
                 o += [
-                    ("name", .string(s.name)), ("status", .string(out.passed ? "passed" : "failed")), ("passed", .bool(out.passed)),
-                    ("seed", .int(Int64(bitPattern: s.seed))),
+                    ("name", .string(s.name)), ("status", .string(r.passed ? "passed" : "failed")), ("passed", .bool(r.passed)),
+                    ("seed", .int(Int64(bitPattern: s.seed))), ("faults", s.faultProfile.map { .string($0.rawValue) } ?? .null),
                     ("simulatedSeconds", .double(s.duration)), ("wallSeconds", .double((r.wallSeconds * 1000).rounded() / 1000)),
                     ("digest", .string(out.digest)), ("kernelEvents", .int(Int64(clamping: out.events))), ("apiWrites", .int(out.writes)),
                     ("reconciles", .int(Int64(out.reconciles))),
@@ -166,6 +177,10 @@ public enum JSONReport {
                                  "message": .string(e.message)])
                     })),
                 ]
+                if r.determinismChecked || r.nondeterminism != nil {
+                    o.append(("deterministic", .bool(r.nondeterminism == nil)))
+                    if let n = r.nondeterminism { o.append(("nondeterminism", .string(n))) }
+                }
             } else {
                 o += [("status", .string("invalid")), ("passed", .bool(false)), ("error", .string(r.error?.description ?? ""))]
                 if let e = r.error {
@@ -218,10 +233,14 @@ public enum JUnitReport {
         }
         let s = o.scenario
         var out: [Case] = []
+        // Under --faults, timed checks and timeline actions are not judged: a failed one is skipped, with why.
+        let unjudged = s.judgesTimedChecks ? nil : "not judged under --faults \(s.faultProfile!.rawValue)"
         for e in o.actionErrors {
             let what = e.kind == .manifest ? "manifest rejected" : "timeline action failed"
-            out.append(Case(name: "\(e.kind.rawValue) at \(e.location)",
-                            failure: ("\(what): \(e.message)", "\(e.location): at \(TextReport.offset(e.time, s)): \(what): \(e.message)")))
+            var k = Case(name: "\(e.kind.rawValue) at \(e.location)",
+                         failure: ("\(what): \(e.message)", "\(e.location): at \(TextReport.offset(e.time, s)): \(what): \(e.message)"))
+            if let unjudged, e.kind == .timelineAction { k.skipped = "\(unjudged): \(what): \(e.message)"; k.failure = nil }
+            out.append(k)
         }
         for c in o.checks {
             var k = Case(name: "check at \(c.location): at \(TextReport.offset(c.time, s)) \(c.subject)")
@@ -229,6 +248,7 @@ public enum JUnitReport {
                 let failedFields = c.details.filter { $0.hasPrefix("FAIL") }
                 k.failure = (failedFields.first.map { String($0.dropFirst(5)) } ?? "check failed",
                              (["\(c.location): at \(TextReport.offset(c.time, s)): FAILED \(c.subject)"] + c.details.map { "  " + $0 }).joined(separator: "\n"))
+                if let unjudged { k.skipped = "\(unjudged): \(k.failure!.message)"; k.failure = nil }
             }
             out.append(k)
         }
@@ -328,15 +348,17 @@ public enum ScenarioRunner {
 
     /// Loads and runs one file. Wall time is measured around the run only for the report.
     /// `progress` (a terminal's progress line) follows the run and is cleared after it.
+    /// `faults` layers a fault profile under the scenario's own faults (``Scenario/layering(_:)``).
     public static func run(file: String, seed: UInt64? = nil, trace: String? = nil, progress: ProgressLine? = nil,
-                           mutant: Mutant? = nil) -> ScenarioReport {
+                           mutant: Mutant? = nil, faults: FaultProfile? = nil, journal: DigestJournal? = nil) -> ScenarioReport {
         let startWall = DispatchTime.now().uptimeNanoseconds
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: file, isDirectory: &isDir) {
             return ScenarioReport(file: file, outcome: nil, error: ScenarioError(file: file, line: 0, column: 0, message: "no such file"), wallSeconds: 0)
         }
         do {
-            let s = try ScenarioLoader.load(path: file, seedOverride: seed)
+            var s = try ScenarioLoader.load(path: file, seedOverride: seed)
+            if let faults { s = s.layering(faults) }
             var sink: SQLiteTrace?
             if let trace {
                 do { sink = try SQLiteTrace(path: trace, scenario: s) } catch {
@@ -344,6 +366,7 @@ public enum ScenarioRunner {
                 }
             }
             let sim = Simulation(scenario: s, trace: sink, mutant: mutant)
+            sim.journal = journal
             progress?.attach(sim)
             let outcome = sim.run()
             progress?.finish()

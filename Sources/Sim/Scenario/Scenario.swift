@@ -192,6 +192,8 @@ public struct Scenario: Sendable {
     public var expectations: [Expectation] = []
     /// What loading found but let pass (`settings.fieldValidation: Warn`), each `FILE:LINE:COLUMN: Warning: ...`.
     public var warnings: [ScenarioError] = []
+    /// The fault profile layered under `settings.faults` (`--faults`; see ``layering(_:)``).
+    public var faultProfile: FaultProfile?
 
     public static let invariantNames = ["onePodPerNode", "podsOnFitNodes", "deadlineHonored", "ttlHonored",
                                         "restartLimitHonored", "cronOnTime", "statusConsistent"]

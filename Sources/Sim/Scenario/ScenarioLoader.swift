@@ -285,11 +285,57 @@ public enum ScenarioLoader {
 
     static func faults(_ n: YNode, _ what: String) throws -> FaultSettings {
         var fs = FaultSettings()
-        let f = try n.fields(what, allowed: ["errorRate", "conflictRate", "watchDelay"])
+        let f = try n.fields(what, allowed: FaultSettings.keys)
+        func every(_ key: String) throws -> DurationSpec? {
+            guard let v = f[key] else { return nil }
+            let d = try durationSpec(v, "\(what).\(key)", in: Limits.longDuration)
+            guard d.low >= Limits.minFaultInterval else {
+                throw v.error("\(what).\(key) is a mean interval between faults and must be at least \(formatSeconds(Limits.minFaultInterval)), found \(d)")
+            }
+            return d
+        }
+        func lasting(_ key: String) throws -> DurationSpec? {
+            try f[key].map { try durationSpec($0, "\(what).\(key)", in: Limits.longDuration) }
+        }
         if let v = f["errorRate"] { fs.errorRate = try probability(v, "\(what).errorRate") }
+        if let v = f["throttleRate"] { fs.throttleRate = try probability(v, "\(what).throttleRate") }
+        if let v = f["retryAfter"] { fs.retryAfter = try durationSpec(v, "\(what).retryAfter", in: Limits.delay) }
         if let v = f["conflictRate"] { fs.conflictRate = try probability(v, "\(what).conflictRate") }
         if let v = f["watchDelay"] { fs.watchDelay = try durationSpec(v, "\(what).watchDelay", in: Limits.delay) }
+        fs.watchDisconnectEvery = try every("watchDisconnectEvery")
+        fs.controllerCrashEvery = try every("controllerCrashEvery")
+        fs.controllerDowntime = try lasting("controllerDowntime")
+        fs.kubeletStallEvery = try every("kubeletStallEvery")
+        fs.kubeletStallFor = try lasting("kubeletStallFor")
+        fs.nodeLossEvery = try every("nodeLossEvery")
+        fs.nodeLossFor = try lasting("nodeLossFor")
+        fs.podKillEvery = try every("podKillEvery")
+        fs.diskFillEvery = try every("diskFillEvery")
+        if let v = f["diskFillSize"] { fs.diskFillSize = try sizeSpec(v, "\(what).diskFillSize") }
+        fs.diskFillFor = try lasting("diskFillFor")
         return fs
+    }
+
+    /// A size or a range of sizes (`5Gi..20Gi`).
+    static func sizeSpec(_ n: YNode, _ what: String) throws -> SizeSpec {
+        if case .scalar(let sc) = n.node, sc.string.contains("..") {
+            let parts = sc.string.components(separatedBy: "..")
+            guard parts.count == 2 else { throw n.error("\(what): invalid range \"\(sc.string)\": expected two sizes such as 5Gi..20Gi") }
+            func one(_ t: String) throws -> Int64 {
+                let t = t.trimmingCharacters(in: .whitespaces)
+                guard let q = Quantity(parsing: t, allowByteUnits: true) else {
+                    throw n.error("\(what): invalid range \"\(sc.string)\": expected two sizes such as 5Gi..20Gi")
+                }
+                guard q.nanos >= 0, q.nanos <= Int128(Limits.maxSize) * 1_000_000_000 else {
+                    throw n.error("\(what) must be from 0 to 1Pi (\(Limits.maxSize) bytes), found \(sc.string)")
+                }
+                return q.value
+            }
+            let a = try one(parts[0]), b = try one(parts[1])
+            guard a <= b else { throw n.error("\(what): range \"\(sc.string)\" starts after it ends") }
+            return SizeSpec(low: a, high: b)
+        }
+        return SizeSpec(try size(n, what))
     }
 
     static func nodeEntry(_ n: YNode, _ what: String) throws -> NodeEntry {
@@ -728,6 +774,8 @@ enum Limits {
     static let longDuration: ClosedRange<Double> = 0...(87_600 * 3600)
     /// apiLatency and watchDelay (each end of a range): up to 1 hour.
     static let delay: ClosedRange<Double> = 0...3600
+    /// The shortest mean interval between injected faults (`faults.*Every`).
+    static let minFaultInterval: Double = 1
     static let qps: ClosedRange<Double> = 0.001...1_000_000
     static let burst: ClosedRange<Double> = 1...1_000_000
     static let workers: ClosedRange<Int64> = 1...1000

@@ -22,11 +22,6 @@ public final class SQLiteTrace: TraceSink {
     private let temporary: String
     /// Set when `finish()` could not complete the file (it is then not at `path`).
     public private(set) var finishError: String?
-    private let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
 
     public struct TraceError: Error, CustomStringConvertible { public let description: String }
 
@@ -181,10 +176,10 @@ public final class SQLiteTrace: TraceSink {
         if unknown { return nil }
         var out = "{"
         func add<V: Encodable>(_ key: String, _ v: V) -> Bool {
-            guard let data = try? encoder.encode(v) else { return false }
-            if out.count > 1 { out += "," }
+            guard let text = try? CompactJSON.text(v) else { return false }
+            if out.utf8.count > 1 { out += "," }
             out += "\"\(key)\":"
-            out += String(decoding: data, as: UTF8.self)
+            out += text
             return true
         }
         var m = am
