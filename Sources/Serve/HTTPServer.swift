@@ -181,6 +181,7 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private let handle: @Sendable (HTTPRequest, Responder) -> Void
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
+    private var tooLarge = false
     private var responders: [Responder] = []
     /// The largest request body accepted (a manifest is a few KB; this guards memory).
     static let maxBody = 8 << 20
@@ -194,9 +195,12 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         case .head(let h):
             head = h
             body = []
+            tooLarge = false
         case .body(var buf):
             if body.count + buf.readableBytes <= Self.maxBody, let bytes = buf.readBytes(length: buf.readableBytes) {
                 body.append(contentsOf: bytes)
+            } else {
+                tooLarge = true
             }
         case .end:
             guard let h = head else { return }
@@ -204,6 +208,11 @@ final class HTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             let responder = Responder(channel: context.channel, keepAlive: h.isKeepAlive)
             responders.removeAll { $0.isClosed }
             responders.append(responder)
+            if tooLarge {
+                body = []
+                let status = #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the request body is larger than 8 MiB","reason":"RequestEntityTooLarge","code":413}"#
+                return responder.send(status: 413, json: status)
+            }
             let headers = h.headers.map { ($0.name, $0.value) }
             let request = HTTPRequest(method: h.method.rawValue, uri: h.uri, headers: headers, body: body)
             body = []

@@ -350,7 +350,13 @@ final class KubeHandler {
                                  include: try includeObject(req), out: out, handler: self)
         out.startStream()
         let rvText = req.query["resourceVersion"] ?? ""
-        if rvText.isEmpty || rvText == "0" {
+        if req.query["sendInitialEvents"] == "true" {
+            // A streaming list (client-go's WatchList, on in kubectl 1.34 and later): the current
+            // state as ADDED events, then a BOOKMARK marking their end, then what changes.
+            let objects = kind == .event ? eventObjects : sim.api.list(kind)
+            for o in objects { stream.deliver(.added, nil, o) }
+            stream.bookmark(resourceVersion: String(sim.api.resourceVersion), initialEventsEnd: true)
+        } else if rvText.isEmpty || rvText == "0" {
             // No starting point: the current state as ADDED events, then what changes.
             let objects = kind == .event ? eventObjects : sim.api.list(kind)
             for o in objects { stream.deliver(.added, nil, o) }
@@ -600,6 +606,17 @@ final class WatchStream {
         } catch {
             fail(KubeStatus.internalError("\(error)"))
         }
+    }
+
+    /// A BOOKMARK event: the resourceVersion the stream has reached; `initialEventsEnd` marks the
+    /// end of a streaming list's initial events (the `k8s.io/initial-events-end` annotation).
+    func bookmark(resourceVersion: String, initialEventsEnd: Bool) {
+        var meta: OrderedDictionary<String, JSONValue> = ["resourceVersion": .string(resourceVersion)]
+        if initialEventsEnd { meta["annotations"] = .object(["k8s.io/initial-events-end": "true"]) }
+        let object: JSONValue = tableVersion.map { tv in
+            .object(["kind": "Table", "apiVersion": .string("meta.k8s.io/\(tv)"), "metadata": .object(meta), "columnDefinitions": .null, "rows": .array([])])
+        } ?? .object(["kind": .string(target.resource.kind), "apiVersion": .string(target.apiVersion), "metadata": .object(meta)])
+        out.stream(Array(("{\"type\":\"BOOKMARK\",\"object\":" + object.jsonText() + "}\n").utf8))
     }
 
     /// Sends an ERROR event with a Status and ends the stream.

@@ -260,4 +260,16 @@ import Engine
         #expect(old.contains(#""type":"ERROR""#) && old.contains(#""reason":"Expired""#) && old.contains(#""code":410"#), "\(old)")
         #expect(old.contains("too old resource version: 1"))
     }
+
+    @Test(.enabled(if: kubectl != nil, "kubectl is not installed: apt-get install kubectl (.ci/run does)"))
+    func streamingListEndsItsInitialEventsWithABookmark() throws {
+        // client-go's WatchList (kubectl 1.34 and later: `kubectl wait`, `kubectl delete` waiting).
+        let s = try Served(speed: 10)
+        defer { s.stop() }
+        let out = try s.ok(["get", "--raw", "/api/v1/nodes?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1"])
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.count >= 4, "\(out)")
+        #expect(lines.prefix(3).allSatisfy { $0.hasPrefix(#"{"type":"ADDED""#) })
+        #expect(lines[3].hasPrefix(#"{"type":"BOOKMARK""#) && lines[3].contains(#""k8s.io/initial-events-end":"true""#), "\(out)")
+    }
 }
