@@ -126,6 +126,13 @@ public final class Responder: @unchecked Sendable {
     /// One chunk of a stream, flushed at once. A client that has not read `maxPendingChunks`
     /// chunks is disconnected, so one stalled watcher cannot hold unbounded memory.
     public func stream(_ bytes: [UInt8]) {
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        stream(buffer)
+    }
+
+    /// One chunk of a stream from a buffer (shared, not copied, when several streams send it).
+    public func stream(_ payload: ByteBuffer) {
         let tooFar: Bool = lock.withLock {
             pendingChunks += 1
             return pendingChunks > Self.maxPendingChunks
@@ -135,9 +142,6 @@ public final class Responder: @unchecked Sendable {
             channel.close(promise: nil)
             return
         }
-        var buffer = channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        let payload = buffer
         channel.eventLoop.execute { [self] in
             channel.write(HTTPServerResponsePart.body(.byteBuffer(payload))).whenComplete { [self] _ in
                 lock.withLock { pendingChunks -= 1 }

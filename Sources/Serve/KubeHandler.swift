@@ -1,6 +1,7 @@
 import Foundation
 import DequeModule
 import OrderedCollections
+import NIOCore
 import Engine
 import Sim
 
@@ -434,19 +435,17 @@ final class KubeHandler {
     }
 
     /// One watch event line (`{"type":…,"object":…}` and a newline) for `o` served at `t`'s version.
-    func watchLine(_ type: WatchEventType, _ o: APIObject, _ t: Target) throws -> [UInt8] {
-        if type == .deleted {
-            // Kept apart (and small): a deleted object's text would otherwise stay in `encoded`.
-            let key = o.kind.rawValue + "/" + o.key + " " + (o.metadata.resourceVersion ?? "") + " " + t.apiVersion
-            if let hit = deletedLines[key] { return hit }
-            let line = Array(("{\"type\":\"DELETED\",\"object\":" + (try rendered(o, t)).jsonText() + "}\n").utf8)
-            if deletedLines.count >= 4_096 { deletedLines.removeAll(keepingCapacity: true) }
-            deletedLines[key] = line
-            return line
-        }
-        return Array(("{\"type\":\"\(type.rawValue)\",\"object\":" + (try objectText(o, t)) + "}\n").utf8)
+    func watchLine(_ type: WatchEventType, _ o: APIObject, _ t: Target) throws -> ByteBuffer {
+        // Every watcher of a change is sent the same line, mostly one after another (their
+        // deliveries share the watch delay): the last line is kept as one buffer they all share.
+        let key = type.rawValue + " " + o.kind.rawValue + "/" + o.key + " " + (o.metadata.resourceVersion ?? "") + " " + t.apiVersion
+        if let last = lastLine, last.key == key { return last.buffer }
+        let text = type == .deleted ? try rendered(o, t).jsonText() : try objectText(o, t)
+        let buffer = ByteBuffer(string: "{\"type\":\"\(type.rawValue)\",\"object\":" + text + "}\n")
+        lastLine = (key, buffer)
+        return buffer
     }
-    private var deletedLines: [String: [UInt8]] = [:]
+    private var lastLine: (key: String, buffer: ByteBuffer)?
 
     /// The object's JSON as served at the target's version.
     func rendered(_ o: APIObject, _ t: Target) throws -> JSONValue {
