@@ -219,8 +219,19 @@ public struct UncheckedSendable<Value>: @unchecked Sendable {
 
 /// Runs `body` on every element concurrently, one child task each (upstream's goroutines and
 /// `wg.Wait()`), and returns the results in element order.
+///
+/// The child tasks run on the caller's task executor (the simulator's kernel, which interleaves
+/// them at their suspension points). A caller without one (a unit test calling a reconcile
+/// directly) gets the elements one after another instead: on the global concurrent executor the
+/// children would touch the controller's state from several threads at once.
 public func concurrentMap<Element, Result>(_ elements: [Element], _ body: @escaping (Element) async -> Result) async -> [Result] {
     if elements.count == 1 { return [await body(elements[0])] }
+    if withUnsafeCurrentTask(body: { $0?.unownedTaskExecutor == nil }) {
+        var out: [Result] = []
+        out.reserveCapacity(elements.count)
+        for e in elements { out.append(await body(e)) }
+        return out
+    }
     let work = UncheckedSendable(body)
     return await withTaskGroup(of: UncheckedSendable<(Int, Result)>.self) { group in
         for (i, e) in elements.enumerated() {
