@@ -3,7 +3,7 @@
 
 Serves a generated 1,000-node scenario at --speed 100 with a trace, then for 30 wall seconds:
   * 50 concurrent watchers (pods, nodes and BroadcastJobs, from the resourceVersion of a list);
-  * 200 requests/s from 32 client threads: lists with label and field selectors, gets, full
+  * 200 requests/s from 128 client threads: lists with label and field selectors, gets, full
     node lists, and node label patches (writes that every node watcher must see).
 Then it pauses the clock, lets in-flight deliveries land, stops the server (SIGINT, which
 finishes the trace) and checks:
@@ -14,7 +14,7 @@ finishes the trace) and checks:
 Exit status 0 when all hold, 1 otherwise.
 
 Usage: tools/serve-load.py [--binary .build/release/kruise-sim] [--nodes 1000] [--seconds 30]
-                           [--rate 200] [--watchers 50] [--speed 100]
+                           [--rate 200] [--watchers 50] [--speed 100] [--threads 128]
 """
 import argparse
 import http.client
@@ -137,6 +137,7 @@ def main():
     ap.add_argument("--rate", type=float, default=200)
     ap.add_argument("--watchers", type=int, default=50)
     ap.add_argument("--speed", type=float, default=100)
+    ap.add_argument("--threads", type=int, default=128)
     a = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="kruise-sim-load-")
@@ -171,10 +172,11 @@ def main():
     for w in watchers:
         w.ready.wait(60)
 
-    # 200 req/s from 8 threads, each on its own keep-alive connection.
+    # --rate req/s from --threads threads, each on its own keep-alive connection, each sending on
+    # its own schedule (a thread held up by a slow answer sends its overdue requests at once).
     statuses, latencies, lock = [], [], threading.Lock()
     t0 = time.time()
-    threads = 32
+    threads = a.threads
     per_thread = a.rate / threads
 
     def client(idx):
