@@ -145,7 +145,11 @@ final class Checker {
                     violate("podsOnFitNodes", once: new.key, "pod \(new.name) of BroadcastJob \(job.name) was meant for node \(assigned) but is bound to \(node)", objects: ["Pod/\(new.namespace)/\(new.name)", "Node/\(node)"])
                 } else if case .node(let n)? = sim.server.get(.node, "", node), var spec = Optional(job.spec.template.spec) {
                     spec.nodeName = node
-                    if let why = NodeFitness.check(spec, node: n) {
+                    // A binding is judged on the node as the scheduler saw it when it chose it: its
+                    // cache lags the API server, as kube-scheduler's does, so a node tainted (say,
+                    // unreachable) a moment before the binding can still be chosen.
+                    let seen = old == nil ? nil : sim.scheduler?.scheduler.bindingDecidedOn[new.key]
+                    if let why = NodeFitness.check(spec, node: n), seen.map({ NodeFitness.check(spec, node: $0) != nil }) ?? true {
                         violate("podsOnFitNodes", once: new.key, "pod \(new.name) of BroadcastJob \(job.name) is bound to node \(node), which does not fit the job's template: \(why)", objects: ["Pod/\(new.namespace)/\(new.name)", "Node/\(node)"])
                     }
                 }
