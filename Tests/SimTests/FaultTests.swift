@@ -227,6 +227,21 @@ import Engine
         }
     }
 
+    /// Seeds a --faults heavy sweep found, each an invariant that was too strict: seed 182 of
+    /// broadcast-basics (a finished job past its TTL while its controller, as upstream, waits to
+    /// see a pod deletion on a lost node: ttlHonored now waits too) and seed 184 of
+    /// bcj-disk-pressure (a pod bound to a node tainted after the scheduler's cache last saw it:
+    /// podsOnFitNodes judges the scheduler's view).
+    @Test func heavySeedsThatOnceFailedOnTooStrictInvariants() throws {
+        for (name, seed) in [("broadcast-basics", UInt64(182)), ("bcj-disk-pressure", 184)] {
+            let file = Self.root.appendingPathComponent("scenarios/\(name).yaml").path
+            let r = ScenarioRunner.run(file: file, seed: seed, faults: .heavy)
+            let o = try #require(r.outcome)
+            expectInvariantsHeld(o)
+            #expect(o.story.contains { $0.text.hasPrefix("fault: ") }, "\(name) seed \(seed)")
+        }
+    }
+
     // MARK: Determinism
 
     @Test func sameSeedSameDigestWithEveryFaultOn() throws {

@@ -24,6 +24,11 @@ public final class DefaultScheduler: Reconciler {
     public var retryUnschedulableAfter: Double = 60
     /// A deliberate defect (mutation testing): `ignore-taints` is the one the scheduler honours.
     public var mutant: Mutant?
+    /// For each binding in flight, the node as this scheduler's cache had it when it chose it. The
+    /// cache lags the API server (watch delay, a dropped watch's relist), as kube-scheduler's
+    /// informers do, so a node tainted a moment ago can still be chosen; the simulator's
+    /// `podsOnFitNodes` check judges a binding on this view.
+    public private(set) var bindingDecidedOn: [String: Node] = [:]
 
     public init(client: Client, cache: InformerCache, recorder: EventRecorder, queue: WorkQueue) {
         self.client = client
@@ -113,6 +118,8 @@ public final class DefaultScheduler: Reconciler {
             unschedulable.insert(key)
             return ReconcileResult(requeueAfter: retryUnschedulableAfter)
         }
+        bindingDecidedOn[key] = chosen.node
+        defer { bindingDecidedOn[key] = nil }
         try await client.bind(namespace: pod.namespace, name: pod.name, uid: pod.uid, nodeName: chosen.node.name)
         let usage = ResourceUsage.requests(of: pod.spec)
         assumed[key] = (chosen.node.name, usage)

@@ -145,7 +145,11 @@ final class Checker {
                     violate("podsOnFitNodes", once: new.key, "pod \(new.name) of BroadcastJob \(job.name) was meant for node \(assigned) but is bound to \(node)", objects: ["Pod/\(new.namespace)/\(new.name)", "Node/\(node)"])
                 } else if case .node(let n)? = sim.server.get(.node, "", node), var spec = Optional(job.spec.template.spec) {
                     spec.nodeName = node
-                    if let why = NodeFitness.check(spec, node: n) {
+                    // A binding is judged on the node as the scheduler saw it when it chose it: its
+                    // cache lags the API server, as kube-scheduler's does, so a node tainted (say,
+                    // unreachable) a moment before the binding can still be chosen.
+                    let seen = old == nil ? nil : sim.scheduler?.scheduler.bindingDecidedOn[new.key]
+                    if let why = NodeFitness.check(spec, node: n), seen.map({ NodeFitness.check(spec, node: $0) != nil }) ?? true {
                         violate("podsOnFitNodes", once: new.key, "pod \(new.name) of BroadcastJob \(job.name) is bound to node \(node), which does not fit the job's template: \(why)", objects: ["Pod/\(new.namespace)/\(new.name)", "Node/\(node)"])
                     }
                 }
@@ -283,7 +287,9 @@ final class Checker {
                 // "already past": the job is due for deletion when it finishes.
                 let expiry = done.adding(seconds: Double(max(ttl, 0)))
                 let due = expiry.adding(seconds: reactionBound(writes: 1) + sim.injector.crashDowntime(since: expiry))
-                if now > due {
+                // Upstream's Reconcile returns on unsatisfied scale expectations before its TTL
+                // check too, so a finished job that waits to see a pod deletion is not deleted.
+                if now > due, !waitsForDeletion(ownerUID: j.uid, now: now) {
                     violate("ttlHonored", once: key, "BroadcastJob \(j.name) finished at \(done) with ttlSecondsAfterFinished \(ttl) but still exists at \(now)", objects: ["BroadcastJob/\(key)"])
                 }
             }
@@ -347,7 +353,7 @@ final class Checker {
     /// Whether the BroadcastJob (by uid) is held by its scale expectations: a pod it deleted is
     /// still Terminating (its node is down), so every reconcile returns early until the deletion is
     /// seen or the expectation times out (D-B6, as upstream), and for R after the deletion is
-    /// seen. deadlineHonored and restartLimitHonored wait for that, as statusConsistent does.
+    /// seen. deadlineHonored, ttlHonored and restartLimitHonored wait for that, as statusConsistent does.
     private func waitsForDeletion(ownerUID: String, now: Timestamp) -> Bool {
         // The awaited deletion was just seen: the controller gets R to act on it.
         if let t = terminatedAt[ownerUID], now <= t.adding(seconds: reactionBound(writes: 1)) { return true }
