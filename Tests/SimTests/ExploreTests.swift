@@ -6,37 +6,8 @@ import Engine
 /// `kruise-sim explore` and `kruise-sim shrink`: sweeps find the seeds that fail, replay them,
 /// and cut a failure down to a scenario a person can read.
 @Suite struct ExploreTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = repositoryRoot
     static let cacheLag = root.appendingPathComponent("scenarios/bcj-cache-lag.yaml").path
-
-    /// The kruise-sim executable next to the test bundle (SwiftPM builds both).
-    static func executable() -> String? {
-        guard let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        var dir = URL(fileURLWithPath: me).deletingLastPathComponent()
-        if dir.pathExtension == "xctest" { dir = dir.deletingLastPathComponent() }
-        for candidate in [dir, dir.deletingLastPathComponent()] {
-            let p = candidate.appendingPathComponent("kruise-sim").path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
-    }
-
-    /// Runs the executable; returns its exit status, stdout and stderr.
-    static func kruiseSim(_ args: [String], in directory: URL? = nil) throws -> (status: Int32, out: String, err: String) {
-        let exe = try #require(executable(), "the kruise-sim executable is built next to the tests (swift build)")
-        let p = Process()
-        if let directory { p.currentDirectoryURL = directory }
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
 
     /// One node and a job whose container fails on about half the seeds: some seeds pass, some fail a check.
     static let coinFlip = """
@@ -137,7 +108,7 @@ import Engine
         defer { try? FileManager.default.removeItem(at: dir) }
         let q = ExploreRequest(file: file, seeds: try SeedRange(parsing: "1..30"))
         let local = Explorer.explore(q, scenario: try Explorer.load(q), executable: nil)
-        let (status, out, _) = try Self.kruiseSim(["explore", file, "--seeds", "1..30", "--jobs", "3"])
+        let (status, out, _) = try runKruiseSim(["explore", file, "--seeds", "1..30", "--jobs", "3"])
         #expect(status == 1)
         // Everything but the timing line is the same text.
         func body(_ s: String) -> [String] { s.split(separator: "\n").map(String.init).filter { !$0.contains("seeds/s") } }
@@ -146,14 +117,14 @@ import Engine
         // A replay command reproduces the failure it is printed under.
         let seed = try #require(local.failing.first?.seed)
         #expect(out.contains("replay: kruise-sim run \(file) --seed \(seed)\n"))
-        let replay = try Self.kruiseSim(["run", file, "--seed", String(seed)])
+        let replay = try runKruiseSim(["run", file, "--seed", String(seed)])
         #expect(replay.status == 1)
         #expect(replay.out.contains("FAILED object BroadcastJob/default/flip"))
         // So does the printed shrink command, into a file that fails the same check.
         let shrinkLine = try #require(out.split(separator: "\n").first { $0.hasPrefix("  shrink: kruise-sim shrink ") })
         let args = shrinkLine.split(separator: " ").dropFirst(2).map(String.init)
         #expect(args == ["shrink", file, "--seed", String(seed), "--keep", "\(file):14:5", "-o", "coin-flip-seed-\(seed).yaml"])
-        let shrunk = try Self.kruiseSim(args, in: dir)
+        let shrunk = try runKruiseSim(args, in: dir)
         #expect(shrunk.status == 0, "\(shrunk.err)")
         let text = try String(contentsOf: dir.appendingPathComponent("coin-flip-seed-\(seed).yaml"), encoding: .utf8)
         #expect(try runScenario(text).failedChecks.map(\.subject) == ["object BroadcastJob/default/flip"])
@@ -162,7 +133,7 @@ import Engine
     @Test func explorePassesWhenNoSeedFails() throws {
         let (dir, file) = try Self.writeTemp(Self.coinFlip.replacingOccurrences(of: "failureRate: 0.5", with: "failureRate: 0"), name: "steady.yaml")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (status, out, _) = try Self.kruiseSim(["explore", file, "--seeds", "1..6", "--jobs", "2", "--json"])
+        let (status, out, _) = try runKruiseSim(["explore", file, "--seeds", "1..6", "--jobs", "2", "--json"])
         #expect(status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
         #expect(json?["seedsRun"] as? Int == 6)
@@ -192,7 +163,7 @@ import Engine
             (["shrink", file, "--seed", "1", "--mutant", "taints", "-o", dir.appendingPathComponent("o.yaml").path], "did you mean \"ignore-taints\"?"),
         ]
         for (args, message) in cases {
-            let (status, out, err) = try Self.kruiseSim(args)
+            let (status, out, err) = try runKruiseSim(args)
             #expect(status == 2, "\(args)")
             #expect(err.contains(message), "\(args): \(err)")
             #expect(out.isEmpty, "\(args)")
@@ -204,7 +175,7 @@ import Engine
         let (dir, file) = try Self.writeTemp(Self.coinFlip.replacingOccurrences(of: "failureRate: 0.5", with: "failureRate: 0"), name: "steady.yaml")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("o.yaml").path
-        let (status, _, err) = try Self.kruiseSim(["shrink", file, "--seed", "3", "-o", out])
+        let (status, _, err) = try runKruiseSim(["shrink", file, "--seed", "3", "-o", out])
         #expect(status == 2)
         #expect(err.contains("passes under seed 3: nothing to shrink"))
         #expect(!FileManager.default.fileExists(atPath: out))
@@ -230,7 +201,7 @@ import Engine
         // Worker processes under a profile give what one process gives, and the replay names the profile.
         let q = ExploreRequest(file: basics, seeds: try SeedRange(parsing: "1..24"), faults: .default)
         let local = Explorer.explore(q, scenario: try Explorer.load(q), executable: nil)
-        let (status, out, _) = try Self.kruiseSim(["explore", basics, "--seeds", "1..24", "--faults", "default", "--jobs", "2"])
+        let (status, out, _) = try runKruiseSim(["explore", basics, "--seeds", "1..24", "--faults", "default", "--jobs", "2"])
         #expect(status == (local.passed ? 0 : 1))
         func body(_ s: String) -> [String] { s.split(separator: "\n").map(String.init).filter { !$0.contains("seeds/s") } }
         #expect(body(out) == body(ExploreReport.text(local)))

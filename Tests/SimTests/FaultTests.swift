@@ -6,7 +6,7 @@ import Engine
 /// The fault model (docs/faults.md): each fault kind happens, the system reacts as upstream's
 /// would, runs stay deterministic, bad settings are load errors, and `--check-determinism`.
 @Suite struct FaultTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = repositoryRoot
 
     /// One BroadcastJob over `nodes` nodes whose pods run `run`, under `faults` (a flow map) and `timeline` entries.
     static func scenario(nodes: Int = 3, duration: String = "5m", run: String = "forever", restartPolicy: String = "Never",
@@ -341,36 +341,19 @@ import Engine
 
     // MARK: The command line
 
-    /// Runs the built `kruise-sim` (next to this test bundle) and returns its exit status, stdout and stderr.
-    static func kruiseSim(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kruise-sim")
-        try #require(FileManager.default.isExecutableFile(atPath: exe.path), "kruise-sim is built beside the tests (swift test builds it)")
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        p.currentDirectoryURL = root
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     @Test func commandLineFaultsAndCheckDeterminism() throws {
-        let unknown = try Self.kruiseSim(["run", "scenarios/broadcast-basics.yaml", "--faults", "defualt"])
+        let unknown = try runKruiseSim(["run", "scenarios/broadcast-basics.yaml", "--faults", "defualt"], in: Self.root)
         #expect(unknown.status == 2)
         #expect(unknown.err.contains("unknown fault profile \"defualt\": expected one of none, default, api, heavy (did you mean \"default\"?)"))
         let dir = try makeTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let bad = dir.appendingPathComponent("bad.yaml").path
         try "duration: 1m\nsettings:\n  faults: {podKillEvery: 1m, kubeletStalEvery: 5m}\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        let badRun = try Self.kruiseSim(["run", bad, "--faults", "default"])
+        let badRun = try runKruiseSim(["run", bad, "--faults", "default"], in: Self.root)
         #expect(badRun.status == 2)
         #expect(badRun.out.contains("\(bad):3:30: unknown key \"kubeletStalEvery\""), "\(badRun.out)")
         #expect(badRun.out.contains("did you mean \"kubeletStallEvery\""))
-        let checked = try Self.kruiseSim(["run", "scenarios/bcj-api-faults.yaml", "--faults", "default", "--seed", "3", "--check-determinism"])
+        let checked = try runKruiseSim(["run", "scenarios/bcj-api-faults.yaml", "--faults", "default", "--seed", "3", "--check-determinism"], in: Self.root)
         #expect(checked.status == 0)
         #expect(checked.out.contains("faults default)"))
         #expect(checked.out.contains("  deterministic: a second run gave the same digest "))

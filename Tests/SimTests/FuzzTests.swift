@@ -19,8 +19,7 @@ import Engine
 /// quantity and duration checks try 25 times as many values, the cron check 12 times).
 @Suite struct FuzzTests {
     static let scenarioDirectory: String = {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scenarios").path
+        repositoryRoot.appendingPathComponent("scenarios").path
     }()
 
     /// The bundled scenarios, parsed; the 2,000-node rollout is left out (each run would take seconds).

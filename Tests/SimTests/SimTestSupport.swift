@@ -52,3 +52,36 @@ func makeTempDir() throws -> URL {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir
 }
+
+/// The repository's root (where `scenarios/` is).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The kruise-sim executable next to the test bundle (SwiftPM builds both).
+func kruiseSimExecutable() -> String? {
+    guard let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+    var dir = URL(fileURLWithPath: me).deletingLastPathComponent()
+    if dir.pathExtension == "xctest" { dir = dir.deletingLastPathComponent() }
+    for candidate in [dir, dir.deletingLastPathComponent()] {
+        let p = candidate.appendingPathComponent("kruise-sim").path
+        if FileManager.default.isExecutableFile(atPath: p) { return p }
+    }
+    return nil
+}
+
+/// Runs the built kruise-sim with `args` in `directory` (default: the current one); returns its
+/// exit status, stdout and stderr.
+func runKruiseSim(_ args: [String], in directory: URL? = nil) throws -> (status: Int32, out: String, err: String) {
+    let exe = try #require(kruiseSimExecutable(), "the kruise-sim executable is built next to the tests (swift build)")
+    let p = Process()
+    if let directory { p.currentDirectoryURL = directory }
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}

@@ -7,8 +7,7 @@ import Testing
 @Suite struct TraceTests {
     /// The bundled scenario the trace tests read (the article's two-worker image cleanup).
     static var seedImageCleanup: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scenarios/seed-image-cleanup.yaml").path
+        repositoryRoot.appendingPathComponent("scenarios/seed-image-cleanup.yaml").path
     }
 
     /// Runs seed-image-cleanup with a trace in `dir` and opens it.
