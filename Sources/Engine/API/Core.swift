@@ -327,6 +327,14 @@ public struct Pod: KubeObject, Hashable {
         var spec: PodSpec
         var status: PodStatus?
         var unknownFields: JSONValue?
+        /// ``KubeObject/key``, kept current by the `metadata` accessor.
+        private(set) var key: String
+        private var keyFrom: (String?, String?) = (nil, nil)
+        func refreshKey() {
+            guard key.isEmpty || keyFrom.0 != metadata.namespace || keyFrom.1 != metadata.name else { return }
+            keyFrom = (metadata.namespace, metadata.name)
+            key = "\(metadata.namespace ?? "")/\(metadata.name ?? "")"
+        }
         init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: PodSpec, status: PodStatus?, unknownFields: JSONValue?) {
             self.apiVersion = apiVersion
             self.kind = kind
@@ -334,6 +342,8 @@ public struct Pod: KubeObject, Hashable {
             self.spec = spec
             self.status = status
             self.unknownFields = unknownFields
+            self.key = ""
+            refreshKey()
         }
         func copy() -> Storage { Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields) }
     }
@@ -353,8 +363,13 @@ public struct Pod: KubeObject, Hashable {
     }
     public var metadata: ObjectMeta {
         _read { yield storage.metadata }
-        _modify { makeUnique(); yield &storage.metadata }
+        _modify {
+            makeUnique()
+            defer { storage.refreshKey() }
+            yield &storage.metadata
+        }
     }
+    public var key: String { storage.key }
     public var spec: PodSpec {
         _read { yield storage.spec }
         _modify { makeUnique(); yield &storage.spec }
@@ -470,6 +485,9 @@ public struct Node: KubeObject, Hashable {
         var spec: NodeSpec?
         var status: NodeStatus?
         var unknownFields: JSONValue?
+        /// ``KubeObject/key``, kept current by the `metadata` accessor.
+        private(set) var key: String
+        func refreshKey() { if key != metadata.name ?? "" { key = metadata.name ?? "" } }
         init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: NodeSpec?, status: NodeStatus?, unknownFields: JSONValue?) {
             self.apiVersion = apiVersion
             self.kind = kind
@@ -477,6 +495,8 @@ public struct Node: KubeObject, Hashable {
             self.spec = spec
             self.status = status
             self.unknownFields = unknownFields
+            self.key = ""
+            refreshKey()
         }
         func copy() -> Storage { Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields) }
     }
@@ -496,8 +516,13 @@ public struct Node: KubeObject, Hashable {
     }
     public var metadata: ObjectMeta {
         _read { yield storage.metadata }
-        _modify { makeUnique(); yield &storage.metadata }
+        _modify {
+            makeUnique()
+            defer { storage.refreshKey() }
+            yield &storage.metadata
+        }
     }
+    public var key: String { storage.key }
     public var spec: NodeSpec? {
         _read { yield storage.spec }
         _modify { makeUnique(); yield &storage.spec }

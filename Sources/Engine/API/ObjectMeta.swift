@@ -94,6 +94,9 @@ public protocol KubeObject: Codable, Sendable {
     var apiVersion: String? { get set }
     var kind: String? { get set }
     var metadata: ObjectMeta { get set }
+    /// `namespace/name`, or `name` for cluster-scoped objects (the store, cache and work-queue key).
+    /// Pods and nodes keep theirs with their storage, computed when their metadata changes.
+    var key: String { get }
     /// What the manifest had that the model does not decode; see ``JSONValue/residual(comparedTo:)``.
     var unknownFields: JSONValue? { get set }
 }

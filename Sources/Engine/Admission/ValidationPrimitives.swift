@@ -57,15 +57,23 @@ enum KubeValidation {
         return isLowerAlnum(last)
     }
 
-    /// `^label(\.label)*$`.
-    static func matchesDNS1123Subdomain(_ s: String) -> Bool {
-        let bytes = Array(s.utf8)
-        if bytes.isEmpty { return false }
-        for part in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-            if !matchesDNS1123Label(part) { return false }
+    /// `^label(\.label)*$`, in one pass over the bytes.
+    static func matchesDNS1123Subdomain<C: Collection>(_ b: C) -> Bool where C.Element == UInt8 {
+        let dot = UInt8(ascii: "."), dash = UInt8(ascii: "-")
+        var prev = dot  // as if after a dot: a label starts with [a-z0-9]
+        for c in b {
+            if c == dot {
+                guard isLowerAlnum(prev) else { return false }  // no empty label, none ending in '-'
+            } else if c == dash {
+                guard prev != dot else { return false }
+            } else {
+                guard isLowerAlnum(c) else { return false }
+            }
+            prev = c
         }
-        return true
+        return isLowerAlnum(prev)
     }
+    static func matchesDNS1123Subdomain(_ s: String) -> Bool { matchesDNS1123Subdomain(s.utf8) }
 
     /// `^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`.
     static func matchesQualifiedName<C: Collection>(_ b: C) -> Bool where C.Element == UInt8 {
@@ -126,7 +134,15 @@ enum KubeValidation {
     /// `validation.IsQualifiedName` (label and annotation keys).
     static func isQualifiedName(_ value: String) -> [String] {
         // The common case, a valid name without a prefix, answers without allocating.
-        if !value.utf8.contains(UInt8(ascii: "/")), !value.isEmpty, value.utf8.count <= 63, matchesQualifiedName(value.utf8) { return [] }
+        let u = value.utf8
+        if let slash = u.firstIndex(of: UInt8(ascii: "/")) {
+            // A valid prefixed name ("apps.kruise.io/name") too.
+            let prefix = u[..<slash], name = u[u.index(after: slash)...]
+            if !prefix.isEmpty, prefix.count <= 253, matchesDNS1123Subdomain(prefix),
+               !name.isEmpty, name.count <= 63, matchesQualifiedName(name) { return [] }
+        } else if !value.isEmpty, u.count <= 63, matchesQualifiedName(u) {
+            return []
+        }
         var errs: [String] = []
         let parts = value.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let name: String

@@ -32,8 +32,21 @@ public final class Informer<T: Resource> {
         }
     }
 
+    /// How an index derives its values: most yield at most one value, which is compared and
+    /// stored without building an array on every update.
+    enum IndexBy {
+        case single((T) -> String?)
+        case multi(IndexFunc)
+        func values(_ o: T) -> [String] {
+            switch self {
+            case .single(let f): return f(o).map { [$0] } ?? []
+            case .multi(let f): return f(o)
+            }
+        }
+    }
+
     private var objects: [String: T] = [:]
-    private var indexFuncs: [(name: String, f: IndexFunc)] = []
+    private var indexFuncs: [(name: String, by: IndexBy)] = []
     private var indexes: [String: [String: Bucket]] = [:]
     private var handlers: [Handler] = []
     private var sortedKeysCache: [String]?
@@ -43,10 +56,15 @@ public final class Informer<T: Resource> {
     public var count: Int { objects.count }
 
     /// Adds an index; must be called before objects arrive.
-    public func addIndex(_ name: String, _ f: @escaping IndexFunc) {
-        indexFuncs.append((name, f))
+    public func addIndex(_ name: String, _ f: @escaping IndexFunc) { add(name, .multi(f)) }
+
+    /// Adds an index under which each object has at most one value (nil: none).
+    public func addIndex(_ name: String, single f: @escaping (T) -> String?) { add(name, .single(f)) }
+
+    private func add(_ name: String, _ by: IndexBy) {
+        indexFuncs.append((name, by))
         indexes[name] = [:]
-        for (k, o) in objects { for v in f(o) { insert(name, v, k) } }
+        for (k, o) in objects { for v in by.values(o) { insert(name, v, k) } }
     }
 
     /// Registers an event handler (informer `AddEventHandler`).
@@ -128,12 +146,20 @@ public final class Informer<T: Resource> {
 
     /// Moves `key` between index values only where its values changed.
     private func reindex(_ key: String, old: T?, new: T?) {
-        for (name, f) in indexFuncs {
-            let before = old.map(f) ?? []
-            let after = new.map(f) ?? []
-            if before == after { continue }
-            for v in before where !after.contains(v) { remove(name, v, key) }
-            for v in after where !before.contains(v) { insert(name, v, key) }
+        for (name, by) in indexFuncs {
+            switch by {
+            case .single(let f):
+                let before = old.flatMap(f), after = new.flatMap(f)
+                if before == after { continue }
+                if let b = before { remove(name, b, key) }
+                if let a = after { insert(name, a, key) }
+            case .multi(let f):
+                let before = old.map(f) ?? []
+                let after = new.map(f) ?? []
+                if before == after { continue }
+                for v in before where !after.contains(v) { remove(name, v, key) }
+                for v in after where !before.contains(v) { insert(name, v, key) }
+            }
         }
     }
 
@@ -172,22 +198,22 @@ public final class InformerCache {
     public let advancedCronJobs = Informer<AdvancedCronJob>()
 
     public init() {
-        pods.addIndex(Self.byControllerUID) { p in p.metadata.controllerRef.map { [$0.uid] } ?? [] }
-        pods.addIndex(Self.byNode) { p in p.spec.nodeName.map { [$0] } ?? [] }
-        pods.addIndex(Self.byNamespace) { [$0.namespace] }
-        pods.addIndex(Self.byAssignedNode) { p in let n = p.spec.assignedNode; return n.isEmpty ? [] : [n] }
+        pods.addIndex(Self.byControllerUID, single: { $0.metadata.controllerRef?.uid })
+        pods.addIndex(Self.byNode, single: { $0.spec.nodeName })
+        pods.addIndex(Self.byNamespace, single: { $0.namespace })
+        pods.addIndex(Self.byAssignedNode, single: { p in let n = p.spec.assignedNode; return n.isEmpty ? nil : n })
         pods.addIndex(Self.byOwnerUID) { p in (p.metadata.ownerReferences ?? []).map(\.uid) }
         jobs.addIndex(Self.byOwnerUID) { j in (j.metadata.ownerReferences ?? []).map(\.uid) }
         broadcastJobs.addIndex(Self.byOwnerUID) { j in (j.metadata.ownerReferences ?? []).map(\.uid) }
-        jobs.addIndex(Self.byUID) { [$0.uid] }
-        broadcastJobs.addIndex(Self.byUID) { [$0.uid] }
-        advancedCronJobs.addIndex(Self.byUID) { [$0.uid] }
-        nodes.addIndex(Self.byUID) { [$0.uid] }
-        pods.addIndex(Self.byUID) { [$0.uid] }
-        jobs.addIndex(Self.byControllerUID) { j in j.metadata.controllerRef.map { [$0.uid] } ?? [] }
-        jobs.addIndex(Self.byControllerName) { j in j.metadata.controllerRef.map { ["\(j.namespace)/\($0.kind)/\($0.name)"] } ?? [] }
-        broadcastJobs.addIndex(Self.byControllerName) { j in j.metadata.controllerRef.map { ["\(j.namespace)/\($0.kind)/\($0.name)"] } ?? [] }
-        broadcastJobs.addIndex(Self.byNamespace) { [$0.namespace] }
+        jobs.addIndex(Self.byUID, single: { $0.uid })
+        broadcastJobs.addIndex(Self.byUID, single: { $0.uid })
+        advancedCronJobs.addIndex(Self.byUID, single: { $0.uid })
+        nodes.addIndex(Self.byUID, single: { $0.uid })
+        pods.addIndex(Self.byUID, single: { $0.uid })
+        jobs.addIndex(Self.byControllerUID, single: { $0.metadata.controllerRef?.uid })
+        jobs.addIndex(Self.byControllerName, single: { j in j.metadata.controllerRef.map { "\(j.namespace)/\($0.kind)/\($0.name)" } })
+        broadcastJobs.addIndex(Self.byControllerName, single: { j in j.metadata.controllerRef.map { "\(j.namespace)/\($0.kind)/\($0.name)" } })
+        broadcastJobs.addIndex(Self.byNamespace, single: { $0.namespace })
     }
 
     /// Brings every informer of `kinds` to a relisted `objects` (``Informer/relist(with:)``).
