@@ -20,7 +20,7 @@ public struct OwnerReference: Codable, Hashable, Sendable {
 
     /// The API group (`apps.kruise.io` for `apps.kruise.io/v1beta1`, `""` for `v1`).
     public var group: String {
-        guard let slash = apiVersion.firstIndex(of: "/") else { return "" }
+        guard let slash = apiVersion.utf8.firstIndex(of: UInt8(ascii: "/")) else { return "" }  // bytes: no grapheme breaking
         return String(apiVersion[..<slash])
     }
 }

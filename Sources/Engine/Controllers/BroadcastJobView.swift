@@ -66,20 +66,45 @@ final class BroadcastJobView {
     // MARK: Pods
 
     func podChanged(old: Pod?, new: Pod?) {
+        // The common case, a pod of this job changing in place (its status, say): only its counts move.
+        if let old, let new, case let key = new.key, old.key == key, let was = pods[key], owns(new) {
+            let info = Self.info(new)
+            if info.node == was.node {
+                count(was, key, -1)
+                count(info, key, +1)
+                pods[key] = info
+                dirty.insert(info.node)
+                return
+            }
+        }
         if let old, pods[old.key] != nil { remove(old.key) }
         if let new, owns(new) { add(new) }
+    }
+
+    private static func info(_ p: Pod) -> PodInfo {
+        let phase = p.phase
+        return PodInfo(name: p.name, uid: p.uid, node: p.spec.assignedNode, succeeded: phase == PodPhase.succeeded,
+                       failedPhase: phase == PodPhase.failed, deleting: p.metadata.deletionTimestamp != nil,
+                       onFailure: p.spec.restartPolicy == "OnFailure", restarts: p.totalRestarts)
+    }
+
+    /// Adds (`by` +1) or takes away (-1) a pod's share of the classification counts.
+    private func count(_ info: PodInfo, _ key: String, _ by: Int) {
+        if info.succeeded { succeeded += by } else if info.failedPhase { failedPhase += by } else if !info.deleting { live += by }
+        if info.live && info.onFailure {
+            liveOnFailure += by
+            if info.restarts > 0 {
+                if by > 0 { restarting.insert(key) } else { restarting.remove(key) }
+            }
+        }
     }
 
     private func add(_ p: Pod) {
         let key = p.key
         if pods[key] != nil { remove(key) }
-        let info = PodInfo(name: p.name, uid: p.uid, node: p.spec.assignedNode, succeeded: p.phase == PodPhase.succeeded,
-                           failedPhase: p.phase == PodPhase.failed, deleting: p.metadata.deletionTimestamp != nil,
-                           onFailure: p.spec.restartPolicy == "OnFailure", restarts: p.totalRestarts)
+        let info = Self.info(p)
         pods[key] = info
-        if info.succeeded { succeeded += 1 } else if info.failedPhase { failedPhase += 1 } else if !info.deleting { live += 1 }
-        if info.live && info.onFailure && info.restarts > 0 { restarting.insert(key) }
-        if info.live && info.onFailure { liveOnFailure += 1 }
+        count(info, key, +1)
         nodePods[info.node, default: []].insert(key)
         if nodePods[info.node]!.count > 1 { duplicateNodes.insert(info.node) }
         dirty.insert(info.node)
@@ -87,9 +112,7 @@ final class BroadcastJobView {
 
     private func remove(_ key: String) {
         guard let info = pods.removeValue(forKey: key) else { return }
-        if info.succeeded { succeeded -= 1 } else if info.failedPhase { failedPhase -= 1 } else if !info.deleting { live -= 1 }
-        restarting.remove(key)
-        if info.live && info.onFailure { liveOnFailure -= 1 }
+        count(info, key, -1)
         nodePods[info.node]?.remove(key)
         if nodePods[info.node]?.isEmpty == true { nodePods[info.node] = nil }
         if (nodePods[info.node]?.count ?? 0) < 2 { duplicateNodes.remove(info.node) }

@@ -47,9 +47,17 @@ final class Checker {
     private var overLimit: [String: Timestamp] = [:]  // pod key → first seen over the limit
     private var dueExpectations: [Int64: [Expectation]] = [:]
 
-    init(sim: Simulation) { self.sim = sim }
+    /// The scenario's invariant modes, read once (the scenario is fixed for the run).
+    private let modes: [String: InvariantMode]
 
-    private func active(_ name: String) -> Bool { sim.scenario.mode(of: name) != .off }
+    init(sim: Simulation) {
+        self.sim = sim
+        modes = sim.scenario.invariants
+    }
+
+    private func mode(of invariant: String) -> InvariantMode { modes[invariant] ?? .on }
+
+    private func active(_ name: String) -> Bool { mode(of: name) != .off }
 
     /// The reaction bound R for N writes, with the allowance of the faults in force (docs/faults.md).
     func reactionBound(writes n: Int) -> Double {
@@ -62,7 +70,7 @@ final class Checker {
     private func violate(_ invariant: String, once key: String, _ message: String, objects: [String]) -> Int? {
         guard active(invariant), !reported.contains(invariant + "|" + key) else { return nil }
         reported.insert(invariant + "|" + key)
-        if sim.scenario.mode(of: invariant) == .violated {
+        if mode(of: invariant) == .violated {
             demandedViolations.insert(invariant)
             sim.tell("invariant \(invariant) violated, as the scenario demands: \(message)")
             return nil
@@ -439,7 +447,7 @@ final class Checker {
             for e in dueExpectations[t]! { results.append(evaluate(e)) }
         }
         dueExpectations.removeAll()
-        for name in Scenario.invariantNames where sim.scenario.mode(of: name) == .violated && !demandedViolations.contains(name) {
+        for name in Scenario.invariantNames where mode(of: name) == .violated && !demandedViolations.contains(name) {
             violations.append(Violation(invariant: name, time: sim.kernel.now, message: "the scenario demands that \(name) is violated, but it held for the whole run", objects: []))
         }
     }
