@@ -4,7 +4,7 @@ import PackageDescription
 /// Release builds of the simulation's modules skip the run-time exclusivity checks (the
 /// static ones still apply, and debug builds, which the tests use, keep the dynamic ones):
 /// they cost about 8% of a release run's instructions (BENCHMARKS.md, issue 9 step 6).
-let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "kruise-sim",
