@@ -90,13 +90,15 @@ public final class Informer<T: Resource> {
 
     /// Objects whose index `name` yields `value`, ordered by key.
     public func list(index name: String, value: String) -> [T] {
-        guard let bucket = indexes[name]?[value] else { return [] }
+        guard let index = indexes[name] else { preconditionFailure("informer of \(T.kind) has no index \(name)") }
+        guard let bucket = index[value] else { return [] }
         return bucket.sortedKeys().map { objects[$0]! }
     }
 
     /// Number of objects under an index value, without building a list.
     public func count(index name: String, value: String) -> Int {
-        indexes[name]?[value]?.keys.count ?? 0
+        guard let index = indexes[name] else { preconditionFailure("informer of \(T.kind) has no index \(name)") }
+        return index[value]?.keys.count ?? 0
     }
 
     /// Applies one watch event to the cache and notifies handlers.
@@ -197,23 +199,28 @@ public final class InformerCache {
     public let broadcastJobs = Informer<BroadcastJob>()
     public let advancedCronJobs = Informer<AdvancedCronJob>()
 
-    public init() {
-        pods.addIndex(Self.byControllerUID, single: { $0.metadata.controllerRef?.uid })
-        pods.addIndex(Self.byNode, single: { $0.spec.nodeName })
-        pods.addIndex(Self.byNamespace, single: { $0.namespace })
-        pods.addIndex(Self.byAssignedNode, single: { p in let n = p.spec.assignedNode; return n.isEmpty ? nil : n })
-        pods.addIndex(Self.byOwnerUID) { p in (p.metadata.ownerReferences ?? []).map(\.uid) }
-        jobs.addIndex(Self.byOwnerUID) { j in (j.metadata.ownerReferences ?? []).map(\.uid) }
-        broadcastJobs.addIndex(Self.byOwnerUID) { j in (j.metadata.ownerReferences ?? []).map(\.uid) }
-        jobs.addIndex(Self.byUID, single: { $0.uid })
-        broadcastJobs.addIndex(Self.byUID, single: { $0.uid })
-        advancedCronJobs.addIndex(Self.byUID, single: { $0.uid })
-        nodes.addIndex(Self.byUID, single: { $0.uid })
-        pods.addIndex(Self.byUID, single: { $0.uid })
-        jobs.addIndex(Self.byControllerUID, single: { $0.metadata.controllerRef?.uid })
-        jobs.addIndex(Self.byControllerName, single: { j in j.metadata.controllerRef.map { "\(j.namespace)/\($0.kind)/\($0.name)" } })
-        broadcastJobs.addIndex(Self.byControllerName, single: { j in j.metadata.controllerRef.map { "\(j.namespace)/\($0.kind)/\($0.name)" } })
-        broadcastJobs.addIndex(Self.byNamespace, single: { $0.namespace })
+    /// A cache with every index the controllers use, or with only the indexes named in `only`
+    /// (the scheduler's, which needs pods by node): each index costs work on every update.
+    public init(only: Set<String>? = nil) {
+        func wanted(_ name: String) -> Bool { only?.contains(name) ?? true }
+        func add<T>(_ informer: Informer<T>, _ name: String, single f: @escaping (T) -> String?) { if wanted(name) { informer.addIndex(name, single: f) } }
+        func add<T>(_ informer: Informer<T>, _ name: String, _ f: @escaping (T) -> [String]) { if wanted(name) { informer.addIndex(name, f) } }
+        add(pods, Self.byControllerUID, single: { $0.metadata.controllerRef?.uid })
+        add(pods, Self.byNode, single: { $0.spec.nodeName })
+        add(pods, Self.byNamespace, single: { $0.namespace })
+        add(pods, Self.byAssignedNode, single: { p in let n = p.spec.assignedNode; return n.isEmpty ? nil : n })
+        add(pods, Self.byOwnerUID) { p in (p.metadata.ownerReferences ?? []).map(\.uid) }
+        add(jobs, Self.byOwnerUID) { j in (j.metadata.ownerReferences ?? []).map(\.uid) }
+        add(broadcastJobs, Self.byOwnerUID) { j in (j.metadata.ownerReferences ?? []).map(\.uid) }
+        add(jobs, Self.byUID, single: { $0.uid })
+        add(broadcastJobs, Self.byUID, single: { $0.uid })
+        add(advancedCronJobs, Self.byUID, single: { $0.uid })
+        add(nodes, Self.byUID, single: { $0.uid })
+        add(pods, Self.byUID, single: { $0.uid })
+        add(jobs, Self.byControllerUID, single: { $0.metadata.controllerRef?.uid })
+        add(jobs, Self.byControllerName, single: { j in j.metadata.controllerRef.map { "\(j.namespace)/\($0.kind)/\($0.name)" } })
+        add(broadcastJobs, Self.byControllerName, single: { j in j.metadata.controllerRef.map { "\(j.namespace)/\($0.kind)/\($0.name)" } })
+        add(broadcastJobs, Self.byNamespace, single: { $0.namespace })
     }
 
     /// Brings every informer of `kinds` to a relisted `objects` (``Informer/relist(with:)``).

@@ -122,7 +122,8 @@ final class ControllerManager {
 /// The default scheduler as its own component: its own informers and client (QPS 50, burst 100,
 /// as kube-scheduler), one pod at a time. It is not affected by `restartControllers`.
 final class SchedulerComponent {
-    let cache = InformerCache()
+    /// Nodes, and pods by node: all the scheduler reads.
+    let cache = InformerCache(only: [InformerCache.byNode])
     let client: SimClient
     let host: ControllerHost
     let scheduler: DefaultScheduler
