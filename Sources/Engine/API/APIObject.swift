@@ -2,14 +2,14 @@ import Foundation
 
 /// Any object the engine models, as one value (for stores and watch streams that carry several kinds).
 ///
-/// One word: `Pod` and `Node` hold their fields in copy-on-write storage, and the other kinds'
-/// cases are `indirect` (boxed), so copying an `APIObject` into the store, a watch stream or a
+/// One word: `Pod`, `Node` and `BroadcastJob` hold their fields in copy-on-write storage, and the
+/// other kinds' cases are `indirect` (boxed), so copying an `APIObject` into the store, a watch stream or a
 /// change record is one reference count, not a copy of the largest kind's fields.
 public enum APIObject: Hashable, Sendable {
     case node(Node)
     case pod(Pod)
     indirect case job(Job)
-    indirect case broadcastJob(BroadcastJob)
+    case broadcastJob(BroadcastJob)
     indirect case advancedCronJob(AdvancedCronJob)
     indirect case event(Event)
 

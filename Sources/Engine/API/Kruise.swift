@@ -83,17 +83,110 @@ public struct BroadcastJob: KubeObject, Hashable {
     public static let kind = "BroadcastJob"
     public static let defaultAPIVersion = KruiseAPI.v1beta1
     public static let acceptedAPIVersions = [KruiseAPI.v1alpha1, KruiseAPI.v1beta1]
-    public var apiVersion: String?
-    public var kind: String?
-    public var metadata: ObjectMeta
-    public var spec: BroadcastJobSpec
-    public var status: BroadcastJobStatus?
-    public var unknownFields: JSONValue?
+
+    /// Copy-on-write storage, as ``Pod``'s: a job is copied into the store, every informer and
+    /// each watch delivery, and its status is written on most reconciles.
+    @usableFromInline final class Storage: @unchecked Sendable {  // mutated only when uniquely referenced
+        var apiVersion: String?
+        var kind: String?
+        var metadata: ObjectMeta
+        var spec: BroadcastJobSpec
+        var status: BroadcastJobStatus?
+        var unknownFields: JSONValue?
+        /// ``KubeObject/key``, kept current by the `metadata` accessor.
+        private(set) var key: String
+        private var keyFrom: (String?, String?) = (nil, nil)
+        func refreshKey() {
+            guard key.isEmpty || keyFrom.0 != metadata.namespace || keyFrom.1 != metadata.name else { return }
+            keyFrom = (metadata.namespace, metadata.name)
+            key = "\(metadata.namespace ?? "")/\(metadata.name ?? "")"
+        }
+        init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: BroadcastJobSpec, status: BroadcastJobStatus?, unknownFields: JSONValue?) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+            self.status = status
+            self.unknownFields = unknownFields
+            self.key = ""
+            refreshKey()
+        }
+        func copy() -> Storage { Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields) }
+    }
+    @usableFromInline var storage: Storage
+
+    @inline(__always) mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    public var apiVersion: String? {
+        _read { yield storage.apiVersion }
+        _modify { makeUnique(); yield &storage.apiVersion }
+    }
+    public var kind: String? {
+        _read { yield storage.kind }
+        _modify { makeUnique(); yield &storage.kind }
+    }
+    public var metadata: ObjectMeta {
+        _read { yield storage.metadata }
+        _modify {
+            makeUnique()
+            defer { storage.refreshKey() }
+            yield &storage.metadata
+        }
+    }
+    public var key: String { storage.key }
+    public var spec: BroadcastJobSpec {
+        _read { yield storage.spec }
+        _modify { makeUnique(); yield &storage.spec }
+    }
+    public var status: BroadcastJobStatus? {
+        _read { yield storage.status }
+        _modify { makeUnique(); yield &storage.status }
+    }
+    public var unknownFields: JSONValue? {
+        _read { yield storage.unknownFields }
+        _modify { makeUnique(); yield &storage.unknownFields }
+    }
+
+    enum CodingKeys: String, CodingKey { case apiVersion, kind, metadata, spec, status, unknownFields }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion)
+        let kind = try c.decodeIfPresent(String.self, forKey: .kind)
+        let metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
+        let spec = try c.decode(BroadcastJobSpec.self, forKey: .spec)
+        let status = try c.decodeIfPresent(BroadcastJobStatus.self, forKey: .status)
+        let unknownFields = try c.decodeIfPresent(JSONValue.self, forKey: .unknownFields)
+        storage = Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(apiVersion, forKey: .apiVersion)
+        try c.encodeIfPresent(kind, forKey: .kind)
+        try c.encode(metadata, forKey: .metadata)
+        try c.encode(spec, forKey: .spec)
+        try c.encodeIfPresent(status, forKey: .status)
+        try c.encodeIfPresent(unknownFields, forKey: .unknownFields)
+    }
+
+    public static func == (a: BroadcastJob, b: BroadcastJob) -> Bool {
+        a.storage === b.storage || (a.apiVersion == b.apiVersion && a.kind == b.kind && a.metadata == b.metadata && a.spec == b.spec && a.status == b.status && a.unknownFields == b.unknownFields)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(apiVersion)
+        h.combine(kind)
+        h.combine(metadata)
+        h.combine(spec)
+        h.combine(status)
+        h.combine(unknownFields)
+    }
+
     public init(metadata: ObjectMeta, spec: BroadcastJobSpec) {
-        self.apiVersion = Self.defaultAPIVersion
-        self.kind = Self.kind
-        self.metadata = metadata
-        self.spec = spec
+        storage = Storage(apiVersion: Self.defaultAPIVersion, kind: Self.kind, metadata: metadata, spec: spec, status: nil, unknownFields: nil)
     }
 
     public var completionPolicyType: String { spec.completionPolicy?.type ?? "" }
