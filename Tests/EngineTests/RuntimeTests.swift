@@ -241,7 +241,20 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(c.pods.list(index: InformerCache.byUID, value: "uid-default-a").map(\.name) == ["a"])
         #expect(c.pods.count(index: InformerCache.byAssignedNode, value: "n1") == 2)
         #expect(c.pods.list(index: InformerCache.byNode, value: "nope").isEmpty)
-        #expect(c.pods.list(index: "no-such-index", value: "x").isEmpty)
+    }
+
+    @Test func cacheWithOnlySomeIndexes() async {
+        // The scheduler's cache keeps pods by node only.
+        let c = InformerCache(only: [InformerCache.byNode])
+        c.pods.apply(.added, pod("b", node: "n1", owner: jobRef))
+        #expect(c.pods.list(index: InformerCache.byNode, value: "n1").map(\.name) == ["b"])
+    }
+
+    @Test func askingForAnIndexNotKeptIsAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            let c = InformerCache(only: [InformerCache.byNode])
+            _ = c.pods.list(index: InformerCache.byUID, value: "x")
+        }
     }
 
     @Test func updatesReindexAndDeletesUnindex() async {

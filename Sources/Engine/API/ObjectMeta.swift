@@ -27,24 +27,177 @@ public struct OwnerReference: Codable, Hashable, Sendable {
 
 /// `metav1.ObjectMeta`: identity, labels and lifecycle of every API object.
 public struct ObjectMeta: Codable, Hashable, Sendable {
-    public var name: String?
-    public var generateName: String?
-    public var namespace: String?
-    public var uid: String?
-    public var resourceVersion: String?
-    public var generation: Int64?
-    public var creationTimestamp: Timestamp?
-    public var deletionTimestamp: Timestamp?
-    public var deletionGracePeriodSeconds: Int64?
-    public var labels: [String: String]?
-    public var annotations: [String: String]?
-    public var ownerReferences: [OwnerReference]?
-    public var finalizers: [String]?
+    /// Copy-on-write storage: every object, every copy of an object into a cache or a watch
+    /// event, and every `metadata` read that outlives its access copies an `ObjectMeta`; with
+    /// the fields behind one reference that is one reference count, not one per field.
+    @usableFromInline final class Storage: @unchecked Sendable {  // mutated only when uniquely referenced
+        var name: String?
+        var generateName: String?
+        var namespace: String?
+        var uid: String?
+        var resourceVersion: String?
+        var generation: Int64?
+        var creationTimestamp: Timestamp?
+        var deletionTimestamp: Timestamp?
+        var deletionGracePeriodSeconds: Int64?
+        var labels: [String: String]?
+        var annotations: [String: String]?
+        var ownerReferences: [OwnerReference]?
+        var finalizers: [String]?
+        init() {}
+        func copy() -> Storage {
+            let c = Storage()
+            c.name = name
+            c.generateName = generateName
+            c.namespace = namespace
+            c.uid = uid
+            c.resourceVersion = resourceVersion
+            c.generation = generation
+            c.creationTimestamp = creationTimestamp
+            c.deletionTimestamp = deletionTimestamp
+            c.deletionGracePeriodSeconds = deletionGracePeriodSeconds
+            c.labels = labels
+            c.annotations = annotations
+            c.ownerReferences = ownerReferences
+            c.finalizers = finalizers
+            return c
+        }
+    }
+    @usableFromInline var storage: Storage
+
+    @inline(__always) mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    public var name: String? {
+        _read { yield storage.name }
+        _modify { makeUnique(); yield &storage.name }
+    }
+    public var generateName: String? {
+        _read { yield storage.generateName }
+        _modify { makeUnique(); yield &storage.generateName }
+    }
+    public var namespace: String? {
+        _read { yield storage.namespace }
+        _modify { makeUnique(); yield &storage.namespace }
+    }
+    public var uid: String? {
+        _read { yield storage.uid }
+        _modify { makeUnique(); yield &storage.uid }
+    }
+    public var resourceVersion: String? {
+        _read { yield storage.resourceVersion }
+        _modify { makeUnique(); yield &storage.resourceVersion }
+    }
+    public var generation: Int64? {
+        _read { yield storage.generation }
+        _modify { makeUnique(); yield &storage.generation }
+    }
+    public var creationTimestamp: Timestamp? {
+        _read { yield storage.creationTimestamp }
+        _modify { makeUnique(); yield &storage.creationTimestamp }
+    }
+    public var deletionTimestamp: Timestamp? {
+        _read { yield storage.deletionTimestamp }
+        _modify { makeUnique(); yield &storage.deletionTimestamp }
+    }
+    public var deletionGracePeriodSeconds: Int64? {
+        _read { yield storage.deletionGracePeriodSeconds }
+        _modify { makeUnique(); yield &storage.deletionGracePeriodSeconds }
+    }
+    public var labels: [String: String]? {
+        _read { yield storage.labels }
+        _modify { makeUnique(); yield &storage.labels }
+    }
+    public var annotations: [String: String]? {
+        _read { yield storage.annotations }
+        _modify { makeUnique(); yield &storage.annotations }
+    }
+    public var ownerReferences: [OwnerReference]? {
+        _read { yield storage.ownerReferences }
+        _modify { makeUnique(); yield &storage.ownerReferences }
+    }
+    public var finalizers: [String]? {
+        _read { yield storage.finalizers }
+        _modify { makeUnique(); yield &storage.finalizers }
+    }
 
     public init(name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil) {
-        self.name = name
-        self.namespace = namespace
-        self.labels = labels
+        storage = Storage()
+        storage.name = name
+        storage.namespace = namespace
+        storage.labels = labels
+    }
+
+    enum CodingKeys: String, CodingKey { case name, generateName, namespace, uid, resourceVersion, generation, creationTimestamp, deletionTimestamp, deletionGracePeriodSeconds, labels, annotations, ownerReferences, finalizers }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        storage = Storage()
+        storage.name = try c.decodeIfPresent(String.self, forKey: .name)
+        storage.generateName = try c.decodeIfPresent(String.self, forKey: .generateName)
+        storage.namespace = try c.decodeIfPresent(String.self, forKey: .namespace)
+        storage.uid = try c.decodeIfPresent(String.self, forKey: .uid)
+        storage.resourceVersion = try c.decodeIfPresent(String.self, forKey: .resourceVersion)
+        storage.generation = try c.decodeIfPresent(Int64.self, forKey: .generation)
+        storage.creationTimestamp = try c.decodeIfPresent(Timestamp.self, forKey: .creationTimestamp)
+        storage.deletionTimestamp = try c.decodeIfPresent(Timestamp.self, forKey: .deletionTimestamp)
+        storage.deletionGracePeriodSeconds = try c.decodeIfPresent(Int64.self, forKey: .deletionGracePeriodSeconds)
+        storage.labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
+        storage.annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations)
+        storage.ownerReferences = try c.decodeIfPresent([OwnerReference].self, forKey: .ownerReferences)
+        storage.finalizers = try c.decodeIfPresent([String].self, forKey: .finalizers)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(name, forKey: .name)
+        try c.encodeIfPresent(generateName, forKey: .generateName)
+        try c.encodeIfPresent(namespace, forKey: .namespace)
+        try c.encodeIfPresent(uid, forKey: .uid)
+        try c.encodeIfPresent(resourceVersion, forKey: .resourceVersion)
+        try c.encodeIfPresent(generation, forKey: .generation)
+        try c.encodeIfPresent(creationTimestamp, forKey: .creationTimestamp)
+        try c.encodeIfPresent(deletionTimestamp, forKey: .deletionTimestamp)
+        try c.encodeIfPresent(deletionGracePeriodSeconds, forKey: .deletionGracePeriodSeconds)
+        try c.encodeIfPresent(labels, forKey: .labels)
+        try c.encodeIfPresent(annotations, forKey: .annotations)
+        try c.encodeIfPresent(ownerReferences, forKey: .ownerReferences)
+        try c.encodeIfPresent(finalizers, forKey: .finalizers)
+    }
+
+    public static func == (a: ObjectMeta, b: ObjectMeta) -> Bool {
+        if a.storage === b.storage { return true }
+        let x = a.storage, y = b.storage
+        return x.name == y.name
+            && x.generateName == y.generateName
+            && x.namespace == y.namespace
+            && x.uid == y.uid
+            && x.resourceVersion == y.resourceVersion
+            && x.generation == y.generation
+            && x.creationTimestamp == y.creationTimestamp
+            && x.deletionTimestamp == y.deletionTimestamp
+            && x.deletionGracePeriodSeconds == y.deletionGracePeriodSeconds
+            && x.labels == y.labels
+            && x.annotations == y.annotations
+            && x.ownerReferences == y.ownerReferences
+            && x.finalizers == y.finalizers
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(name)
+        h.combine(generateName)
+        h.combine(namespace)
+        h.combine(uid)
+        h.combine(resourceVersion)
+        h.combine(generation)
+        h.combine(creationTimestamp)
+        h.combine(deletionTimestamp)
+        h.combine(deletionGracePeriodSeconds)
+        h.combine(labels)
+        h.combine(annotations)
+        h.combine(ownerReferences)
+        h.combine(finalizers)
     }
 
     /// The name, or `""`.
