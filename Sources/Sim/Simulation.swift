@@ -77,7 +77,7 @@ public final class Simulation {
     func tell(_ text: String) {
         story.append((kernel.now, text))
         checkHistoryLimit()
-        digest.add("story \(kernel.now.nanos) \(text)")
+        digest.text("story "); digest.decimal(kernel.now.nanos); digest.text(" "); digest.text(text); digest.endRecord()
         journal?.record(digest, kernel.now, "story: \(text)")
     }
 
@@ -159,7 +159,18 @@ public final class Simulation {
             server.onFailedWrite = { trace.failedWrite($0) }
         }
         events.onRecord = { [unowned self] e in
-            digest.add("event \(e.time.nanos) \(e.component) \(e.kind)/\(e.namespace)/\(e.name) \(e.type) \(e.reason) \(e.message)")
+            // The bytes of "event <nanos> <component> <kind>/<ns>/<name> <type> <reason> <message>",
+            // hashed piece by piece instead of building the line.
+            digest.text("event ")
+            digest.decimal(e.time.nanos)
+            digest.text(" "); digest.text(e.component)
+            digest.text(" "); digest.text(e.kind)
+            digest.text("/"); digest.text(e.namespace)
+            digest.text("/"); digest.text(e.name)
+            digest.text(" "); digest.text(e.type)
+            digest.text(" "); digest.text(e.reason)
+            digest.text(" "); digest.text(e.message)
+            digest.endRecord()
             journal?.record(digest, e.time, "event \(e.type) \(e.reason) on \(e.kind)/\(e.namespace)/\(e.name) from \(e.component): \(e.message)")
             trace?.event(e)
             storyOf(e)
@@ -280,7 +291,7 @@ public final class Simulation {
             let k = Kubelet(nodeName: name, kernel: kernel, server: server, client: client, catalog: imageResolver, rng: rng,
                             bandwidth: settings.imagePullBandwidth, diskCapacity: entry.diskCapacity, diskUsed: entry.diskUsed, images: images)
             k.log = { [unowned self] line in
-                digest.add("\(kernel.now.nanos) \(line)")
+                digest.decimal(kernel.now.nanos); digest.text(" "); digest.text(line); digest.endRecord()
                 journal?.record(digest, kernel.now, "kubelet: \(line)")
             }
             k.tell = { [unowned self] line in tell(line) }
@@ -550,10 +561,12 @@ public final class Simulation {
     /// Events that explain an outcome: every Warning, and the Normal ones that say why something
     /// did not happen or was removed. A repeat of the same event (object, reason, message) is not
     /// told again; its first line counts the repeats.
+    /// Normal events worth a story line (Warnings always are).
+    private static let storyReasons: Set<String> = ["JobAlreadyActive", "SuccessfulDelete", "TaintManagerEviction", "NodeNotReady", "NodeReady",
+                                                    "Continue", "Suspended", "Resumed"]
+
     private func storyOf(_ e: RecordedEvent) {
-        let normal: Set<String> = ["JobAlreadyActive", "SuccessfulDelete", "TaintManagerEviction", "NodeNotReady", "NodeReady",
-                                   "Continue", "Suspended", "Resumed"]
-        guard e.type == "Warning" || normal.contains(e.reason) else { return }
+        guard e.type == "Warning" || Self.storyReasons.contains(e.reason) else { return }
         // A job's failure is told by its phase line, with the same message.
         if e.kind == "BroadcastJob" || e.kind == "Job", ["DeadlineExceeded", "failed pod is found", "BackoffLimitExceeded"].contains(e.reason) { return }
         // A child deleted by its AdvancedCronJob is told by the deletion line ("by AdvancedCronJob x").
@@ -594,11 +607,6 @@ public struct ActionError: Sendable {
 public struct Digest: Sendable {
     private var h: UInt64 = 0xcbf2_9ce4_8422_2325
     public private(set) var count = 0
-    /// One text record.
-    mutating func add(_ line: String) {
-        addBytes(line)
-        endRecord()
-    }
     /// A field of the current record.
     mutating func field(_ field: String) {
         addBytes(field)
@@ -618,6 +626,19 @@ public struct Digest: Sendable {
     private mutating func addBytes(_ s: String) {
         var s = s
         s.withUTF8 { for b in $0 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+    }
+    /// Part of a text record: `text(a); text(b); endRecord()` hashes as one record of the text `a + b`.
+    mutating func text(_ s: String) { addBytes(s) }
+    /// Part of a text record: the decimal digits of `v`, as `text(String(v))` without the string.
+    mutating func decimal(_ v: Int64) {
+        if v < 0 { h = (h ^ UInt64(UInt8(ascii: "-"))) &* 0x100_0000_01b3 }
+        let m = v.magnitude
+        var p: UInt64 = 1
+        while m / p >= 10 { p *= 10 }
+        repeat {
+            h = (h ^ (0x30 + (m / p) % 10)) &* 0x100_0000_01b3
+            p /= 10
+        } while p > 0
     }
     public var hex: String { String(format: "%016llx", h) }
     /// The hash so far.
