@@ -150,52 +150,235 @@ public struct Volume: Codable, Hashable, Sendable {
 
 /// `corev1.PodSpec`.
 public struct PodSpec: Codable, Hashable, Sendable {
-    public var containers: [Container]
-    public var initContainers: [Container]?
-    public var volumes: [Volume]?
-    public var restartPolicy: String?
-    public var terminationGracePeriodSeconds: Int64?
-    public var activeDeadlineSeconds: Int64?
-    public var dnsPolicy: String?
-    public var nodeSelector: [String: String]?
-    public var serviceAccountName: String?
-    public var nodeName: String?
-    public var hostNetwork: Bool?
-    public var hostPID: Bool?
-    public var securityContext: JSONValue?
-    public var affinity: Affinity?
-    public var schedulerName: String?
-    public var tolerations: [Toleration]?
-    public var priorityClassName: String?
-    public var priority: Int32?
-    public var overhead: ResourceList?
+    /// Copy-on-write storage: a pod's status write copies the pod, and with it its spec; with the
+    /// fields behind one reference that copy is one reference count, not one per field.
+    @usableFromInline final class Storage: @unchecked Sendable {  // mutated only when uniquely referenced
+        var containers: [Container] = []
+        var initContainers: [Container]?
+        var volumes: [Volume]?
+        var restartPolicy: String?
+        var terminationGracePeriodSeconds: Int64?
+        var activeDeadlineSeconds: Int64?
+        var dnsPolicy: String?
+        var nodeSelector: [String: String]?
+        var serviceAccountName: String?
+        var nodeName: String?
+        var hostNetwork: Bool?
+        var hostPID: Bool?
+        var securityContext: JSONValue?
+        var affinity: Affinity?
+        var schedulerName: String?
+        var tolerations: [Toleration]?
+        var priorityClassName: String?
+        var priority: Int32?
+        var overhead: ResourceList?
+        init() {}
+        func copy() -> Storage {
+            let c = Storage()
+            c.containers = containers
+            c.initContainers = initContainers
+            c.volumes = volumes
+            c.restartPolicy = restartPolicy
+            c.terminationGracePeriodSeconds = terminationGracePeriodSeconds
+            c.activeDeadlineSeconds = activeDeadlineSeconds
+            c.dnsPolicy = dnsPolicy
+            c.nodeSelector = nodeSelector
+            c.serviceAccountName = serviceAccountName
+            c.nodeName = nodeName
+            c.hostNetwork = hostNetwork
+            c.hostPID = hostPID
+            c.securityContext = securityContext
+            c.affinity = affinity
+            c.schedulerName = schedulerName
+            c.tolerations = tolerations
+            c.priorityClassName = priorityClassName
+            c.priority = priority
+            c.overhead = overhead
+            return c
+        }
+    }
+    @usableFromInline var storage: Storage
+
+    @inline(__always) mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    public var containers: [Container] {
+        _read { yield storage.containers }
+        _modify { makeUnique(); yield &storage.containers }
+    }
+    public var initContainers: [Container]? {
+        _read { yield storage.initContainers }
+        _modify { makeUnique(); yield &storage.initContainers }
+    }
+    public var volumes: [Volume]? {
+        _read { yield storage.volumes }
+        _modify { makeUnique(); yield &storage.volumes }
+    }
+    public var restartPolicy: String? {
+        _read { yield storage.restartPolicy }
+        _modify { makeUnique(); yield &storage.restartPolicy }
+    }
+    public var terminationGracePeriodSeconds: Int64? {
+        _read { yield storage.terminationGracePeriodSeconds }
+        _modify { makeUnique(); yield &storage.terminationGracePeriodSeconds }
+    }
+    public var activeDeadlineSeconds: Int64? {
+        _read { yield storage.activeDeadlineSeconds }
+        _modify { makeUnique(); yield &storage.activeDeadlineSeconds }
+    }
+    public var dnsPolicy: String? {
+        _read { yield storage.dnsPolicy }
+        _modify { makeUnique(); yield &storage.dnsPolicy }
+    }
+    public var nodeSelector: [String: String]? {
+        _read { yield storage.nodeSelector }
+        _modify { makeUnique(); yield &storage.nodeSelector }
+    }
+    public var serviceAccountName: String? {
+        _read { yield storage.serviceAccountName }
+        _modify { makeUnique(); yield &storage.serviceAccountName }
+    }
+    public var nodeName: String? {
+        _read { yield storage.nodeName }
+        _modify { makeUnique(); yield &storage.nodeName }
+    }
+    public var hostNetwork: Bool? {
+        _read { yield storage.hostNetwork }
+        _modify { makeUnique(); yield &storage.hostNetwork }
+    }
+    public var hostPID: Bool? {
+        _read { yield storage.hostPID }
+        _modify { makeUnique(); yield &storage.hostPID }
+    }
+    public var securityContext: JSONValue? {
+        _read { yield storage.securityContext }
+        _modify { makeUnique(); yield &storage.securityContext }
+    }
+    public var affinity: Affinity? {
+        _read { yield storage.affinity }
+        _modify { makeUnique(); yield &storage.affinity }
+    }
+    public var schedulerName: String? {
+        _read { yield storage.schedulerName }
+        _modify { makeUnique(); yield &storage.schedulerName }
+    }
+    public var tolerations: [Toleration]? {
+        _read { yield storage.tolerations }
+        _modify { makeUnique(); yield &storage.tolerations }
+    }
+    public var priorityClassName: String? {
+        _read { yield storage.priorityClassName }
+        _modify { makeUnique(); yield &storage.priorityClassName }
+    }
+    public var priority: Int32? {
+        _read { yield storage.priority }
+        _modify { makeUnique(); yield &storage.priority }
+    }
+    public var overhead: ResourceList? {
+        _read { yield storage.overhead }
+        _modify { makeUnique(); yield &storage.overhead }
+    }
 
     public init(containers: [Container] = [], restartPolicy: String? = nil) {
-        self.containers = containers
-        self.restartPolicy = restartPolicy
+        storage = Storage()
+        storage.containers = containers
+        storage.restartPolicy = restartPolicy
     }
+
+    enum CodingKeys: String, CodingKey { case containers, initContainers, volumes, restartPolicy, terminationGracePeriodSeconds, activeDeadlineSeconds, dnsPolicy, nodeSelector, serviceAccountName, nodeName, hostNetwork, hostPID, securityContext, affinity, schedulerName, tolerations, priorityClassName, priority, overhead }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        containers = try c.decodeIfPresent([Container].self, forKey: .containers) ?? []
-        initContainers = try c.decodeIfPresent([Container].self, forKey: .initContainers)
-        volumes = try c.decodeIfPresent([Volume].self, forKey: .volumes)
-        restartPolicy = try c.decodeIfPresent(String.self, forKey: .restartPolicy)
-        terminationGracePeriodSeconds = try c.decodeIfPresent(Int64.self, forKey: .terminationGracePeriodSeconds)
-        activeDeadlineSeconds = try c.decodeIfPresent(Int64.self, forKey: .activeDeadlineSeconds)
-        dnsPolicy = try c.decodeIfPresent(String.self, forKey: .dnsPolicy)
-        nodeSelector = try c.decodeIfPresent([String: String].self, forKey: .nodeSelector)
-        serviceAccountName = try c.decodeIfPresent(String.self, forKey: .serviceAccountName)
-        nodeName = try c.decodeIfPresent(String.self, forKey: .nodeName)
-        hostNetwork = try c.decodeIfPresent(Bool.self, forKey: .hostNetwork)
-        hostPID = try c.decodeIfPresent(Bool.self, forKey: .hostPID)
-        securityContext = try c.decodeIfPresent(JSONValue.self, forKey: .securityContext)
-        affinity = try c.decodeIfPresent(Affinity.self, forKey: .affinity)
-        schedulerName = try c.decodeIfPresent(String.self, forKey: .schedulerName)
-        tolerations = try c.decodeIfPresent([Toleration].self, forKey: .tolerations)
-        priorityClassName = try c.decodeIfPresent(String.self, forKey: .priorityClassName)
-        priority = try c.decodeIfPresent(Int32.self, forKey: .priority)
-        overhead = try c.decodeIfPresent(ResourceList.self, forKey: .overhead)
+        storage = Storage()
+        storage.containers = try c.decodeIfPresent([Container].self, forKey: .containers) ?? []
+        storage.initContainers = try c.decodeIfPresent([Container].self, forKey: .initContainers)
+        storage.volumes = try c.decodeIfPresent([Volume].self, forKey: .volumes)
+        storage.restartPolicy = try c.decodeIfPresent(String.self, forKey: .restartPolicy)
+        storage.terminationGracePeriodSeconds = try c.decodeIfPresent(Int64.self, forKey: .terminationGracePeriodSeconds)
+        storage.activeDeadlineSeconds = try c.decodeIfPresent(Int64.self, forKey: .activeDeadlineSeconds)
+        storage.dnsPolicy = try c.decodeIfPresent(String.self, forKey: .dnsPolicy)
+        storage.nodeSelector = try c.decodeIfPresent([String: String].self, forKey: .nodeSelector)
+        storage.serviceAccountName = try c.decodeIfPresent(String.self, forKey: .serviceAccountName)
+        storage.nodeName = try c.decodeIfPresent(String.self, forKey: .nodeName)
+        storage.hostNetwork = try c.decodeIfPresent(Bool.self, forKey: .hostNetwork)
+        storage.hostPID = try c.decodeIfPresent(Bool.self, forKey: .hostPID)
+        storage.securityContext = try c.decodeIfPresent(JSONValue.self, forKey: .securityContext)
+        storage.affinity = try c.decodeIfPresent(Affinity.self, forKey: .affinity)
+        storage.schedulerName = try c.decodeIfPresent(String.self, forKey: .schedulerName)
+        storage.tolerations = try c.decodeIfPresent([Toleration].self, forKey: .tolerations)
+        storage.priorityClassName = try c.decodeIfPresent(String.self, forKey: .priorityClassName)
+        storage.priority = try c.decodeIfPresent(Int32.self, forKey: .priority)
+        storage.overhead = try c.decodeIfPresent(ResourceList.self, forKey: .overhead)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(containers, forKey: .containers)
+        try c.encodeIfPresent(initContainers, forKey: .initContainers)
+        try c.encodeIfPresent(volumes, forKey: .volumes)
+        try c.encodeIfPresent(restartPolicy, forKey: .restartPolicy)
+        try c.encodeIfPresent(terminationGracePeriodSeconds, forKey: .terminationGracePeriodSeconds)
+        try c.encodeIfPresent(activeDeadlineSeconds, forKey: .activeDeadlineSeconds)
+        try c.encodeIfPresent(dnsPolicy, forKey: .dnsPolicy)
+        try c.encodeIfPresent(nodeSelector, forKey: .nodeSelector)
+        try c.encodeIfPresent(serviceAccountName, forKey: .serviceAccountName)
+        try c.encodeIfPresent(nodeName, forKey: .nodeName)
+        try c.encodeIfPresent(hostNetwork, forKey: .hostNetwork)
+        try c.encodeIfPresent(hostPID, forKey: .hostPID)
+        try c.encodeIfPresent(securityContext, forKey: .securityContext)
+        try c.encodeIfPresent(affinity, forKey: .affinity)
+        try c.encodeIfPresent(schedulerName, forKey: .schedulerName)
+        try c.encodeIfPresent(tolerations, forKey: .tolerations)
+        try c.encodeIfPresent(priorityClassName, forKey: .priorityClassName)
+        try c.encodeIfPresent(priority, forKey: .priority)
+        try c.encodeIfPresent(overhead, forKey: .overhead)
+    }
+
+    public static func == (a: PodSpec, b: PodSpec) -> Bool {
+        if a.storage === b.storage { return true }
+        let x = a.storage, y = b.storage
+        return x.containers == y.containers
+            && x.initContainers == y.initContainers
+            && x.volumes == y.volumes
+            && x.restartPolicy == y.restartPolicy
+            && x.terminationGracePeriodSeconds == y.terminationGracePeriodSeconds
+            && x.activeDeadlineSeconds == y.activeDeadlineSeconds
+            && x.dnsPolicy == y.dnsPolicy
+            && x.nodeSelector == y.nodeSelector
+            && x.serviceAccountName == y.serviceAccountName
+            && x.nodeName == y.nodeName
+            && x.hostNetwork == y.hostNetwork
+            && x.hostPID == y.hostPID
+            && x.securityContext == y.securityContext
+            && x.affinity == y.affinity
+            && x.schedulerName == y.schedulerName
+            && x.tolerations == y.tolerations
+            && x.priorityClassName == y.priorityClassName
+            && x.priority == y.priority
+            && x.overhead == y.overhead
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(containers)
+        h.combine(initContainers)
+        h.combine(volumes)
+        h.combine(restartPolicy)
+        h.combine(terminationGracePeriodSeconds)
+        h.combine(activeDeadlineSeconds)
+        h.combine(dnsPolicy)
+        h.combine(nodeSelector)
+        h.combine(serviceAccountName)
+        h.combine(nodeName)
+        h.combine(hostNetwork)
+        h.combine(hostPID)
+        h.combine(securityContext)
+        h.combine(affinity)
+        h.combine(schedulerName)
+        h.combine(tolerations)
+        h.combine(priorityClassName)
+        h.combine(priority)
+        h.combine(overhead)
     }
 }
 

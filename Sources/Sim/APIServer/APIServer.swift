@@ -332,7 +332,8 @@ public final class APIServer {
                 next.metadata = mm
             }
         }
-        if next == current { return current }  // a no-op write changes nothing and notifies no one
+        // A no-op write changes nothing and notifies no one. A status write changed nothing but the status.
+        if subresource == .status ? next.sameStatus(as: current) : next == current { return current }
         var m = next.metadata
         m.resourceVersion = nextRV()
         next.metadata = m
@@ -432,6 +433,19 @@ extension APIObject {
         case (.broadcastJob(var a), .broadcastJob(let b)): a.status = b.status; return .broadcastJob(a)
         case (.advancedCronJob(var a), .advancedCronJob(let b)): a.status = b.status; return .advancedCronJob(a)
         default: return self
+        }
+    }
+
+    /// Whether the two have equal status (for ``replacingStatus(from:)``'s result and its source,
+    /// equal status means equal objects).
+    func sameStatus(as other: APIObject) -> Bool {
+        switch (self, other) {
+        case (.pod(let a), .pod(let b)): return a.status == b.status
+        case (.node(let a), .node(let b)): return a.status == b.status
+        case (.job(let a), .job(let b)): return a.status == b.status
+        case (.broadcastJob(let a), .broadcastJob(let b)): return a.status == b.status
+        case (.advancedCronJob(let a), .advancedCronJob(let b)): return a.status == b.status
+        default: return self == other
         }
     }
 
