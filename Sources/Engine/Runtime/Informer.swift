@@ -46,8 +46,11 @@ public final class Informer<T: Resource> {
     }
 
     private var objects: [String: T] = [:]
+    /// Each index's function and its buckets by value, in the order the indexes were added;
+    /// `indexPosition` finds one by name for the lookups (not for the upkeep on every update).
     private var indexFuncs: [(name: String, by: IndexBy)] = []
-    private var indexes: [String: [String: Bucket]] = [:]
+    private var indexes: [[String: Bucket]] = []
+    private var indexPosition: [String: Int] = [:]
     private var handlers: [Handler] = []
     private var sortedKeysCache: [String]?
 
@@ -62,9 +65,16 @@ public final class Informer<T: Resource> {
     public func addIndex(_ name: String, single f: @escaping (T) -> String?) { add(name, .single(f)) }
 
     private func add(_ name: String, _ by: IndexBy) {
+        precondition(indexPosition[name] == nil, "index \(name) added twice")
+        indexPosition[name] = indexFuncs.count
         indexFuncs.append((name, by))
-        indexes[name] = [:]
-        for (k, o) in objects { for v in by.values(o) { insert(name, v, k) } }
+        indexes.append([:])
+        for (k, o) in objects { for v in by.values(o) { insert(indexes.count - 1, v, k) } }
+    }
+
+    private func position(_ name: String) -> Int {
+        guard let i = indexPosition[name] else { preconditionFailure("informer of \(T.kind) has no index \(name)") }
+        return i
     }
 
     /// Registers an event handler (informer `AddEventHandler`).
@@ -90,34 +100,31 @@ public final class Informer<T: Resource> {
 
     /// Objects whose index `name` yields `value`, ordered by key.
     public func list(index name: String, value: String) -> [T] {
-        guard let index = indexes[name] else { preconditionFailure("informer of \(T.kind) has no index \(name)") }
-        guard let bucket = index[value] else { return [] }
+        guard let bucket = indexes[position(name)][value] else { return [] }
         return bucket.sortedKeys().map { objects[$0]! }
     }
 
     /// Number of objects under an index value, without building a list.
     public func count(index name: String, value: String) -> Int {
-        guard let index = indexes[name] else { preconditionFailure("informer of \(T.kind) has no index \(name)") }
-        return index[value]?.keys.count ?? 0
+        indexes[position(name)][value]?.keys.count ?? 0
     }
 
     /// Applies one watch event to the cache and notifies handlers.
     public func apply(_ type: WatchEventType, _ object: T) {
         let key = object.key
-        let old = objects[key]
         switch type {
         case .added, .modified:
+            let old = objects.updateValue(object, forKey: key)
             if old == nil { sortedKeysCache = nil }
-            objects[key] = object
             reindex(key, old: old, new: object)
             let t: WatchEventType = old == nil ? .added : .modified
             for h in handlers { h(t, old, object) }
         case .deleted:
+            let old = objects.removeValue(forKey: key)
             if let old {
                 sortedKeysCache = nil
                 reindex(key, old: old, new: nil)
             }
-            objects.removeValue(forKey: key)
             for h in handlers { h(.deleted, old, object) }
         }
     }
@@ -125,7 +132,7 @@ public final class Informer<T: Resource> {
     /// Replaces the whole content (initial list after a start or restart); handlers see adds.
     public func replace(with list: [T]) {
         objects.removeAll()
-        for (n, _) in indexFuncs { indexes[n] = [:] }
+        for i in indexes.indices { indexes[i] = [:] }
         sortedKeysCache = nil
         for o in list { apply(.added, o) }
     }
@@ -148,38 +155,34 @@ public final class Informer<T: Resource> {
 
     /// Moves `key` between index values only where its values changed.
     private func reindex(_ key: String, old: T?, new: T?) {
-        for (name, by) in indexFuncs {
-            switch by {
+        for (i, index) in indexFuncs.enumerated() {
+            switch index.by {
             case .single(let f):
                 let before = old.flatMap(f), after = new.flatMap(f)
                 if before == after { continue }
-                if let b = before { remove(name, b, key) }
-                if let a = after { insert(name, a, key) }
+                if let b = before { remove(i, b, key) }
+                if let a = after { insert(i, a, key) }
             case .multi(let f):
                 let before = old.map(f) ?? []
                 let after = new.map(f) ?? []
                 if before == after { continue }
-                for v in before where !after.contains(v) { remove(name, v, key) }
-                for v in after where !before.contains(v) { insert(name, v, key) }
+                for v in before where !after.contains(v) { remove(i, v, key) }
+                for v in after where !before.contains(v) { insert(i, v, key) }
             }
         }
     }
 
-    private func insert(_ name: String, _ value: String, _ key: String) {
-        let bucket: Bucket
-        if let b = indexes[name]![value] {
-            bucket = b
-        } else {
-            bucket = Bucket()
-            indexes[name]![value] = bucket
-        }
+    private func insert(_ index: Int, _ value: String, _ key: String) {
+        // One lookup: the in-place access of the default subscript stores a new bucket for a new value.
+        func bucketOf(_ b: inout Bucket) -> Bucket { b }
+        let bucket = bucketOf(&indexes[index][value, default: Bucket()])
         if bucket.keys.insert(key).inserted { bucket.sorted = nil }
     }
 
-    private func remove(_ name: String, _ value: String, _ key: String) {
-        guard let bucket = indexes[name]![value] else { return }
+    private func remove(_ index: Int, _ value: String, _ key: String) {
+        guard let bucket = indexes[index][value] else { return }
         if bucket.keys.remove(key) != nil { bucket.sorted = nil }
-        if bucket.keys.isEmpty { indexes[name]![value] = nil }
+        if bucket.keys.isEmpty { indexes[index][value] = nil }
     }
 }
 

@@ -138,14 +138,18 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 /// draws for one purpose never shifts another.
 public final class RandomStreams {
     public let seed: UInt64
-    private var streams: [String: SplitMix64] = [:]
+    /// One generator per purpose, boxed so a draw looks its stream up once.
+    private final class Stream {
+        var g: SplitMix64
+        init(_ g: SplitMix64) { self.g = g }
+    }
+    private var streams: [String: Stream] = [:]
     public init(seed: UInt64) { self.seed = seed }
 
     public func draw<T>(_ purpose: String, _ body: (inout SplitMix64) -> T) -> T {
-        var g = streams[purpose] ?? SplitMix64(seed: seed ^ fnv1a64(purpose))
-        let v = body(&g)
-        streams[purpose] = g
-        return v
+        func streamOf(_ s: inout Stream) -> Stream { s }
+        let stream = streamOf(&streams[purpose, default: Stream(SplitMix64(seed: seed ^ fnv1a64(purpose)))])
+        return body(&stream.g)
     }
     public func unit(_ purpose: String) -> Double { draw(purpose) { $0.unit() } }
 }
