@@ -58,19 +58,19 @@ public final class Simulation {
         notes.append(s)
     }
 
-    /// The most Kubernetes events, and the most story lines, one run keeps: both are held to the end
-    /// (for `events` checks and the report), so a scenario that makes objects without end (an
-    /// `@every 1s` AdvancedCronJob for ten years) would otherwise grow until the process is killed.
-    /// At the limit the run stops and `historyLimitReached` says why. 10 million events is several GB.
+    /// The most story lines one run keeps: they are held to the end (for the report), so a scenario
+    /// that makes objects without end (an `@every 1s` AdvancedCronJob for ten years) would otherwise
+    /// grow until the process is killed. At the limit the run stops and `historyLimitReached` says
+    /// why. Kubernetes events are not held (``EventLog``), so they need no limit.
     public var historyLimit = 10_000_000
     /// Why the run stopped before its end, when it reached `historyLimit`.
     public private(set) var historyLimitReached: String?
 
     private func checkHistoryLimit() {
-        guard historyLimitReached == nil, events.events.count >= historyLimit || story.count >= historyLimit else { return }
+        guard historyLimitReached == nil, story.count >= historyLimit else { return }
         historyLimitReached = "the run stopped at +\(formatSeconds(kernel.now.seconds(since: scenario.start))) of \(formatSeconds(scenario.duration)): "
-            + "it had recorded \(events.events.count) Kubernetes events and \(story.count) story lines, and a run keeps at most "
-            + "\(historyLimit) of each (they are held in memory to the end); simulate a shorter duration, or fewer or less frequent jobs"
+            + "it had told \(story.count) story lines, and a run keeps at most "
+            + "\(historyLimit) (they are held in memory to the end); simulate a shorter duration, or fewer or less frequent jobs"
         kernel.stopRequested = true
     }
 
@@ -159,6 +159,7 @@ public final class Simulation {
             server.onFailedWrite = { trace.failedWrite($0) }
         }
         events.onRecord = { [unowned self] e in
+            checker.recorded(e)
             // The bytes of "event <nanos> <component> <kind>/<ns>/<name> <type> <reason> <message>",
             // hashed piece by piece instead of building the line.
             digest.text("event ")
@@ -174,7 +175,6 @@ public final class Simulation {
             journal?.record(digest, e.time, "event \(e.type) \(e.reason) on \(e.kind)/\(e.namespace)/\(e.name) from \(e.component): \(e.message)")
             trace?.event(e)
             storyOf(e)
-            checkHistoryLimit()
             onEvent?(e)
         }
         // t = 0: nodes and manifests are in the store before any component acts.
@@ -226,7 +226,6 @@ public final class Simulation {
     /// Every node's kubelet, by node name: disk and images as the kubelet counts them.
     public var nodeKubelets: [Kubelet] { kubelets.keys.sorted().map { kubelets[$0]! } }
     /// Every Kubernetes event recorded so far.
-    public var recordedEvents: [RecordedEvent] { events.events }
     /// Called with every committed change, after the checks and the trace saw it (set before ``start()``).
     public var onChange: ((APIServer.Change) -> Void)?
     /// Called with every recorded Kubernetes event (set before ``start()``).

@@ -60,9 +60,12 @@ import Engine
     /// A request throttled more than client-go's 10 retries fails with the 429: the controller
     /// records the failed creation and tries again later.
     @Test func endlessThrottlingFailsTheRequestAfterTenRetries() throws {
-        let (sim, o) = try simulate(Self.scenario(nodes: 1, duration: "1m", faults: "{throttleRate: 1, retryAfter: 1s}", settings: "bindPodsBy: nodeName"))
+        let s = try ScenarioLoader.load(text: Self.scenario(nodes: 1, duration: "1m", faults: "{throttleRate: 1, retryAfter: 1s}", settings: "bindPodsBy: nodeName"), file: "test.yaml")
+        let sim = Simulation(scenario: s)
+        var failed: [RecordedEvent] = []
+        sim.onEvent = { if $0.reason == "FailedCreate" { failed.append($0) } }
+        let o = sim.run()
         #expect(sim.server.list(Pod.self).isEmpty)
-        let failed = sim.events.events.filter { $0.reason == "FailedCreate" }
         #expect(!failed.isEmpty)
         #expect(failed.first?.message.contains("Too many requests") == true)
         // The first create gave up after its 11th attempt, about 10 Retry-After waits in.

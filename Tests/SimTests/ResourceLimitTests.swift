@@ -70,7 +70,7 @@ import Engine
         let out = sim.run()
         let why = try #require(sim.historyLimitReached)
         #expect(why.hasPrefix("the run stopped at +"))
-        #expect(why.contains("a run keeps at most 500 of each"))
+        #expect(why.contains("a run keeps at most 500"))
         #expect(out.endTime.seconds(since: s.start) < 3600)  // stopped within the first virtual hour, not after ten years
     }
 

@@ -139,6 +139,11 @@ final class Checker {
     private func podChanged(old: Pod?, new: Pod, deleted: Bool) {
         if let o = old, let c = counted(o) {
             livePods[c.uid]?[c.node]?.remove(o.key)
+            // Empty entries go, or a day of jobs would keep one per job and node.
+            if livePods[c.uid]?[c.node]?.isEmpty == true {
+                livePods[c.uid]![c.node] = nil
+                if livePods[c.uid]!.isEmpty { livePods[c.uid] = nil }
+            }
         }
         if !deleted, let c = counted(new) {
             livePods[c.uid, default: [:]][c.node, default: []].insert(new.key)
@@ -232,9 +237,7 @@ final class Checker {
     /// the AdvancedCronJob since the slot (such as `FailedCreate` with the admission message
     /// that rejected the child), `REASON: MESSAGE`, with how many such events there were.
     func whyNoChild(_ acj: AdvancedCronJob, since slot: Timestamp) -> String? {
-        let warnings = sim.events.events.filter {
-            $0.type == "Warning" && $0.kind == AdvancedCronJob.kind && $0.namespace == acj.namespace && $0.name == acj.name
-        }
+        let warnings = cronWarnings[acj.key] ?? []
         guard let latest = warnings.last else { return nil }
         let recent = warnings.filter { $0.time >= slot }
         let last = recent.last ?? latest
@@ -329,20 +332,43 @@ final class Checker {
     private var terminatedAt: [String: Timestamp] = [:]
     /// Pods (namespace/name) the BroadcastJob controller deleted, from its SuccessfulDelete events.
     private var deletedByJobController = Set<String>()
-    private var eventsScanned = 0
     /// An open statusConsistent violation per job key: it is reported once, with the time range
     /// over which the checks kept seeing it.
     private var inconsistent: [String: (index: Int?, since: Timestamp, message: String)] = [:]
 
-    private func scanDeleteEvents() {
-        let events = sim.events.events
-        while eventsScanned < events.count {
-            let e = events[eventsScanned]
-            eventsScanned += 1
-            if e.kind == BroadcastJob.kind, e.reason == "SuccessfulDelete", e.message.hasPrefix("Delete pod: ") {
-                deletedByJobController.insert("\(e.namespace)/\(e.message.dropFirst("Delete pod: ".count))")
+    // MARK: What the checks keep of the recorded events (the run does not hold them)
+
+    /// Warning events on each AdvancedCronJob (by namespace/name), in order: why a slot got no child.
+    private var cronWarnings: [String: [RecordedEvent]] = [:]
+    /// For each `events` expectation's filter, how many recorded events matched it so far.
+    private lazy var eventCounts: [(filter: EventFilter, count: Int)] = {
+        var counts: [(filter: EventFilter, count: Int)] = []
+        for e in sim.scenario.expectations {
+            if case .events(let reason, let object, let type, _) = e.subject {
+                let f = EventFilter(reason: reason, object: object, type: type)
+                if !counts.contains(where: { $0.filter == f }) { counts.append((f, 0)) }
             }
         }
+        return counts
+    }()
+
+    struct EventFilter: Equatable {
+        var reason: String
+        var object: ObjectRef?
+        var type: String?
+        func matches(_ ev: RecordedEvent) -> Bool {
+            ev.reason == reason && (type == nil || ev.type == type!) &&
+                (object == nil || (ev.kind == object!.kind.rawValue && ev.name == object!.name && (!object!.kind.namespaced || ev.namespace == object!.namespace)))
+        }
+    }
+
+    /// Takes what the checks need from a recorded event, as it is recorded.
+    func recorded(_ e: RecordedEvent) {
+        if e.type == "Warning", e.kind == AdvancedCronJob.kind { cronWarnings["\(e.namespace)/\(e.name)", default: []].append(e) }
+        if e.kind == BroadcastJob.kind, e.reason == "SuccessfulDelete", e.message.hasPrefix("Delete pod: ") {
+            deletedByJobController.insert("\(e.namespace)/\(e.message.dropFirst("Delete pod: ".count))")
+        }
+        for i in eventCounts.indices where eventCounts[i].filter.matches(e) { eventCounts[i].count += 1 }
     }
 
     /// The pod whose deletion the job's controller is still waiting to observe, if any: a pod it
@@ -365,7 +391,6 @@ final class Checker {
     private func waitsForDeletion(ownerUID: String, now: Timestamp) -> Bool {
         // The awaited deletion was just seen: the controller gets R to act on it.
         if let t = terminatedAt[ownerUID], now <= t.adding(seconds: reactionBound(writes: 1)) { return true }
-        scanDeleteEvents()
         let pods = sim.server.list(Pod.self).filter { $0.metadata.controllerRef?.uid == ownerUID }
         return awaitedDeletion(pods, now: now) != nil
     }
@@ -377,7 +402,6 @@ final class Checker {
         let open = Set(jobs.map(\.key))
         for key in inconsistent.keys.sorted() where !open.contains(key) { closeInconsistent(key, at: now) }
         guard !jobs.isEmpty else { return }
-        scanDeleteEvents()
         var podsByOwner: [String: [Pod]] = [:]
         for p in sim.server.list(Pod.self) {
             if let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind { podsByOwner[ref.uid, default: []].append(p) }
@@ -499,10 +523,8 @@ final class Checker {
             let (ok, lines) = checkFields(value, fields)
             return result("node \(name)", ok, lines)
         case .events(let reason, let object, let type, let m):
-            let n = sim.events.events.filter { ev in
-                ev.reason == reason && (type == nil || ev.type == type!) &&
-                    (object == nil || (ev.kind == object!.kind.rawValue && ev.name == object!.name && (!object!.kind.namespaced || ev.namespace == object!.namespace)))
-            }.count
+            let filter = EventFilter(reason: reason, object: object, type: type)
+            let n = eventCounts.first { $0.filter == filter }?.count ?? 0
             let pass = m.matches(.int(Int64(n)))
             var subject = "events reason=\(reason)"
             if let object { subject += " object=\(object)" }

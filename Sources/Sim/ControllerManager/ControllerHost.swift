@@ -14,11 +14,15 @@ public struct RecordedEvent: Sendable, Equatable {
 }
 
 /// Collects events from every component's recorder.
+/// The Kubernetes events the components record, passed on as they come (to the digest, the
+/// trace, the story and the checks), not held: a day of a cron job on a large cluster records
+/// millions, and what the run needs of them is kept where it is used.
 public final class EventLog {
-    public private(set) var events: [RecordedEvent] = []
+    /// Events recorded so far.
+    public private(set) var count = 0
     var onRecord: ((RecordedEvent) -> Void)?
     func record(_ e: RecordedEvent) {
-        events.append(e)
+        count += 1
         onRecord?(e)
     }
 }
