@@ -63,28 +63,35 @@ public enum CompactJSON {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     fileprivate static func writeString(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Most strings (names, keys, phases, times) need no escape: copy them whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: s.utf8)
+        var s = s
+        s.withUTF8 { bytes in
             out.append(UInt8(ascii: "\""))
-            return
-        }
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(b)
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(b)
-            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
-            default: out.append(b)
+            // Most strings (names, keys, phases, times) need no escape: copy them whole.
+            var clean = true
+            for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+                clean = false
+                break
             }
+            if clean {
+                out.append(contentsOf: bytes)
+            } else {
+                for b in bytes {
+                    switch b {
+                    case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(b)
+                    case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(b)
+                    case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+                    case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+                    case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+                    case 0..<0x20:
+                        out.append(contentsOf: Array("\\u00".utf8))
+                        out.append(hex[Int(b >> 4)])
+                        out.append(hex[Int(b & 0xF)])
+                    default: out.append(b)
+                    }
+                }
+            }
+            out.append(UInt8(ascii: "\""))
         }
-        out.append(UInt8(ascii: "\""))
     }
 
     fileprivate static func number(_ d: Double) throws -> String {
