@@ -60,6 +60,18 @@ import Engine
             let direct = try? c.object.manifestJSONText()
             let tree = try? c.object.manifest().jsonText()
             if direct != tree, mismatches.count < 3 { mismatches.append("\(direct ?? "nil")\n  vs\n\(tree ?? "nil")") }
+            // The statuses the trace writes with their own writers (CompactJSONWritable) give the
+            // bytes their Encodable conformance gives.
+            func same<T: Encodable>(_ v: T?) {
+                guard let v else { return }
+                let fast = try? CompactJSON.text(v), encoded = try? CompactJSON.encoded(v)
+                if fast != encoded, mismatches.count < 3 { mismatches.append("\(fast ?? "nil")\n  vs (Encodable)\n\(encoded ?? "nil")") }
+            }
+            switch c.object {
+            case .pod(let p): same(p.status)
+            case .broadcastJob(let j): same(j.status)
+            default: break
+            }
         }
         func event(_ e: RecordedEvent) {}
         func finish() {}

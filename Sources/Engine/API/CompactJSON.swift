@@ -11,6 +11,18 @@ import Foundation
 /// `codingPath` (it would cost an array per value), so an error names no path.
 public enum CompactJSON {
     public static func text<T: Encodable>(_ value: T) throws -> String {
+        if let w = value as? any CompactJSONWritable {
+            var out: [UInt8] = []
+            out.reserveCapacity(512)
+            w.writeCompactJSON(to: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        return try encoded(value)
+    }
+
+    /// ``text(_:)`` through the value's `Encodable` conformance, even for a ``CompactJSONWritable``
+    /// (for tests that compare the two).
+    public static func encoded<T: Encodable>(_ value: T) throws -> String {
         let encoder = Encoder_()
         try value.encode(to: encoder)
         var out: [UInt8] = []
@@ -62,7 +74,7 @@ public enum CompactJSON {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    fileprivate static func writeString(_ s: String, to out: inout [UInt8]) {
+    static func writeString(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { bytes in
             out.append(UInt8(ascii: "\""))

@@ -1,0 +1,180 @@
+import Foundation
+
+/// A value that writes its own compact JSON: the bytes ``CompactJSON/text(_:)`` gives through its
+/// `Encodable` conformance (keys sorted, `nil` fields left out, times as RFC 3339 strings), without
+/// the encoder's containers. For the sections the trace writes on most writes, a pod's and a
+/// BroadcastJob's status; `ManifestTextTests` checks both against the value tree for every object
+/// every bundled scenario writes.
+///
+/// Each conformance lists its members in sorted key order; a field added to one of these types
+/// must be added here too (the test above fails until it is).
+protocol CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8])
+}
+
+/// Writes one JSON object's members, in the order given (the callers give them sorted by key).
+struct CompactJSONObject {
+    private var members = 0
+
+    static func write(to out: inout [UInt8], _ body: (inout CompactJSONObject, inout [UInt8]) -> Void) {
+        var o = CompactJSONObject()
+        out.append(UInt8(ascii: "{"))
+        body(&o, &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func key(_ k: StaticString, _ out: inout [UInt8]) {
+        if members > 0 { out.append(UInt8(ascii: ",")) }
+        members += 1
+        out.append(UInt8(ascii: "\""))
+        k.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+    }
+
+    mutating func string(_ k: StaticString, _ v: String?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        CompactJSON.writeString(v, to: &out)
+    }
+    mutating func int(_ k: StaticString, _ v: Int32?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        out.append(contentsOf: String(v).utf8)
+    }
+    mutating func bool(_ k: StaticString, _ v: Bool?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        out.append(contentsOf: (v ? "true" : "false").utf8)
+    }
+    mutating func time(_ k: StaticString, _ v: Timestamp?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        CompactJSON.writeString(v.rfc3339, to: &out)
+    }
+    mutating func object<T: CompactJSONWritable>(_ k: StaticString, _ v: T?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        v.writeCompactJSON(to: &out)
+    }
+    mutating func array<T: CompactJSONWritable>(_ k: StaticString, _ v: [T]?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        out.append(UInt8(ascii: "["))
+        for (i, e) in v.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            e.writeCompactJSON(to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+}
+
+extension PodStatus: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.array("conditions", conditions, &out)
+            o.array("containerStatuses", containerStatuses, &out)
+            o.string("hostIP", hostIP, &out)
+            o.array("initContainerStatuses", initContainerStatuses, &out)
+            o.string("message", message, &out)
+            o.string("phase", phase, &out)
+            o.string("reason", reason, &out)
+            o.time("startTime", startTime, &out)
+        }
+    }
+}
+
+extension Condition: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.time("lastHeartbeatTime", lastHeartbeatTime, &out)
+            o.time("lastProbeTime", lastProbeTime, &out)
+            o.time("lastTransitionTime", lastTransitionTime, &out)
+            o.string("message", message, &out)
+            o.string("reason", reason, &out)
+            o.string("status", status, &out)
+            o.string("type", type, &out)
+        }
+    }
+}
+
+extension ContainerStatus: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("image", image, &out)
+            o.object("lastState", lastState, &out)
+            o.string("name", name, &out)
+            o.bool("ready", ready, &out)
+            o.int("restartCount", restartCount, &out)
+            o.bool("started", started, &out)
+            o.object("state", state, &out)
+        }
+    }
+}
+
+extension ContainerState: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.object("running", running, &out)
+            o.object("terminated", terminated, &out)
+            o.object("waiting", waiting, &out)
+        }
+    }
+}
+
+extension ContainerState.Waiting: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("message", message, &out)
+            o.string("reason", reason, &out)
+        }
+    }
+}
+
+extension ContainerState.Running: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.time("startedAt", startedAt, &out)
+        }
+    }
+}
+
+extension ContainerState.Terminated: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.int("exitCode", exitCode, &out)
+            o.time("finishedAt", finishedAt, &out)
+            o.string("message", message, &out)
+            o.string("reason", reason, &out)
+            o.time("startedAt", startedAt, &out)
+        }
+    }
+}
+
+extension BroadcastJobStatus: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.int("active", active, &out)
+            o.time("completionTime", completionTime, &out)
+            o.array("conditions", conditions, &out)
+            o.int("desired", desired, &out)
+            o.int("failed", failed, &out)
+            o.string("phase", phase, &out)
+            o.time("startTime", startTime, &out)
+            o.int("succeeded", succeeded, &out)
+        }
+    }
+}
+
+extension JobCondition: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.time("lastProbeTime", lastProbeTime, &out)
+            o.time("lastTransitionTime", lastTransitionTime, &out)
+            o.string("message", message, &out)
+            o.string("reason", reason, &out)
+            o.string("status", status, &out)
+            o.string("type", type, &out)
+        }
+    }
+}
