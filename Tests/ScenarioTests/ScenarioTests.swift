@@ -67,6 +67,7 @@ import Engine
                 let fast = try? CompactJSON.text(v), encoded = try? CompactJSON.encoded(v)
                 if fast != encoded, mismatches.count < 3 { mismatches.append("\(fast ?? "nil")\n  vs (Encodable)\n\(encoded ?? "nil")") }
             }
+            same(c.object.metadata)
             switch c.object {
             case .pod(let p): same(p.status)
             case .broadcastJob(let j): same(j.status)

@@ -20,6 +20,13 @@ public enum CompactJSON {
         return try encoded(value)
     }
 
+    private static func written(_ w: some CompactJSONWritable) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        w.writeCompactJSON(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// ``text(_:)`` through the value's `Encodable` conformance, even for a ``CompactJSONWritable``
     /// (for tests that compare the two).
     public static func encoded<T: Encodable>(_ value: T) throws -> String {
@@ -146,6 +153,10 @@ public enum CompactJSON {
         if t == Int32.self { return .raw(String(v as! Int32)) }
         if t == UInt64.self { return .raw(String(v as! UInt64)) }
         if t == Double.self { return .raw(try number(v as! Double)) }
+        // The parts of every object with writers of their own (CompactJSONWriters.swift).
+        if t == ObjectMeta.self { return .raw(written(v as! ObjectMeta)) }
+        if t == PodStatus.self { return .raw(written(v as! PodStatus)) }
+        if t == BroadcastJobStatus.self { return .raw(written(v as! BroadcastJobStatus)) }
         let e = Encoder_()
         e.codingPath = path
         try v.encode(to: e)

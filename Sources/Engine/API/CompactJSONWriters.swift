@@ -2,9 +2,10 @@ import Foundation
 
 /// A value that writes its own compact JSON: the bytes ``CompactJSON/text(_:)`` gives through its
 /// `Encodable` conformance (keys sorted, `nil` fields left out, times as RFC 3339 strings), without
-/// the encoder's containers. For the sections the trace writes on most writes, a pod's and a
-/// BroadcastJob's status; `ManifestTextTests` checks both against the value tree for every object
-/// every bundled scenario writes.
+/// the encoder's containers. For what the trace writes on most writes: every object's metadata, a
+/// pod's and a BroadcastJob's status (alone, or inside a whole object). `ManifestTextTests` checks
+/// them against the `Encodable` output and the value tree for every object every bundled scenario
+/// writes.
 ///
 /// Each conformance lists its members in sorted key order; a field added to one of these types
 /// must be added here too (the test above fails until it is).
@@ -41,6 +42,34 @@ struct CompactJSONObject {
         guard let v else { return }
         key(k, &out)
         out.append(contentsOf: String(v).utf8)
+    }
+    mutating func int(_ k: StaticString, _ v: Int64?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        out.append(contentsOf: String(v).utf8)
+    }
+    /// A `[String: String]`, its keys sorted (as the encoder sorts a dictionary's).
+    mutating func strings(_ k: StaticString, _ v: [String: String]?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        out.append(UInt8(ascii: "{"))
+        for (i, name) in v.keys.sorted().enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            CompactJSON.writeString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            CompactJSON.writeString(v[name]!, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+    mutating func strings(_ k: StaticString, _ v: [String]?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        out.append(UInt8(ascii: "["))
+        for (i, e) in v.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            CompactJSON.writeString(e, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
     }
     mutating func bool(_ k: StaticString, _ v: Bool?, _ out: inout [UInt8]) {
         guard let v else { return }
@@ -175,6 +204,39 @@ extension JobCondition: CompactJSONWritable {
             o.string("reason", reason, &out)
             o.string("status", status, &out)
             o.string("type", type, &out)
+        }
+    }
+}
+
+extension ObjectMeta: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.strings("annotations", annotations, &out)
+            o.time("creationTimestamp", creationTimestamp, &out)
+            o.int("deletionGracePeriodSeconds", deletionGracePeriodSeconds, &out)
+            o.time("deletionTimestamp", deletionTimestamp, &out)
+            o.strings("finalizers", finalizers, &out)
+            o.string("generateName", generateName, &out)
+            o.int("generation", generation, &out)
+            o.strings("labels", labels, &out)
+            o.string("name", name, &out)
+            o.string("namespace", namespace, &out)
+            o.array("ownerReferences", ownerReferences, &out)
+            o.string("resourceVersion", resourceVersion, &out)
+            o.string("uid", uid, &out)
+        }
+    }
+}
+
+extension OwnerReference: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("apiVersion", apiVersion, &out)
+            o.bool("blockOwnerDeletion", blockOwnerDeletion, &out)
+            o.bool("controller", controller, &out)
+            o.string("kind", kind, &out)
+            o.string("name", name, &out)
+            o.string("uid", uid, &out)
         }
     }
 }
