@@ -779,7 +779,7 @@ enum Limits {
     static let qps: ClosedRange<Double> = 0.001...1_000_000
     static let burst: ClosedRange<Double> = 1...1_000_000
     static let workers: ClosedRange<Int64> = 1...1000
-    /// Nodes in all (about 37 MB of memory per 1000 nodes).
+    /// Nodes in all (about 2.6 MB of memory per 1000 nodes, before their pods).
     static let maxNodes = 100_000
     static let imageCount: ClosedRange<Int64> = 1...10_000
     /// Images on nodes, summed over nodes: each node keeps its own list once its kubelet pulls or
