@@ -90,7 +90,8 @@ public final class SQLiteTrace: TraceSink {
         for (i, v) in values.enumerated() {
             let n = Int32(i + 1)
             switch v {
-            case .text(let x): csqlite_bind_text(s, n, x)
+            case .text(var x):
+                x.withUTF8 { b in _ = csqlite_bind_text_bytes(s, n, UnsafeRawPointer(b.baseAddress)?.assumingMemoryBound(to: CChar.self), Int32(b.count)) }
             case .int(let x): sqlite3_bind_int64(s, n, x)
             case .real(let x): sqlite3_bind_double(s, n, x)
             case .null: sqlite3_bind_null(s, n)
