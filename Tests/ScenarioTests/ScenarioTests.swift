@@ -71,6 +71,7 @@ import Engine
             switch c.object {
             case .pod(let p): same(p.status)
             case .broadcastJob(let j): same(j.status)
+            case .node(let n): same(n.status)
             default: break
             }
         }

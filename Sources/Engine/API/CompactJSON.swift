@@ -157,6 +157,7 @@ public enum CompactJSON {
         if t == ObjectMeta.self { return .raw(written(v as! ObjectMeta)) }
         if t == PodStatus.self { return .raw(written(v as! PodStatus)) }
         if t == BroadcastJobStatus.self { return .raw(written(v as! BroadcastJobStatus)) }
+        if t == NodeStatus.self { return .raw(written(v as! NodeStatus)) }
         let e = Encoder_()
         e.codingPath = path
         try v.encode(to: e)

@@ -3,7 +3,7 @@ import Foundation
 /// A value that writes its own compact JSON: the bytes ``CompactJSON/text(_:)`` gives through its
 /// `Encodable` conformance (keys sorted, `nil` fields left out, times as RFC 3339 strings), without
 /// the encoder's containers. For what the trace writes on most writes: every object's metadata, a
-/// pod's and a BroadcastJob's status (alone, or inside a whole object). `ManifestTextTests` checks
+/// pod's, a node's and a BroadcastJob's status (alone, or inside a whole object). `ManifestTextTests` checks
 /// them against the `Encodable` output and the value tree for every object every bundled scenario
 /// writes.
 ///
@@ -58,6 +58,19 @@ struct CompactJSONObject {
             CompactJSON.writeString(name, to: &out)
             out.append(UInt8(ascii: ":"))
             CompactJSON.writeString(v[name]!, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+    /// A `ResourceList`, its names sorted, each quantity as its text.
+    mutating func resources(_ k: StaticString, _ v: ResourceList?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        key(k, &out)
+        out.append(UInt8(ascii: "{"))
+        for (i, name) in v.keys.sorted().enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            CompactJSON.writeString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            CompactJSON.writeString(v[name]!.text, to: &out)
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -237,6 +250,27 @@ extension OwnerReference: CompactJSONWritable {
             o.string("kind", kind, &out)
             o.string("name", name, &out)
             o.string("uid", uid, &out)
+        }
+    }
+}
+
+extension NodeStatus: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.resources("allocatable", allocatable, &out)
+            o.resources("capacity", capacity, &out)
+            o.array("conditions", conditions, &out)
+            o.array("images", images, &out)
+            o.string("phase", phase, &out)
+        }
+    }
+}
+
+extension ContainerImage: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.strings("names", names, &out)
+            o.int("sizeBytes", sizeBytes, &out)
         }
     }
 }
