@@ -69,7 +69,7 @@ import Engine
             }
             same(c.object.metadata)
             switch c.object {
-            case .pod(let p): same(p.status)
+            case .pod(let p): same(p.status); same(p.spec)
             case .broadcastJob(let j): same(j.status)
             case .node(let n): same(n.status)
             default: break

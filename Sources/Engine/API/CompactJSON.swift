@@ -158,6 +158,7 @@ public enum CompactJSON {
         if t == PodStatus.self { return .raw(written(v as! PodStatus)) }
         if t == BroadcastJobStatus.self { return .raw(written(v as! BroadcastJobStatus)) }
         if t == NodeStatus.self { return .raw(written(v as! NodeStatus)) }
+        if t == PodSpec.self { return .raw(written(v as! PodSpec)) }
         let e = Encoder_()
         e.codingPath = path
         try v.encode(to: e)

@@ -3,7 +3,7 @@ import Foundation
 /// A value that writes its own compact JSON: the bytes ``CompactJSON/text(_:)`` gives through its
 /// `Encodable` conformance (keys sorted, `nil` fields left out, times as RFC 3339 strings), without
 /// the encoder's containers. For what the trace writes on most writes: every object's metadata, a
-/// pod's, a node's and a BroadcastJob's status (alone, or inside a whole object). `ManifestTextTests` checks
+/// pod's spec, and a pod's, a node's and a BroadcastJob's status (alone, or inside a whole object). `ManifestTextTests` checks
 /// them against the `Encodable` output and the value tree for every object every bundled scenario
 /// writes.
 ///
@@ -24,7 +24,7 @@ struct CompactJSONObject {
         out.append(UInt8(ascii: "}"))
     }
 
-    private mutating func key(_ k: StaticString, _ out: inout [UInt8]) {
+    fileprivate mutating func keyed(_ k: StaticString, _ out: inout [UInt8]) {
         if members > 0 { out.append(UInt8(ascii: ",")) }
         members += 1
         out.append(UInt8(ascii: "\""))
@@ -35,23 +35,23 @@ struct CompactJSONObject {
 
     mutating func string(_ k: StaticString, _ v: String?, _ out: inout [UInt8]) {
         guard let v else { return }
-        key(k, &out)
+        keyed(k, &out)
         CompactJSON.writeString(v, to: &out)
     }
     mutating func int(_ k: StaticString, _ v: Int32?, _ out: inout [UInt8]) {
         guard let v else { return }
-        key(k, &out)
+        keyed(k, &out)
         out.append(contentsOf: String(v).utf8)
     }
     mutating func int(_ k: StaticString, _ v: Int64?, _ out: inout [UInt8]) {
         guard let v else { return }
-        key(k, &out)
+        keyed(k, &out)
         out.append(contentsOf: String(v).utf8)
     }
     /// A `[String: String]`, its keys sorted (as the encoder sorts a dictionary's).
     mutating func strings(_ k: StaticString, _ v: [String: String]?, _ out: inout [UInt8]) {
         guard let v else { return }
-        key(k, &out)
+        keyed(k, &out)
         out.append(UInt8(ascii: "{"))
         for (i, name) in v.keys.sorted().enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -64,7 +64,7 @@ struct CompactJSONObject {
     /// A `ResourceList`, its names sorted, each quantity as its text.
     mutating func resources(_ k: StaticString, _ v: ResourceList?, _ out: inout [UInt8]) {
         guard let v else { return }
-        key(k, &out)
+        keyed(k, &out)
         out.append(UInt8(ascii: "{"))
         for (i, name) in v.keys.sorted().enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -76,7 +76,7 @@ struct CompactJSONObject {
     }
     mutating func strings(_ k: StaticString, _ v: [String]?, _ out: inout [UInt8]) {
         guard let v else { return }
-        key(k, &out)
+        keyed(k, &out)
         out.append(UInt8(ascii: "["))
         for (i, e) in v.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -86,22 +86,22 @@ struct CompactJSONObject {
     }
     mutating func bool(_ k: StaticString, _ v: Bool?, _ out: inout [UInt8]) {
         guard let v else { return }
-        key(k, &out)
+        keyed(k, &out)
         out.append(contentsOf: (v ? "true" : "false").utf8)
     }
     mutating func time(_ k: StaticString, _ v: Timestamp?, _ out: inout [UInt8]) {
         guard let v else { return }
-        key(k, &out)
+        keyed(k, &out)
         CompactJSON.writeString(v.rfc3339, to: &out)
     }
     mutating func object<T: CompactJSONWritable>(_ k: StaticString, _ v: T?, _ out: inout [UInt8]) {
         guard let v else { return }
-        key(k, &out)
+        keyed(k, &out)
         v.writeCompactJSON(to: &out)
     }
     mutating func array<T: CompactJSONWritable>(_ k: StaticString, _ v: [T]?, _ out: inout [UInt8]) {
         guard let v else { return }
-        key(k, &out)
+        keyed(k, &out)
         out.append(UInt8(ascii: "["))
         for (i, e) in v.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -271,6 +271,177 @@ extension ContainerImage: CompactJSONWritable {
         CompactJSONObject.write(to: &out) { o, out in
             o.strings("names", names, &out)
             o.int("sizeBytes", sizeBytes, &out)
+        }
+    }
+}
+
+extension CompactJSONObject {
+    /// A value kept as raw JSON (`JSONValue`), through its `Encodable` conformance.
+    mutating func json(_ k: StaticString, _ v: JSONValue?, _ out: inout [UInt8]) {
+        guard let v else { return }
+        keyed(k, &out)
+        out.append(contentsOf: ((try? CompactJSON.encoded(v)) ?? "null").utf8)
+    }
+}
+
+extension PodSpec: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.int("activeDeadlineSeconds", activeDeadlineSeconds, &out)
+            o.object("affinity", affinity, &out)
+            o.array("containers", containers, &out)
+            o.string("dnsPolicy", dnsPolicy, &out)
+            o.bool("hostNetwork", hostNetwork, &out)
+            o.bool("hostPID", hostPID, &out)
+            o.array("initContainers", initContainers, &out)
+            o.string("nodeName", nodeName, &out)
+            o.strings("nodeSelector", nodeSelector, &out)
+            o.resources("overhead", overhead, &out)
+            o.int("priority", priority, &out)
+            o.string("priorityClassName", priorityClassName, &out)
+            o.string("restartPolicy", restartPolicy, &out)
+            o.string("schedulerName", schedulerName, &out)
+            o.json("securityContext", securityContext, &out)
+            o.string("serviceAccountName", serviceAccountName, &out)
+            o.int("terminationGracePeriodSeconds", terminationGracePeriodSeconds, &out)
+            o.array("tolerations", tolerations, &out)
+            o.array("volumes", volumes, &out)
+        }
+    }
+}
+
+extension Container: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.strings("args", args, &out)
+            o.strings("command", command, &out)
+            o.array("env", env, &out)
+            o.string("image", image, &out)
+            o.string("imagePullPolicy", imagePullPolicy, &out)
+            o.string("name", name, &out)
+            o.object("resources", resources, &out)
+            o.string("restartPolicy", restartPolicy, &out)
+            o.string("terminationMessagePath", terminationMessagePath, &out)
+            o.string("terminationMessagePolicy", terminationMessagePolicy, &out)
+            o.array("volumeMounts", volumeMounts, &out)
+        }
+    }
+}
+
+extension EnvVar: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("name", name, &out)
+            o.string("value", value, &out)
+            o.json("valueFrom", valueFrom, &out)
+        }
+    }
+}
+
+extension ResourceRequirements: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.resources("limits", limits, &out)
+            o.resources("requests", requests, &out)
+        }
+    }
+}
+
+extension VolumeMount: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("mountPath", mountPath, &out)
+            o.string("name", name, &out)
+            o.bool("readOnly", readOnly, &out)
+            o.string("subPath", subPath, &out)
+        }
+    }
+}
+
+extension Volume: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.json("configMap", configMap, &out)
+            o.json("emptyDir", emptyDir, &out)
+            o.object("hostPath", hostPath, &out)
+            o.string("name", name, &out)
+            o.json("secret", secret, &out)
+        }
+    }
+}
+
+extension Volume.HostPathVolumeSource: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("path", path, &out)
+            o.string("type", type, &out)
+        }
+    }
+}
+
+extension Toleration: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("effect", effect, &out)
+            o.string("key", key, &out)
+            o.string("operator", self.operator, &out)
+            o.int("tolerationSeconds", tolerationSeconds, &out)
+            o.string("value", value, &out)
+        }
+    }
+}
+
+extension Affinity: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.object("nodeAffinity", nodeAffinity, &out)
+            o.json("podAffinity", podAffinity, &out)
+            o.json("podAntiAffinity", podAntiAffinity, &out)
+        }
+    }
+}
+
+extension NodeAffinity: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.array("preferredDuringSchedulingIgnoredDuringExecution", preferredDuringSchedulingIgnoredDuringExecution, &out)
+            o.object("requiredDuringSchedulingIgnoredDuringExecution", requiredDuringSchedulingIgnoredDuringExecution, &out)
+        }
+    }
+}
+
+extension NodeSelector: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.array("nodeSelectorTerms", nodeSelectorTerms, &out)
+        }
+    }
+}
+
+extension NodeSelectorTerm: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.array("matchExpressions", matchExpressions, &out)
+            o.array("matchFields", matchFields, &out)
+        }
+    }
+}
+
+extension NodeSelectorRequirement: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("key", key, &out)
+            o.string("operator", self.operator, &out)
+            o.strings("values", values, &out)
+        }
+    }
+}
+
+extension PreferredSchedulingTerm: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.object("preference", preference, &out)
+            o.int("weight", weight, &out)
         }
     }
 }
