@@ -503,33 +503,7 @@ public struct Pod: KubeObject, Hashable {
 
     /// Copy-on-write storage: copying a Pod (into a cache, a list, an event) costs one
     /// reference count, not one per field; a write copies only when the storage is shared.
-    @usableFromInline final class Storage: @unchecked Sendable {  // mutated only when uniquely referenced
-        var apiVersion: String?
-        var kind: String?
-        var metadata: ObjectMeta
-        var spec: PodSpec
-        var status: PodStatus?
-        var unknownFields: JSONValue?
-        /// ``KubeObject/key``, kept current by the `metadata` accessor.
-        private(set) var key: String
-        private var keyFrom: (String?, String?) = (nil, nil)
-        func refreshKey() {
-            guard key.isEmpty || keyFrom.0 != metadata.namespace || keyFrom.1 != metadata.name else { return }
-            keyFrom = (metadata.namespace, metadata.name)
-            key = "\(metadata.namespace ?? "")/\(metadata.name ?? "")"
-        }
-        init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: PodSpec, status: PodStatus?, unknownFields: JSONValue?) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
-            self.unknownFields = unknownFields
-            self.key = ""
-            refreshKey()
-        }
-        func copy() -> Storage { Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields) }
-    }
+    @usableFromInline typealias Storage = ObjectStorage<Pod, PodSpec, PodStatus?>
     @usableFromInline var storage: Storage
 
     @inline(__always) mutating func makeUnique() {
@@ -661,28 +635,7 @@ public struct Node: KubeObject, Hashable {
     public static var namespaced: Bool { false }
     /// Copy-on-write storage: copying a Node (into a cache, a list, an event) costs one
     /// reference count, not one per field; a write copies only when the storage is shared.
-    @usableFromInline final class Storage: @unchecked Sendable {  // mutated only when uniquely referenced
-        var apiVersion: String?
-        var kind: String?
-        var metadata: ObjectMeta
-        var spec: NodeSpec?
-        var status: NodeStatus?
-        var unknownFields: JSONValue?
-        /// ``KubeObject/key``, kept current by the `metadata` accessor.
-        private(set) var key: String
-        func refreshKey() { if key != metadata.name ?? "" { key = metadata.name ?? "" } }
-        init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: NodeSpec?, status: NodeStatus?, unknownFields: JSONValue?) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
-            self.unknownFields = unknownFields
-            self.key = ""
-            refreshKey()
-        }
-        func copy() -> Storage { Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields) }
-    }
+    @usableFromInline typealias Storage = ObjectStorage<Node, NodeSpec?, NodeStatus?>
     @usableFromInline var storage: Storage
 
     @inline(__always) mutating func makeUnique() {

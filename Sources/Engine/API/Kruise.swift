@@ -86,33 +86,7 @@ public struct BroadcastJob: KubeObject, Hashable {
 
     /// Copy-on-write storage, as ``Pod``'s: a job is copied into the store, every informer and
     /// each watch delivery, and its status is written on most reconciles.
-    @usableFromInline final class Storage: @unchecked Sendable {  // mutated only when uniquely referenced
-        var apiVersion: String?
-        var kind: String?
-        var metadata: ObjectMeta
-        var spec: BroadcastJobSpec
-        var status: BroadcastJobStatus?
-        var unknownFields: JSONValue?
-        /// ``KubeObject/key``, kept current by the `metadata` accessor.
-        private(set) var key: String
-        private var keyFrom: (String?, String?) = (nil, nil)
-        func refreshKey() {
-            guard key.isEmpty || keyFrom.0 != metadata.namespace || keyFrom.1 != metadata.name else { return }
-            keyFrom = (metadata.namespace, metadata.name)
-            key = "\(metadata.namespace ?? "")/\(metadata.name ?? "")"
-        }
-        init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: BroadcastJobSpec, status: BroadcastJobStatus?, unknownFields: JSONValue?) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
-            self.unknownFields = unknownFields
-            self.key = ""
-            refreshKey()
-        }
-        func copy() -> Storage { Storage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields) }
-    }
+    @usableFromInline typealias Storage = ObjectStorage<BroadcastJob, BroadcastJobSpec, BroadcastJobStatus?>
     @usableFromInline var storage: Storage
 
     @inline(__always) mutating func makeUnique() {

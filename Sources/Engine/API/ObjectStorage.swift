@@ -1,0 +1,37 @@
+import Foundation
+
+/// The copy-on-write storage of a kind held behind one reference (``Pod``, ``Node``,
+/// ``BroadcastJob``): copying such an object into a cache, a list or a watch event costs one
+/// reference count, not one per field. The object mutates it only when uniquely referenced
+/// (`isKnownUniquelyReferenced`), copying it first otherwise.
+///
+/// It keeps the object's ``KubeObject/key`` too, recomputed only when the name or namespace
+/// changes (the object's `metadata` accessor calls ``refreshKey()`` after each change).
+@usableFromInline final class ObjectStorage<Object: KubeObject, Spec, Status>: @unchecked Sendable {
+    var apiVersion: String?
+    var kind: String?
+    var metadata: ObjectMeta
+    var spec: Spec
+    var status: Status
+    var unknownFields: JSONValue?
+    private(set) var key: String = ""
+    private var keyFrom: (String?, String?) = (nil, nil)
+
+    init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: Spec, status: Status, unknownFields: JSONValue?) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+        self.unknownFields = unknownFields
+        refreshKey()
+    }
+
+    func copy() -> ObjectStorage { ObjectStorage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields) }
+
+    func refreshKey() {
+        guard key.isEmpty || keyFrom.0 != metadata.namespace || keyFrom.1 != metadata.name else { return }
+        keyFrom = (metadata.namespace, metadata.name)
+        key = Object.namespaced ? "\(metadata.namespace ?? "")/\(metadata.name ?? "")" : metadata.name ?? ""
+    }
+}
