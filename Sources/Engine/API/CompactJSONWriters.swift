@@ -38,51 +38,17 @@ struct CompactJSONObject {
         keyed(k, &out)
         CompactJSON.writeString(v, to: &out)
     }
-    mutating func int(_ k: StaticString, _ v: Int32?, _ out: inout [UInt8]) {
-        guard let v else { return }
-        keyed(k, &out)
-        out.append(contentsOf: String(v).utf8)
-    }
-    mutating func int(_ k: StaticString, _ v: Int64?, _ out: inout [UInt8]) {
+    mutating func int<I: BinaryInteger>(_ k: StaticString, _ v: I?, _ out: inout [UInt8]) {
         guard let v else { return }
         keyed(k, &out)
         out.append(contentsOf: String(v).utf8)
     }
     /// A `[String: String]`, its keys sorted (as the encoder sorts a dictionary's).
-    mutating func strings(_ k: StaticString, _ v: [String: String]?, _ out: inout [UInt8]) {
-        guard let v else { return }
-        keyed(k, &out)
-        out.append(UInt8(ascii: "{"))
-        for (i, name) in v.keys.sorted().enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            CompactJSON.writeString(name, to: &out)
-            out.append(UInt8(ascii: ":"))
-            CompactJSON.writeString(v[name]!, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-    }
+    mutating func strings(_ k: StaticString, _ v: [String: String]?, _ out: inout [UInt8]) { map(k, v, { $0 }, &out) }
     /// A `ResourceList`, its names sorted, each quantity as its text.
-    mutating func resources(_ k: StaticString, _ v: ResourceList?, _ out: inout [UInt8]) {
-        guard let v else { return }
-        keyed(k, &out)
-        out.append(UInt8(ascii: "{"))
-        for (i, name) in v.keys.sorted().enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            CompactJSON.writeString(name, to: &out)
-            out.append(UInt8(ascii: ":"))
-            CompactJSON.writeString(v[name]!.text, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-    }
+    mutating func resources(_ k: StaticString, _ v: ResourceList?, _ out: inout [UInt8]) { map(k, v, \.text, &out) }
     mutating func strings(_ k: StaticString, _ v: [String]?, _ out: inout [UInt8]) {
-        guard let v else { return }
-        keyed(k, &out)
-        out.append(UInt8(ascii: "["))
-        for (i, e) in v.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            CompactJSON.writeString(e, to: &out)
-        }
-        out.append(UInt8(ascii: "]"))
+        list(k, v, { CompactJSON.writeString($0, to: &$1) }, &out)
     }
     mutating func bool(_ k: StaticString, _ v: Bool?, _ out: inout [UInt8]) {
         guard let v else { return }
@@ -100,12 +66,30 @@ struct CompactJSONObject {
         v.writeCompactJSON(to: &out)
     }
     mutating func array<T: CompactJSONWritable>(_ k: StaticString, _ v: [T]?, _ out: inout [UInt8]) {
+        list(k, v, { $0.writeCompactJSON(to: &$1) }, &out)
+    }
+
+    /// A dictionary with string values, its keys sorted.
+    private mutating func map<V>(_ k: StaticString, _ v: [String: V]?, _ text: (V) -> String, _ out: inout [UInt8]) {
+        guard let v else { return }
+        keyed(k, &out)
+        out.append(UInt8(ascii: "{"))
+        for (i, name) in v.keys.sorted().enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            CompactJSON.writeString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            CompactJSON.writeString(text(v[name]!), to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func list<E>(_ k: StaticString, _ v: [E]?, _ write: (E, inout [UInt8]) -> Void, _ out: inout [UInt8]) {
         guard let v else { return }
         keyed(k, &out)
         out.append(UInt8(ascii: "["))
         for (i, e) in v.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            e.writeCompactJSON(to: &out)
+            write(e, &out)
         }
         out.append(UInt8(ascii: "]"))
     }
