@@ -18,13 +18,8 @@ public struct RecordedEvent: Sendable, Equatable {
 /// trace, the story and the checks), not held: a day of a cron job on a large cluster records
 /// millions, and what the run needs of them is kept where it is used.
 public final class EventLog {
-    /// Events recorded so far.
-    public private(set) var count = 0
     var onRecord: ((RecordedEvent) -> Void)?
-    func record(_ e: RecordedEvent) {
-        count += 1
-        onRecord?(e)
-    }
+    func record(_ e: RecordedEvent) { onRecord?(e) }
 }
 
 /// The Engine's `EventRecorder` for one component.
