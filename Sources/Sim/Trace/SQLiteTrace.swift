@@ -84,20 +84,33 @@ public final class SQLiteTrace: TraceSink {
         case text(String), int(Int64), real(Double), null
     }
 
+    /// The text values of the row being inserted, back to back, and where each one is: SQLite reads
+    /// them in place (no copy per value) while the statement steps.
+    private var textBytes: [UInt8] = []
+    private var textSpans: [(parameter: Int32, start: Int, count: Int)] = []
+
     private func insert(_ t: Table, _ values: [Value]) {
         guard let s = stmts[t] else { return }
-        sqlite3_reset(s)
+        textBytes.removeAll(keepingCapacity: true)
+        textSpans.removeAll(keepingCapacity: true)
         for (i, v) in values.enumerated() {
             let n = Int32(i + 1)
             switch v {
-            case .text(var x):
-                x.withUTF8 { b in _ = csqlite_bind_text_bytes(s, n, UnsafeRawPointer(b.baseAddress)?.assumingMemoryBound(to: CChar.self), Int32(b.count)) }
+            case .text(let x):
+                textSpans.append((n, textBytes.count, x.utf8.count))
+                textBytes.append(contentsOf: x.utf8)
             case .int(let x): sqlite3_bind_int64(s, n, x)
             case .real(let x): sqlite3_bind_double(s, n, x)
             case .null: sqlite3_bind_null(s, n)
             }
         }
-        sqlite3_step(s)
+        textBytes.withUnsafeBufferPointer { bytes in
+            let base = UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self)
+            for span in textSpans { _ = csqlite_bind_text_static(s, span.parameter, base.map { $0 + span.start }, Int32(span.count)) }
+            sqlite3_step(s)
+            // Let go of the bytes before the buffer is reused; every column is bound again before the next step.
+            sqlite3_reset(s)
+        }
     }
 
     private func nextSeq() -> Value {
