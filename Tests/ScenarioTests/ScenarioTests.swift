@@ -69,9 +69,9 @@ import Engine
             }
             same(c.object.metadata)
             switch c.object {
-            case .pod(let p): same(p.status); same(p.spec)
+            case .pod(let p): same(p.status); same(p.spec); same(p)
             case .broadcastJob(let j): same(j.status)
-            case .node(let n): same(n.status)
+            case .node(let n): same(n.status); same(n.spec); same(n)
             default: break
             }
         }

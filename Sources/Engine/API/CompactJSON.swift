@@ -11,13 +11,19 @@ import Foundation
 /// `codingPath` (it would cost an array per value), so an error names no path.
 public enum CompactJSON {
     public static func text<T: Encodable>(_ value: T) throws -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        try write(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// ``text(_:)``'s bytes, appended to `out` (nothing is appended when it throws).
+    public static func write<T: Encodable>(_ value: T, to out: inout [UInt8]) throws {
         if let w = value as? any CompactJSONWritable {
-            var out: [UInt8] = []
-            out.reserveCapacity(512)
             w.writeCompactJSON(to: &out)
-            return String(decoding: out, as: UTF8.self)
+        } else {
+            try writeEncoded(value, to: &out)
         }
-        return try encoded(value)
     }
 
     private static func written(_ w: some CompactJSONWritable) -> String {
@@ -30,12 +36,16 @@ public enum CompactJSON {
     /// ``text(_:)`` through the value's `Encodable` conformance, even for a ``CompactJSONWritable``
     /// (for tests that compare the two).
     public static func encoded<T: Encodable>(_ value: T) throws -> String {
-        let encoder = Encoder_()
-        try value.encode(to: encoder)
         var out: [UInt8] = []
         out.reserveCapacity(512)
-        (encoder.value ?? Node.object(ObjectBox())).write(to: &out)
+        try writeEncoded(value, to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func writeEncoded<T: Encodable>(_ value: T, to out: inout [UInt8]) throws {
+        let encoder = Encoder_()
+        try value.encode(to: encoder)
+        (encoder.value ?? Node.object(ObjectBox())).write(to: &out)
     }
 
     // MARK: The value tree

@@ -3,7 +3,8 @@ import Foundation
 /// A value that writes its own compact JSON: the bytes ``CompactJSON/text(_:)`` gives through its
 /// `Encodable` conformance (keys sorted, `nil` fields left out, times as RFC 3339 strings), without
 /// the encoder's containers. For what the trace writes on most writes: every object's metadata, a
-/// pod's spec, and a pod's, a node's and a BroadcastJob's status (alone, or inside a whole object). `ManifestTextTests` checks
+/// pod's and a node's spec, a pod's, a node's and a BroadcastJob's status (alone, or inside a whole
+/// object), and whole pods and nodes. `ManifestTextTests` checks
 /// them against the `Encodable` output and the value tree for every object every bundled scenario
 /// writes.
 ///
@@ -41,7 +42,16 @@ struct CompactJSONObject {
     mutating func int<I: BinaryInteger>(_ k: StaticString, _ v: I?, _ out: inout [UInt8]) {
         guard let v else { return }
         keyed(k, &out)
-        out.append(contentsOf: String(v).utf8)
+        guard let x = Int64(exactly: v) else { out.append(contentsOf: String(v).utf8); return }
+        // The decimal digits, least significant first, then turned around: no String per number.
+        if x < 0 { out.append(UInt8(ascii: "-")) }
+        var m = x.magnitude
+        let first = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(m % 10))
+            m /= 10
+        } while m > 0
+        out[first...].reverse()
     }
     /// A `[String: String]`, its keys sorted (as the encoder sorts a dictionary's).
     mutating func strings(_ k: StaticString, _ v: [String: String]?, _ out: inout [UInt8]) { map(k, v, { $0 }, &out) }
@@ -426,6 +436,56 @@ extension PreferredSchedulingTerm: CompactJSONWritable {
         CompactJSONObject.write(to: &out) { o, out in
             o.object("preference", preference, &out)
             o.int("weight", weight, &out)
+        }
+    }
+}
+
+// Whole pods and nodes: the trace writes each one whole when it is created.
+
+extension Pod: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("apiVersion", apiVersion, &out)
+            o.string("kind", kind, &out)
+            o.object("metadata", metadata, &out)
+            o.object("spec", spec, &out)
+            o.object("status", status, &out)
+            o.json("unknownFields", unknownFields, &out)
+        }
+    }
+}
+
+extension Node: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("apiVersion", apiVersion, &out)
+            o.string("kind", kind, &out)
+            o.object("metadata", metadata, &out)
+            o.object("spec", spec, &out)
+            o.object("status", status, &out)
+            o.json("unknownFields", unknownFields, &out)
+        }
+    }
+}
+
+extension NodeSpec: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("podCIDR", podCIDR, &out)
+            o.string("providerID", providerID, &out)
+            o.array("taints", taints, &out)
+            o.bool("unschedulable", unschedulable, &out)
+        }
+    }
+}
+
+extension Taint: CompactJSONWritable {
+    func writeCompactJSON(to out: inout [UInt8]) {
+        CompactJSONObject.write(to: &out) { o, out in
+            o.string("effect", effect, &out)
+            o.string("key", key, &out)
+            o.time("timeAdded", timeAdded, &out)
+            o.string("value", value, &out)
         }
     }
 }

@@ -188,20 +188,22 @@ public final class SQLiteTrace: TraceSink {
         _ unknown: Bool, _ am: ObjectMeta, _ bm: ObjectMeta, _ aSpec: S, _ bSpec: S, _ aStatus: T, _ bStatus: T
     ) -> String? {
         if unknown { return nil }
-        var out = "{"
-        func add<V: Encodable>(_ key: String, _ v: V) -> Bool {
-            guard let text = try? CompactJSON.text(v) else { return false }
-            if out.utf8.count > 1 { out += "," }
-            out += "\"\(key)\":"
-            out += text
-            return true
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(512)
+        func add<V: Encodable>(_ key: StaticString, _ v: V) -> Bool {
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            key.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(contentsOf: "\":".utf8)
+            return (try? CompactJSON.write(v, to: &out)) != nil
         }
         var m = am
         m.resourceVersion = bm.resourceVersion
         if m != bm, !add("metadata", bm) { return nil }
         if aSpec != bSpec, !add("spec", bSpec) { return nil }
         if aStatus != bStatus, !add("status", bStatus) { return nil }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     public func failedWrite(_ f: APIServer.FailedWrite) {
