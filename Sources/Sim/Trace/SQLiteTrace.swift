@@ -13,7 +13,7 @@ import Engine
 /// that fails or is killed leaves any previous trace at that path intact (see ``AtomicFile``).
 public final class SQLiteTrace: TraceSink {
     private var db: OpaquePointer?
-    private var stmts: [Table: OpaquePointer] = [:]
+    private var stmts: [OpaquePointer?] = Array(repeating: nil, count: Table.allCases.count)
     private var seq: Int64 = 0
     let scenario: Scenario
     let start: Timestamp
@@ -25,7 +25,7 @@ public final class SQLiteTrace: TraceSink {
 
     public struct TraceError: Error, CustomStringConvertible { public let description: String }
 
-    enum Table: CaseIterable {
+    enum Table: Int, CaseIterable {
         case run, write, failedWrite, event, pod, nodeSample, jobStatus, cronSlot, reconcile, check, invariant, violation, actionError
     }
 
@@ -49,7 +49,7 @@ public final class SQLiteTrace: TraceSink {
             guard sqlite3_prepare_v2(db, sql, -1, &st, nil) == SQLITE_OK, let st else {
                 throw TraceError(description: "cannot prepare \(sql): \(String(cString: sqlite3_errmsg(db)))")
             }
-            stmts[t] = st
+            stmts[t.rawValue] = st
         }
     }
 
@@ -90,7 +90,7 @@ public final class SQLiteTrace: TraceSink {
     private var textSpans: [(parameter: Int32, start: Int, count: Int)] = []
 
     private func insert(_ t: Table, _ values: [Value]) {
-        guard let s = stmts[t] else { return }
+        guard let s = stmts[t.rawValue] else { return }
         textBytes.removeAll(keepingCapacity: true)
         textSpans.removeAll(keepingCapacity: true)
         for (i, v) in values.enumerated() {
@@ -117,6 +117,14 @@ public final class SQLiteTrace: TraceSink {
         seq += 1
         return .int(seq)
     }
+    /// An instant's RFC 3339 text; consecutive rows mostly share one instant, so the last is kept.
+    private var lastTime: (Timestamp, Value)?
+    private func time(_ t: Timestamp) -> Value {
+        if let (u, v) = lastTime, u == t { return v }
+        let v = Value.text(t.rfc3339)
+        lastTime = (t, v)
+        return v
+    }
     private func off(_ t: Timestamp) -> Value { .real(t.seconds(since: start)) }
     private func off(_ t: Timestamp?) -> Value { t.map { .real($0.seconds(since: start)) } ?? .null }
     private func opt(_ s: String?) -> Value { s.map { .text($0) } ?? .null }
@@ -128,7 +136,7 @@ public final class SQLiteTrace: TraceSink {
         now = c.time
         let m = c.object.metadata
         let (encoding, object) = objectColumn(c)
-        insert(.write, [nextSeq(), .text(c.time.rfc3339), off(c.time), .text(c.actor.rawValue), .text(c.verb), .text(c.type.rawValue),
+        insert(.write, [nextSeq(), time(c.time), off(c.time), .text(c.actor.rawValue), .text(c.verb), .text(c.type.rawValue),
                         .text(c.object.kind.rawValue), .text(m.namespace ?? ""), .text(m.name ?? ""), .text(m.resourceVersion ?? ""),
                         opt(c.reconcile), .text(encoding), .text(object)])
         if let r = c.reconcile { reconcileWrites[r, default: 0] += 1 }
@@ -151,7 +159,7 @@ public final class SQLiteTrace: TraceSink {
             let last = a.status?.lastScheduleTime
             if c.type != .deleted, let last, last != lastSlot[a.metadata.uid ?? ""] {
                 lastSlot[a.metadata.uid ?? ""] = last
-                insert(.cronSlot, [nextSeq(), .text(last.rfc3339), off(last), .text(a.metadata.namespace ?? ""), .text(a.metadata.name ?? ""),
+                insert(.cronSlot, [nextSeq(), time(last), off(last), .text(a.metadata.namespace ?? ""), .text(a.metadata.name ?? ""),
                                    .text(a.spec.schedule)])
             }
         case .event: break
@@ -207,13 +215,13 @@ public final class SQLiteTrace: TraceSink {
     }
 
     public func failedWrite(_ f: APIServer.FailedWrite) {
-        insert(.failedWrite, [nextSeq(), .text(f.time.rfc3339), off(f.time), .text(f.actor.rawValue), .text(f.verb), .text(f.kind.rawValue),
+        insert(.failedWrite, [nextSeq(), time(f.time), off(f.time), .text(f.actor.rawValue), .text(f.verb), .text(f.kind.rawValue),
                               .text(f.namespace), .text(f.name), .int(Int64(f.error.code)), .text(f.error.reason.rawValue),
                               .text(f.error.message), opt(f.reconcile)])
     }
 
     public func event(_ e: RecordedEvent) {
-        insert(.event, [nextSeq(), .text(e.time.rfc3339), off(e.time), .text(e.component), .text(e.kind), .text(e.namespace),
+        insert(.event, [nextSeq(), time(e.time), off(e.time), .text(e.component), .text(e.kind), .text(e.namespace),
                         .text(e.name), .text(e.type), .text(e.reason), .text(e.message)])
     }
 
@@ -302,7 +310,7 @@ public final class SQLiteTrace: TraceSink {
         nodes[name] = s
         guard s != written[name] else { return }
         written[name] = s
-        insert(.nodeSample, [nextSeq(), .text(now.rfc3339), off(now), .text(name), .int(s.exists ? 1 : 0), opt(s.diskUsed), opt(s.diskCapacity),
+        insert(.nodeSample, [nextSeq(), time(now), off(now), .text(name), .int(s.exists ? 1 : 0), opt(s.diskUsed), opt(s.diskCapacity),
                              opt(s.ready), .text(s.conditions), .text(s.taints), .int(s.unschedulable ? 1 : 0), .int(s.pods)])
     }
 
@@ -337,7 +345,7 @@ public final class SQLiteTrace: TraceSink {
                                opt(desired), opt(active), opt(succeeded), opt(failed)]
         if let prev = jobs[key], prev.count == values.count, zip(prev, values).allSatisfy({ same($0, $1) }) { return }
         jobs[key] = c.type == .deleted ? nil : values
-        insert(.jobStatus, [nextSeq(), .text(c.time.rfc3339), off(c.time)] + values)
+        insert(.jobStatus, [nextSeq(), time(c.time), off(c.time)] + values)
     }
 
     private func same(_ a: Value, _ b: Value) -> Bool {
@@ -357,7 +365,7 @@ public final class SQLiteTrace: TraceSink {
 
     public func reconcile(id: Int64, controller: String, key: String, started: Timestamp, finished: Timestamp, result: String) {
         let writes = reconcileWrites.removeValue(forKey: id) ?? 0
-        insert(.reconcile, [.int(id), .text(controller), .text(key), .text(started.rfc3339), off(started), off(finished),
+        insert(.reconcile, [.int(id), .text(controller), .text(key), time(started), off(started), off(finished),
                             .real(finished.seconds(since: started)), .text(result), .int(writes)])
     }
 
@@ -371,7 +379,7 @@ public final class SQLiteTrace: TraceSink {
         for r in pods.values.sorted(by: { $0.id < $1.id }) { writePod(r, deleted: nil) }
         pods = [:]
         for c in o.checks {
-            insert(.check, [nextSeq(), .text(c.time.rfc3339), off(c.time), .text(c.location.description), .text(c.subject),
+            insert(.check, [nextSeq(), time(c.time), off(c.time), .text(c.location.description), .text(c.subject),
                             .int(c.passed ? 1 : 0), .text(c.details.joined(separator: "\n"))])
         }
         for name in Scenario.invariantNames {
@@ -384,13 +392,13 @@ public final class SQLiteTrace: TraceSink {
             insert(.invariant, [.text(name), .text(mode), .int(Int64(o.violations.filter { $0.invariant == name }.count))])
         }
         for v in o.violations {
-            insert(.violation, [nextSeq(), .text(v.invariant), .text(v.time.rfc3339), off(v.time), off(v.until), .int(Int64(v.checks)),
+            insert(.violation, [nextSeq(), .text(v.invariant), time(v.time), off(v.time), off(v.until), .int(Int64(v.checks)),
                                 .text(v.message), .text(v.objects.joined(separator: "\n")), .int(o.demanded.contains(v.invariant) ? 1 : 0)])
         }
         for e in o.actionErrors {
-            insert(.actionError, [nextSeq(), .text(e.time.rfc3339), off(e.time), .text(e.location.description), .text(e.kind.rawValue), .text(e.message)])
+            insert(.actionError, [nextSeq(), time(e.time), off(e.time), .text(e.location.description), .text(e.kind.rawValue), .text(e.message)])
         }
-        insert(.run, [.text(s.name), .text(s.file), .int(Int64(bitPattern: s.seed)), .text(s.start.rfc3339), .text(o.endTime.rfc3339),
+        insert(.run, [.text(s.name), .text(s.file), .int(Int64(bitPattern: s.seed)), time(s.start), time(o.endTime),
                       .real(s.duration), .text(o.digest), .text(o.passed ? "passed" : "failed"), .int(o.passed ? 1 : 0),
                       .text(KruiseSimVersion.current), .int(Int64(clamping: o.events)), .int(o.writes), .int(Int64(o.reconciles)),
                       .int(Int64(o.checks.count)), .int(Int64(o.failedChecks.count)), .int(Int64(o.violations.count))])
@@ -399,8 +407,8 @@ public final class SQLiteTrace: TraceSink {
 
     public func finish() {
         guard db != nil else { return }
-        for (_, s) in stmts { sqlite3_finalize(s) }
-        stmts = [:]
+        for s in stmts { sqlite3_finalize(s) }
+        stmts = stmts.map { _ in nil }
         let committed = Result { try exec("COMMIT;") }
         sqlite3_close(db)
         db = nil
@@ -415,8 +423,8 @@ public final class SQLiteTrace: TraceSink {
 
     /// A trace whose run did not finish is dropped: the temporary file goes, the target is untouched.
     public func abandon() {
-        for (_, s) in stmts { sqlite3_finalize(s) }
-        stmts = [:]
+        for s in stmts { sqlite3_finalize(s) }
+        stmts = stmts.map { _ in nil }
         if db != nil { sqlite3_close(db) }
         db = nil
         unlink(temporary)
