@@ -81,8 +81,12 @@ public final class BroadcastJobController: Reconciler {
                     queue.add("\(pod.namespace)/\(owner)")
                 }
             case .modified:
-                if let o = old, let owner = Self.jobOwner(o) { queue.add("\(o.namespace)/\(owner)") }
-                if let owner = Self.jobOwner(pod) { queue.add("\(pod.namespace)/\(owner)") }
+                // Pods keep their owner: the old owner is looked at only when it differs.
+                let owner = Self.jobOwner(pod)
+                if let o = old, o.metadata.ownerReferences != pod.metadata.ownerReferences, let was = Self.jobOwner(o) {
+                    queue.add("\(o.namespace)/\(was)")
+                }
+                if let owner { queue.add("\(pod.namespace)/\(owner)") }
             case .deleted:
                 podFitMemo[pod.uid] = nil
                 podDeleted(pod)

@@ -91,17 +91,25 @@ public final class WorkQueue {
 
     /// The time of the earliest held key, if any.
     public var nextDelayedTime: Timestamp? {
-        while let top = waiting.min, waitingTime[top.key] != top.time {
-            waiting.removeMin()
+        if !topChecked {
+            while let top = waiting.min, waitingTime[top.key] != top.time {
+                waiting.removeMin()
+            }
+            topChecked = true
         }
         return waiting.min?.time
     }
+    /// The earliest held entry is current (not superseded by an earlier time for its key). Only
+    /// ``promoteDelayed()`` can uncover a superseded one: an entry added is current, and one it
+    /// supersedes is later than it.
+    private var topChecked = true
 
     /// Moves keys whose time has come into the queue.
     public func promoteDelayed() {
         let now = clock.now
         while let top = waiting.min, top.time <= now {
             waiting.removeMin()
+            topChecked = false
             guard waitingTime[top.key] == top.time else { continue }
             waitingTime[top.key] = nil
             add(top.key)
@@ -128,6 +136,7 @@ public final class WorkQueue {
         dirty.removeAll()
         processing.removeAll()
         waiting = Heap()
+        topChecked = true
         waitingTime.removeAll()
         failures.removeAll()
     }

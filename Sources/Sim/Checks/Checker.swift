@@ -137,7 +137,18 @@ final class Checker {
     }
 
     private func podChanged(old: Pod?, new: Pod, deleted: Bool) {
-        if let o = old, let c = counted(o) {
+        let was = old.flatMap(counted), now = deleted ? nil : counted(new)
+        if let c = was, let n = now, c == n {
+            // Still counted for the same job and node (most updates): the set is unchanged.
+            if (livePods[c.uid]?[c.node]?.count ?? 0) >= 2 { crowded.insert("\(c.uid)|\(c.node)") }
+        } else {
+            countedChanged(old: old, was: was, new: new, now: now)
+        }
+        podFitAndRestartChecks(old: old, new: new, deleted: deleted)
+    }
+
+    private func countedChanged(old: Pod?, was: (uid: String, node: String)?, new: Pod, now: (uid: String, node: String)?) {
+        if let o = old, let c = was {
             livePods[c.uid]?[c.node]?.remove(o.key)
             // Empty entries go, or a day of jobs would keep one per job and node.
             if livePods[c.uid]?[c.node]?.isEmpty == true {
@@ -145,10 +156,13 @@ final class Checker {
                 if livePods[c.uid]!.isEmpty { livePods[c.uid] = nil }
             }
         }
-        if !deleted, let c = counted(new) {
+        if let c = now {
             livePods[c.uid, default: [:]][c.node, default: []].insert(new.key)
             if livePods[c.uid]![c.node]!.count >= 2 { crowded.insert("\(c.uid)|\(c.node)") }
         }
+    }
+
+    private func podFitAndRestartChecks(old: Pod?, new: Pod, deleted: Bool) {
         // podsOnFitNodes: at binding (or creation with nodeName), the node must fit the job's template.
         if !deleted, let ref = new.metadata.controllerRef, ref.kind == BroadcastJob.kind,
            let node = new.spec.nodeName, !node.isEmpty, (old?.spec.nodeName ?? "").isEmpty, active("podsOnFitNodes") {
