@@ -44,6 +44,10 @@ public final class WorkQueue {
         self.maxDelay = maxDelay
     }
 
+    /// Counts the changes that can give whoever runs the workers something to do: a key added,
+    /// held, handed out, done or promoted, or a reset. Unchanged, the queue has nothing new.
+    public private(set) var changes: UInt64 = 0
+
     /// Keys ready to be processed.
     public var readyCount: Int { queue.count }
     public var isProcessingAny: Bool { !processing.isEmpty }
@@ -51,6 +55,7 @@ public final class WorkQueue {
     public func add(_ key: String) {
         if dirty.contains(key) { return }
         dirty.insert(key)
+        changes &+= 1
         if processing.contains(key) { return }
         queue.append(key)
     }
@@ -60,6 +65,7 @@ public final class WorkQueue {
         let t = clock.now.adding(seconds: seconds)
         if let existing = waitingTime[key], existing <= t { return }
         waitingTime[key] = t
+        changes &+= 1
         seq += 1
         waiting.insert(Waiting(time: t, seq: seq, key: key))
     }
@@ -119,6 +125,7 @@ public final class WorkQueue {
     /// Hands out the next key, marking it processing.
     public func get() -> String? {
         guard let key = queue.popFirst() else { return nil }
+        changes &+= 1
         processing.insert(key)
         dirty.remove(key)
         return key
@@ -127,11 +134,13 @@ public final class WorkQueue {
     /// Marks a key done; if it was added meanwhile it goes back in the queue.
     public func done(_ key: String) {
         processing.remove(key)
+        changes &+= 1
         if dirty.contains(key) { queue.append(key) }
     }
 
     /// Drops everything (a controller restart loses its queue).
     public func reset() {
+        changes &+= 1
         queue.removeAll()
         dirty.removeAll()
         processing.removeAll()

@@ -67,6 +67,9 @@ final class ControllerHost {
         let workers: Int
         var busy = 0
         var wakeAt: Timestamp?
+        /// The queue's change count and the busy workers when `pump` last looked.
+        var seenChanges = UInt64.max
+        var seenBusy = -1
         var reconciles = 0
         var errors = 0
         init(reconciler: Reconciler, queue: WorkQueue, workers: Int) {
@@ -108,6 +111,7 @@ final class ControllerHost {
     func pump() {
         let now = kernel.now
         for h in hosted {
+            if h.seenChanges == h.queue.changes, h.seenBusy == h.busy, !wakeDue(h, now) { continue }
             h.queue.promoteDelayed()
             // Keys are only taken here, so the depth now is the largest since the last pump.
             stats?.sampleDepth(h.reconciler.name, h.queue.readyCount)
@@ -118,7 +122,17 @@ final class ControllerHost {
                 h.wakeAt = t
                 kernel.schedule(at: t) {}
             }
+            h.seenChanges = h.queue.changes
+            h.seenBusy = h.busy
         }
+    }
+
+    /// Whether a held key's time has come, or its wake-up is still to be scheduled: with the
+    /// queue and the workers as they were, the rest of `pump` has nothing else to do.
+    private func wakeDue(_ h: Hosted, _ now: Timestamp) -> Bool {
+        guard let t = h.queue.nextDelayedTime else { return false }
+        guard let wake = h.wakeAt else { return true }
+        return t <= now || t < wake || wake <= now
     }
 
     private func run(_ h: Hosted, _ key: String) {
