@@ -413,7 +413,7 @@ enum PodValidation {
     static func validateTolerations(_ tolerations: [Toleration], path: String) -> [FieldError] {
         var errs: [FieldError] = []
         for (i, t) in tolerations.enumerated() {
-            let p = "\(path)[\(i)]"
+            var p: String { "\(path)[\(i)]" }  // spelled out only for an error
             let key = t.key ?? ""
             let op = t.operator ?? ""
             let effect = t.effect ?? ""

@@ -73,7 +73,14 @@ enum KubeValidation {
         }
         return isLowerAlnum(prev)
     }
-    static func matchesDNS1123Subdomain(_ s: String) -> Bool { matchesDNS1123Subdomain(s.utf8) }
+    static func matchesDNS1123Subdomain(_ s: String) -> Bool { withBytes(s) { matchesDNS1123Subdomain($0) } }
+
+    /// Runs `body` on the string's UTF-8 bytes as one buffer: the matchers above walk a buffer
+    /// several times faster than a `String.UTF8View`.
+    @inline(__always) static func withBytes<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var s = s
+        return s.withUTF8(body)
+    }
 
     /// `^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`.
     static func matchesQualifiedName<C: Collection>(_ b: C) -> Bool where C.Element == UInt8 {
@@ -92,7 +99,7 @@ enum KubeValidation {
     static func isDNS1123Label(_ value: String) -> [String] {
         var errs: [String] = []
         if value.utf8.count > 63 { errs.append(maxLenError(63)) }
-        if !matchesDNS1123Label(value.utf8) {
+        if !withBytes(value, { matchesDNS1123Label($0) }) {
             if matchesDNS1123Subdomain(value) {
                 errs.append("must not contain dots")
             } else {
@@ -133,16 +140,17 @@ enum KubeValidation {
 
     /// `validation.IsQualifiedName` (label and annotation keys).
     static func isQualifiedName(_ value: String) -> [String] {
-        // The common case, a valid name without a prefix, answers without allocating.
-        let u = value.utf8
-        if let slash = u.firstIndex(of: UInt8(ascii: "/")) {
-            // A valid prefixed name ("apps.kruise.io/name") too.
-            let prefix = u[..<slash], name = u[u.index(after: slash)...]
-            if !prefix.isEmpty, prefix.count <= 253, matchesDNS1123Subdomain(prefix),
-               !name.isEmpty, name.count <= 63, matchesQualifiedName(name) { return [] }
-        } else if !value.isEmpty, u.count <= 63, matchesQualifiedName(u) {
-            return []
+        // The common case, a valid name with or without a prefix ("apps.kruise.io/name"),
+        // answers without allocating.
+        let valid = withBytes(value) { u in
+            if let slash = u.firstIndex(of: UInt8(ascii: "/")) {
+                let prefix = u[..<slash], name = u[(slash + 1)...]
+                return !prefix.isEmpty && prefix.count <= 253 && matchesDNS1123Subdomain(prefix)
+                    && !name.isEmpty && name.count <= 63 && matchesQualifiedName(name)
+            }
+            return !u.isEmpty && u.count <= 63 && matchesQualifiedName(u)
         }
+        if valid { return [] }
         var errs: [String] = []
         let parts = value.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let name: String
@@ -166,7 +174,7 @@ enum KubeValidation {
         } else if name.utf8.count > 63 {
             errs.append("name part " + maxLenError(63))
         }
-        if !matchesQualifiedName(name.utf8) {
+        if !withBytes(name, { matchesQualifiedName($0) }) {
             errs.append("name part " + regexError(qualifiedNameErrMsg, qualifiedNameFmt, "MyName", "my.name", "123-abc"))
         }
         return errs
@@ -176,7 +184,7 @@ enum KubeValidation {
     static func isValidLabelValue(_ value: String) -> [String] {
         var errs: [String] = []
         if value.utf8.count > 63 { errs.append(maxLenError(63)) }
-        if !value.isEmpty && !matchesQualifiedName(value.utf8) {
+        if !value.isEmpty && !withBytes(value, { matchesQualifiedName($0) }) {
             errs.append(regexError(labelValueErrMsg, labelValueFmt, "MyValue", "my_value", "12345"))
         }
         return errs
@@ -198,8 +206,11 @@ enum KubeValidation {
     }
 
     /// `v1validation.ValidateLabelName`.
-    static func validateLabelName(_ key: String, path: String) -> [FieldError] {
-        isQualifiedName(key).map { FieldError(.invalid, field: path, value: goQuote(key), $0) }
+    static func validateLabelName(_ key: String, path: @autoclosure () -> String) -> [FieldError] {
+        let msgs = isQualifiedName(key)
+        if msgs.isEmpty { return [] }  // the path is spelled out only for an error
+        let field = path()
+        return msgs.map { FieldError(.invalid, field: field, value: goQuote(key), $0) }
     }
 
     /// `ValidateAnnotations` (key syntax; the 256 KiB total-size limit is not modelled).
