@@ -40,7 +40,10 @@ public final class SQLiteTrace: TraceSink {
             unlink(temporary)
             throw TraceError(description: "cannot open \(path)")
         }
-        try exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA user_version=\(TraceSchema.version);")
+        // 64 KiB pages: a large run's rows and object texts are appended with far fewer pages and
+        // overflow pages to allocate and write (BENCHMARKS.md, "Trace"); a small trace starts at
+        // one page per table.
+        try exec("PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA user_version=\(TraceSchema.version);")
         try exec(TraceSchema.ddl)
         try exec("BEGIN;")
         for t in Table.allCases {
