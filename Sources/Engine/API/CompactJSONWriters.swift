@@ -444,20 +444,23 @@ extension PreferredSchedulingTerm: CompactJSONWritable {
 
 extension Pod: CompactJSONWritable {
     func writeCompactJSON(to out: inout [UInt8]) {
-        CompactJSONObject.write(to: &out) { o, out in
-            o.string("apiVersion", apiVersion, &out)
-            o.string("kind", kind, &out)
-            o.object("metadata", metadata, &out)
-            o.object("spec", spec, &out)
-            o.object("status", status, &out)
-            o.json("unknownFields", unknownFields, &out)
-        }
+        CompactJSONObject.whole(apiVersion, kind, metadata, spec, status, unknownFields, &out)
     }
 }
 
 extension Node: CompactJSONWritable {
     func writeCompactJSON(to out: inout [UInt8]) {
-        CompactJSONObject.write(to: &out) { o, out in
+        CompactJSONObject.whole(apiVersion, kind, metadata, spec, status, unknownFields, &out)
+    }
+}
+
+extension CompactJSONObject {
+    /// A whole object: its members in the order their keys sort.
+    static func whole<S: CompactJSONWritable, T: CompactJSONWritable>(
+        _ apiVersion: String?, _ kind: String?, _ metadata: ObjectMeta, _ spec: S?, _ status: T?, _ unknownFields: JSONValue?,
+        _ out: inout [UInt8]
+    ) {
+        write(to: &out) { o, out in
             o.string("apiVersion", apiVersion, &out)
             o.string("kind", kind, &out)
             o.object("metadata", metadata, &out)
