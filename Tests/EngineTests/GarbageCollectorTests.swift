@@ -38,6 +38,29 @@ private final class GCHarness {
         #expect(h.podNames() == ["unrelated"])
     }
 
+    @Test func anAbsentOwnerIsReadOnceForAllItsDependents() async throws {
+        let h = GCHarness()
+        let job = await h.cluster.createJob("j")
+        for i in 1...3 { await h.cluster.createJobPod(job, node: "n\(i)", name: "j-\(i)") }
+        try await h.run()
+        try await h.cluster.delete(BroadcastJob.self, namespace: "default", name: "j", uid: job.uid)
+        h.cluster.reads = []
+        try await h.run()
+        #expect(h.podNames() == [])
+        // Upstream's absentOwnerCache: the gone owner is read for the first dependent only.
+        #expect(h.cluster.reads.filter { $0.hasPrefix("BroadcastJob/") } == ["BroadcastJob/default/j"])
+        #expect(h.cluster.reads.filter { $0.hasPrefix("Pod/") }.count == 3)
+    }
+
+    @Test func theAbsentOwnerCacheDropsTheLeastRecentlyUsed() {
+        var c = ReferenceCache(capacity: 2)
+        c.add("a")
+        c.add("b")
+        #expect(c.has("a"))  // now the most recent
+        c.add("c")           // b goes
+        #expect(c.has("a") && c.has("c") && !c.has("b") && c.count == 2)
+    }
+
     @Test func podWhoseOwnerStillExistsIsKept() async throws {
         let h = GCHarness()
         let job = await h.cluster.createJob("j")

@@ -7,12 +7,17 @@ import Foundation
 /// before it was created). Before deleting, the owner is confirmed absent with a live read, as
 /// kube's garbage collector does, so cache lag never deletes a live object's dependents.
 ///
+/// An owner it found absent (not found, or another object under its name) is remembered, as
+/// upstream's `absentOwnerCache` (500 owners, least recently used dropped first), so the other
+/// dependents of a deleted owner are deleted without reading the owner again.
+///
 /// Keys are `Kind/namespace/name` of dependents.
 public final class GarbageCollector: Reconciler {
     public let name = "garbage-collector"
     let client: Client
     let cache: InformerCache
     public let queue: WorkQueue
+    private var absentOwners = ReferenceCache(capacity: 500)
 
     public init(client: Client, cache: InformerCache, queue: WorkQueue) {
         self.client = client
@@ -70,6 +75,10 @@ public final class GarbageCollector: Reconciler {
         guard meta.deletionTimestamp == nil, let refs = meta.ownerReferences, !refs.isEmpty else { return .done }
         for ref in refs {
             guard let ownerKind = KnownKind(rawValue: ref.kind) else { return .done }
+            // isDangling: the cache is asked for the owner as cluster-scoped, then in the
+            // dependent's namespace (the key an absent owner is recorded under).
+            let clusterKey = ReferenceCache.key(ref, namespace: ""), key = ReferenceCache.key(ref, namespace: parts[1])
+            if absentOwners.has(clusterKey) || absentOwners.has(key) { continue }
             let ns = ownerKind.namespaced ? parts[1] : ""
             do {
                 let owner = try await client.getObject(kind: ownerKind, namespace: ns, name: ref.name)
@@ -77,6 +86,7 @@ public final class GarbageCollector: Reconciler {
             } catch {
                 if !error.isNotFound { throw error }
             }
+            absentOwners.add(key)
         }
         do {
             try await client.delete(kind: kind, namespace: parts[1], name: parts[2], uid: meta.uid)
@@ -85,4 +95,36 @@ public final class GarbageCollector: Reconciler {
         }
         return .done
     }
+}
+
+/// client-go's `ReferenceCache` as the garbage collector uses it: a least-recently-used set of
+/// owner references (coordinates and namespace); a lookup that finds one makes it the most recent.
+struct ReferenceCache {
+    let capacity: Int
+    private var lastUse: [String: UInt64] = [:]
+    private var tick: UInt64 = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    static func key(_ ref: OwnerReference, namespace: String) -> String {
+        "\(ref.apiVersion)|\(ref.kind)|\(ref.name)|\(ref.uid)|\(namespace)"
+    }
+
+    mutating func has(_ key: String) -> Bool {
+        guard lastUse[key] != nil else { return false }
+        tick += 1
+        lastUse[key] = tick
+        return true
+    }
+
+    mutating func add(_ key: String) {
+        tick += 1
+        lastUse[key] = tick
+        // Ticks are unique, so the least recent entry is one entry, whatever the hashing order.
+        if lastUse.count > capacity, let oldest = lastUse.min(by: { $0.value < $1.value })?.key {
+            lastUse[oldest] = nil
+        }
+    }
+
+    var count: Int { lastUse.count }
 }

@@ -95,7 +95,11 @@ final class FakeCluster: Client {
 
     private func key(_ kind: KnownKind, _ ns: String, _ name: String) -> String { kind.namespaced ? "\(ns)/\(name)" : name }
 
+    /// Every live read, as `Kind/namespace/name`.
+    var reads: [String] = []
+
     func get<T: Resource>(_ type: T.Type, namespace: String, name: String) async throws(APIError) -> T {
+        reads.append("\(T.kind)/\(namespace)/\(name)")
         guard let o = store[T.knownKind]?[key(T.knownKind, namespace, name)], let t = T.unwrap(o) else {
             throw .notFound(T.kind.lowercased() + "s", name)
         }
