@@ -118,7 +118,8 @@ final class ControllerHost {
             while h.busy < h.workers, let key = h.queue.get() {
                 run(h, key)
             }
-            if let t = h.queue.nextDelayedTime, h.wakeAt == nil || t < h.wakeAt! || h.wakeAt! <= now {
+            // Every held key left is later than now: wake up at the earliest, unless already due to.
+            if wakeDue(h, now), let t = h.queue.nextDelayedTime {
                 h.wakeAt = t
                 kernel.schedule(at: t) {}
             }
@@ -127,8 +128,9 @@ final class ControllerHost {
         }
     }
 
-    /// Whether a held key's time has come, or its wake-up is still to be scheduled: with the
-    /// queue and the workers as they were, the rest of `pump` has nothing else to do.
+    /// Whether a held key's time has come, or the wake-up for the earliest is still to be
+    /// scheduled (none yet, a later one, or one already past). When not, and the queue and the
+    /// workers are as `pump` left them, `pump` has nothing to do for this controller.
     private func wakeDue(_ h: Hosted, _ now: Timestamp) -> Bool {
         guard let t = h.queue.nextDelayedTime else { return false }
         guard let wake = h.wakeAt else { return true }
