@@ -27,6 +27,7 @@ import Engine
         let v = a.virtual
         #expect(v.completed)
         #expect(v.podLifecycles == 1000)
+        #expect(v.podsPeak == 1000 && v.podsAtEnd == 1000)  // one per node, none deleted before the job completes
         let rollout = try #require(v.rolloutMedian)
         #expect(rollout >= 30 && rollout <= 65)
         #expect(v.apiCalls(.kruiseManager) >= 1000)  // a create per pod
@@ -73,6 +74,14 @@ import Engine
         #expect(adds == 3600 && deletes == 3600)
         #expect(present.count == 3)
         #expect(s.duration == 3600)
+    }
+
+    @Test func podsInTheStoreCountDeletionsToo() throws {
+        // Churn: 3,600 nodes come and go, each pod deleted with (40s after) its node.
+        let v = try Bench.run(.churn, nodes: 2, seed: 1).virtual
+        #expect(v.podLifecycles > 3000)  // created, then deleted
+        #expect(v.podsAtEnd >= 2 && v.podsAtEnd < 100)
+        #expect(v.podsPeak >= v.podsAtEnd && v.podsPeak < 100)
     }
 
     @Test func progressHookRunsEveryIntervalAndLeavesTheRunUnchanged() throws {

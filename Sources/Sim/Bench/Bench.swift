@@ -16,6 +16,9 @@ public struct BenchVirtual: Equatable, Sendable {
     public var apiWrites: Int64
     /// Rollout durations in virtual seconds, one per job that finished (see `BenchWorkload.rolloutTarget`).
     public var rollouts: [Double]
+    /// Pods in the API server at the end of the run, and the most at once during it.
+    public var podsAtEnd: Int
+    public var podsPeak: Int
     /// Client calls per component, in `ClientComponent` order.
     public var apiCalls: [Int]
     public var controllers: [ControllerFigures]
@@ -131,7 +134,7 @@ public enum Bench {
         let completed = workload == .broadcast || workload == .reconcile ? observer.goalReached : true
         let v = BenchVirtual(completed: completed, virtualSeconds: outcome.endTime.seconds(since: scenario.start), kernelEvents: outcome.events,
                              podLifecycles: observer.podLifecycles, reconciles: all.count, apiWrites: outcome.writes,
-                             rollouts: observer.rollouts, apiCalls: ClientComponent.allCases.map { tally[$0] }, controllers: controllers,
+                             rollouts: observer.rollouts, podsAtEnd: observer.podsStored, podsPeak: observer.podsStoredPeak, apiCalls: ClientComponent.allCases.map { tally[$0] }, controllers: controllers,
                              reconcileP50: percentile(all, 0.50), reconcileP99: percentile(all, 0.99), digest: outcome.digest, measured: measured)
         return (v, BenchWall(wallSeconds: wall, peakMemoryBytes: peak, secondsPerReconcile: perReconcile))
     }

@@ -10,6 +10,10 @@ final class BenchObserver {
     private(set) var goalReached = false
 
     private(set) var podLifecycles = 0
+    /// Pods in the API server now, and the most there were at once: a cluster that cleans up
+    /// slower than it creates (garbage collection at its client rate) keeps more and more.
+    private(set) var podsStored = 0
+    private(set) var podsStoredPeak = 0
 
     /// Per owning job (by uid): when its first pod was created, when its last pod finished, and
     /// how many of its pods have not finished yet.
@@ -48,6 +52,8 @@ final class BenchObserver {
     private func pod(_ c: APIServer.Change, _ p: Pod) {
         let owner = p.metadata.controllerRef?.uid ?? ""
         if c.type == .added {
+            podsStored += 1
+            podsStoredPeak = max(podsStoredPeak, podsStored)
             if firstPodCreated == nil { firstPodCreated = c.time }
             if jobs[owner] == nil {
                 jobs[owner] = JobRollout(firstCreated: c.time)
@@ -57,6 +63,7 @@ final class BenchObserver {
             jobs[owner]!.pods += 1
         }
         if c.type == .deleted {
+            podsStored -= 1
             if workload.lifecycle == .deleted { podLifecycles += 1 }
             return
         }

@@ -10,7 +10,7 @@ public enum BenchReport {
         "wallSeconds", "wallSecondsPerRun", "virtualSeconds", "timeCompression",
         "podLifecycles", "podLifecyclesPerWallSecond", "reconciles", "reconcilesPerWallSecond",
         "apiWrites", "apiWritesPerWallSecond", "kernelEvents", "kernelEventsPerWallSecond", "peakMemoryBytes",
-        "rolloutSeconds", "rolloutMaxSeconds", "rollouts", "apiRequestsPerSecond", "apiRequests",
+        "rolloutSeconds", "rolloutMaxSeconds", "rollouts", "podsAtEnd", "podsPeak", "apiRequestsPerSecond", "apiRequests",
         "reconcileLatencyP50Seconds", "reconcileLatencyP99Seconds", "peakQueueDepth", "controllers", "digest", "measuredReconcile",
     ]
 
@@ -40,6 +40,8 @@ public enum BenchReport {
         o["rolloutSeconds"] = num(v.rolloutMedian)
         o["rolloutMaxSeconds"] = num(v.rolloutMax)
         o["rollouts"] = .int(Int64(v.rollouts.count))
+        o["podsAtEnd"] = .int(Int64(v.podsAtEnd))
+        o["podsPeak"] = .int(Int64(v.podsPeak))
         o["apiRequestsPerSecond"] = .object(OrderedDictionary(uniqueKeysWithValues: ClientComponent.allCases.map { ($0.name, num(r.perVirtual(v.apiCalls($0)))) }))
         o["apiRequests"] = .object(OrderedDictionary(uniqueKeysWithValues: ClientComponent.allCases.map { ($0.name, JSONValue.int(Int64(v.apiCalls($0)))) }))
         o["reconcileLatencyP50Seconds"] = num(v.reconcileP50)
@@ -84,6 +86,7 @@ public enum BenchReport {
         } else {
             row("  rollout", "not reached (\(r.workload.rolloutTarget))")
         }
+        row("  pods in the API server", "\(group(v.podsAtEnd)) at the end, at most \(group(v.podsPeak)) at once")
         for c in ClientComponent.allCases {
             row("  API requests \(c.name)", "\(fmt(r.perVirtual(v.apiCalls(c)))) / virtual s  (\(group(v.apiCalls(c))) calls)")
         }
