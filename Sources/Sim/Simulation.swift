@@ -225,7 +225,6 @@ public final class Simulation {
     public var api: APIServer { server }
     /// Every node's kubelet, by node name: disk and images as the kubelet counts them.
     public var nodeKubelets: [Kubelet] { kubelets.keys.sorted().map { kubelets[$0]! } }
-    /// Every Kubernetes event recorded so far.
     /// Called with every committed change, after the checks and the trace saw it (set before ``start()``).
     public var onChange: ((APIServer.Change) -> Void)?
     /// Called with every recorded Kubernetes event (set before ``start()``).

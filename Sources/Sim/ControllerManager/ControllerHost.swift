@@ -13,8 +13,7 @@ public struct RecordedEvent: Sendable, Equatable {
     public var message: String
 }
 
-/// Collects events from every component's recorder.
-/// The Kubernetes events the components record, passed on as they come (to the digest, the
+/// The Kubernetes events every component's recorder records, passed on as they come (to the digest, the
 /// trace, the story and the checks), not held: a day of a cron job on a large cluster records
 /// millions, and what the run needs of them is kept where it is used.
 public final class EventLog {
