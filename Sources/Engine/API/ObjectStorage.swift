@@ -27,7 +27,23 @@ import Foundation
         refreshKey()
     }
 
-    func copy() -> ObjectStorage { ObjectStorage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields) }
+    /// A copy keeps the key it was made with (the name and namespace are the same).
+    func copy() -> ObjectStorage {
+        ObjectStorage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields,
+                      key: key, keyFrom: keyFrom)
+    }
+
+    private init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: Spec, status: Status, unknownFields: JSONValue?,
+                 key: String, keyFrom: (String?, String?)) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+        self.unknownFields = unknownFields
+        self.key = key
+        self.keyFrom = keyFrom
+    }
 
     func refreshKey() {
         guard key.isEmpty || keyFrom.0 != metadata.namespace || keyFrom.1 != metadata.name else { return }

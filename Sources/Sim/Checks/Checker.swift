@@ -42,8 +42,11 @@ final class Checker {
     private var ownerNames: [String: String] = [:]
     private var crowded = Set<String>()  // "uid|node"
     // deadline / ttl / restart-limit tracking
-    private var deadlineJobs = Set<String>()
-    private var ttlJobs = Set<String>()
+    // Job key → its deadline (start + activeDeadlineSeconds) or its TTL expiry (completion +
+    // ttlSecondsAfterFinished), for jobs that have one; nothing can be late before that instant,
+    // so afterBatch looks a job up only once it has passed.
+    private var deadlineJobs: [String: Timestamp] = [:]
+    private var ttlJobs: [String: Timestamp] = [:]
     private var overLimit: [String: Timestamp] = [:]  // pod key → first seen over the limit
     private var dueExpectations: [Int64: [Expectation]] = [:]
 
@@ -96,11 +99,19 @@ final class Checker {
         case .broadcastJob(let j):
             let key = j.key
             if c.type == .deleted {
-                deadlineJobs.remove(key); ttlJobs.remove(key)
+                deadlineJobs[key] = nil; ttlJobs[key] = nil
             } else {
                 scheduleDueChecks(old: c.old.flatMap(BroadcastJob.unwrap), new: j)
-                if j.spec.completionPolicy?.activeDeadlineSeconds != nil && j.completionPolicyType != "Never" { deadlineJobs.insert(key) }
-                if j.spec.completionPolicy?.ttlSecondsAfterFinished != nil { ttlJobs.insert(key) }
+                if let ads = j.spec.completionPolicy?.activeDeadlineSeconds, j.completionPolicyType != "Never", let start = j.status?.startTime {
+                    deadlineJobs[key] = start.adding(seconds: Double(ads))
+                } else {
+                    deadlineJobs[key] = nil
+                }
+                if let ttl = j.spec.completionPolicy?.ttlSecondsAfterFinished, j.isFinished, let done = j.status?.completionTime {
+                    ttlJobs[key] = done.adding(seconds: Double(max(ttl, 0)))
+                } else {
+                    ttlJobs[key] = nil
+                }
             }
             ownerNames[j.uid] = "BroadcastJob \(j.name)"
         case .job(let j):
@@ -290,8 +301,8 @@ final class Checker {
             }
         }
         crowded.removeAll()
-        if active("deadlineHonored") {
-            for key in deadlineJobs.sorted() {
+        if active("deadlineHonored"), deadlineJobs.values.contains(where: { now > $0 }) {
+            for (key, at) in deadlineJobs.sorted(by: { $0.key < $1.key }) where now > at {
                 guard case .broadcastJob(let j)? = sim.server.get(.broadcastJob, key: key), let start = j.status?.startTime,
                       let ads = j.spec.completionPolicy?.activeDeadlineSeconds else { continue }
                 let deadline = start.adding(seconds: Double(ads))
@@ -304,8 +315,8 @@ final class Checker {
                 }
             }
         }
-        if active("ttlHonored") {
-            for key in ttlJobs.sorted() {
+        if active("ttlHonored"), ttlJobs.values.contains(where: { now > $0 }) {
+            for (key, at) in ttlJobs.sorted(by: { $0.key < $1.key }) where now > at {
                 guard case .broadcastJob(let j)? = sim.server.get(.broadcastJob, key: key), j.isFinished, let done = j.status?.completionTime,
                       let ttl = j.spec.completionPolicy?.ttlSecondsAfterFinished else { continue }
                 // A negative TTL is accepted upstream (no webhook or schema check) and means
