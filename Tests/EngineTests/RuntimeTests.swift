@@ -237,7 +237,6 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(c.pods.list(index: InformerCache.byOwnerUID, value: "job-uid").map(\.name) == ["a", "b"])
         #expect(c.pods.list(index: InformerCache.byNode, value: "n1").map(\.name) == ["b"])
         #expect(c.pods.list(index: InformerCache.byAssignedNode, value: "n1").map(\.name) == ["a", "b"])
-        #expect(c.pods.list(index: InformerCache.byNamespace, value: "other").map(\.name) == ["c"])
         #expect(c.pods.list(index: InformerCache.byUID, value: "uid-default-a").map(\.name) == ["a"])
         #expect(c.pods.count(index: InformerCache.byAssignedNode, value: "n1") == 2)
         #expect(c.pods.list(index: InformerCache.byNode, value: "nope").isEmpty)
@@ -271,6 +270,32 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(c.pods.count == 0)
         #expect(c.pods.count(index: InformerCache.byNode, value: "n2") == 0)
         #expect(c.pods.count(index: InformerCache.byControllerUID, value: "job-uid") == 0)
+    }
+
+    @Test func anUpdateThatChangesNoIndexedFieldKeepsTheIndexesAndOneThatDoesMovesThem() async {
+        // Updates whose indexed fields are unchanged skip the index upkeep (sameIndexInputs):
+        // a status write keeps the pod where it was; a new owner or uid with the same spec
+        // storage must still move it.
+        let c = InformerCache()
+        let a = pod("a", node: "n1", owner: jobRef)
+        c.pods.apply(.added, a)
+        var running = a
+        running.status = PodStatus(phase: PodPhase.running)
+        running.metadata.resourceVersion = "7"
+        c.pods.apply(.modified, running)
+        #expect(c.pods.list(index: InformerCache.byNode, value: "n1").map(\.phase) == [PodPhase.running])
+        #expect(c.pods.count(index: InformerCache.byControllerUID, value: "job-uid") == 1)
+        var adopted = running
+        adopted.metadata.ownerReferences = [otherRef]
+        c.pods.apply(.modified, adopted)
+        #expect(c.pods.count(index: InformerCache.byControllerUID, value: "job-uid") == 0)
+        #expect(c.pods.list(index: InformerCache.byOwnerUID, value: "node-uid").map(\.name) == ["a"])
+        var recreated = adopted
+        recreated.metadata.uid = "uid-2"
+        c.pods.apply(.modified, recreated)
+        #expect(c.pods.count(index: InformerCache.byUID, value: "uid-default-a") == 0)
+        #expect(c.pods.list(index: InformerCache.byUID, value: "uid-2").map(\.name) == ["a"])
+        #expect(c.pods.list(index: InformerCache.byNode, value: "n1").map(\.name) == ["a"])
     }
 
     @Test func listIsOrderedByKeyWhateverTheArrivalOrder() async {
@@ -328,10 +353,29 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(c.jobs.count(index: InformerCache.byUID, value: "child-uid") == 1)
         var b = BroadcastJob(metadata: ObjectMeta(name: "bj", namespace: "ns"), spec: BroadcastJobSpec(template: PodTemplateSpec(spec: PodSpec())))
         b.metadata.uid = "bj-uid"
+        b.metadata.ownerReferences = j.metadata.ownerReferences
         c.broadcastJobs.apply(.added, b)
-        #expect(c.broadcastJobs.list(index: InformerCache.byNamespace, value: "ns").map(\.name) == ["bj"])
+        #expect(c.broadcastJobs.list(index: InformerCache.byControllerName, value: "ns/AdvancedCronJob/cron").map(\.name) == ["bj"])
+        #expect(c.broadcastJobs.list(index: InformerCache.byOwnerUID, value: "acj-uid").map(\.name) == ["bj"])
         #expect(c.broadcastJobs.count(index: InformerCache.byUID, value: "bj-uid") == 1)
         c.apply(.deleted, .broadcastJob(b))
         #expect(c.broadcastJobs.count == 0)
+    }
+}
+
+@Suite struct OwnerReferenceGroupTests {
+    @Test func isInGroupAgreesWithTheGroupItNames() {
+        // Controllers match owners by group without building it; the answer must be the same.
+        let versions = ["apps.kruise.io/v1beta1", "apps.kruise.io/v1alpha1", "apps.kruise.io.evil/v1", "apps.kruise/v1",
+                        "batch/v1", "batchx/v1", "v1", "", "/v1", "apps.kruise.io", "apps.kruise.io/"]
+        let groups = ["apps.kruise.io", "batch", "", "apps.kruise", "v1"]
+        for v in versions {
+            let ref = OwnerReference(apiVersion: v, kind: "BroadcastJob", name: "j", uid: "u")
+            for g in groups {
+                #expect(ref.isInGroup(g) == (ref.group == g), "apiVersion \(v), group \(g)")
+            }
+        }
+        #expect(OwnerReference(apiVersion: "apps.kruise.io/v1beta1", kind: "BroadcastJob", name: "j", uid: "u").isInGroup("apps.kruise.io"))
+        #expect(!OwnerReference(apiVersion: "apps.kruise.io.evil/v1", kind: "BroadcastJob", name: "j", uid: "u").isInGroup("apps.kruise.io"))
     }
 }

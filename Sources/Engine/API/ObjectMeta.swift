@@ -23,6 +23,18 @@ public struct OwnerReference: Codable, Hashable, Sendable {
         guard let slash = apiVersion.utf8.firstIndex(of: UInt8(ascii: "/")) else { return "" }  // bytes: no grapheme breaking
         return String(apiVersion[..<slash])
     }
+
+    /// Whether the API group is `group` (``group`` compared without building its string:
+    /// controllers ask this of every pod event).
+    public func isInGroup(_ group: String) -> Bool {
+        var version = apiVersion, wanted = group
+        return version.withUTF8 { v in
+            wanted.withUTF8 { g in
+                guard let slash = v.firstIndex(of: UInt8(ascii: "/")) else { return g.isEmpty }
+                return slash == g.count && v.prefix(slash).elementsEqual(g)
+            }
+        }
+    }
 }
 
 /// `metav1.ObjectMeta`: identity, labels and lifecycle of every API object.

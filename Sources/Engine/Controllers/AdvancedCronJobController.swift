@@ -102,7 +102,7 @@ public final class AdvancedCronJobController: Reconciler {
 
     /// The controller owner reference when it points at an AdvancedCronJob (group apps.kruise.io).
     static func controllingCronJob(_ meta: ObjectMeta) -> OwnerReference? {
-        guard let ref = meta.controllerRef, ref.kind == AdvancedCronJob.kind, ref.group == KruiseAPI.group else {
+        guard let ref = meta.controllerRef, ref.kind == AdvancedCronJob.kind, ref.isInGroup(KruiseAPI.group) else {
             return nil
         }
         return ref

@@ -123,7 +123,7 @@ public final class BroadcastJobController: Reconciler {
 
     /// The name of the BroadcastJob controlling this pod (kind BroadcastJob, group apps.kruise.io), if any.
     static func jobOwner(_ pod: Pod) -> String? {
-        guard let ref = pod.metadata.controllerRef, ref.kind == BroadcastJob.kind, ref.group == KruiseAPI.group else { return nil }
+        guard let ref = pod.metadata.controllerRef, ref.kind == BroadcastJob.kind, ref.isInGroup(KruiseAPI.group) else { return nil }
         return ref.name
     }
 

@@ -138,7 +138,7 @@ public final class JobController: Reconciler {
 
     /// The cached Job this pod's controller reference points at (kind Job, group batch, same uid).
     func controllingJob(_ pod: Pod) -> Job? {
-        guard let ref = pod.metadata.controllerRef, ref.kind == Job.kind, ref.group == "batch",
+        guard let ref = pod.metadata.controllerRef, ref.kind == Job.kind, ref.isInGroup("batch"),
               let job = cache.jobs.get(namespace: pod.namespace, name: ref.name), job.uid == ref.uid
         else { return nil }
         return job
@@ -176,7 +176,7 @@ public final class JobController: Reconciler {
 
         let pods = cache.pods.list(index: InformerCache.byControllerUID, value: job.uid).filter { p in
             guard let ref = p.metadata.controllerRef else { return false }
-            return ref.kind == Job.kind && ref.group == "batch" && ref.uid == job.uid
+            return ref.kind == Job.kind && ref.isInGroup("batch") && ref.uid == job.uid
         }
         let suspended = job.spec.suspend == true
         var t = countFinishedPods(job: job, pods: pods, now: now)

@@ -54,6 +54,12 @@ public final class Informer<T: Resource> {
     private var handlers: [Handler] = []
     private var sortedKeysCache: [String]?
 
+    /// True when two versions of an object yield the same values under every index: an update
+    /// between them skips the index upkeep (most updates are status writes, which change no
+    /// indexed field). Set by whoever adds the indexes, beside them; it must compare every
+    /// field an index reads. Nil: every update recomputes the index values.
+    public var sameIndexInputs: ((T, T) -> Bool)?
+
     public init() {}
 
     public var count: Int { objects.count }
@@ -116,7 +122,7 @@ public final class Informer<T: Resource> {
         case .added, .modified:
             let old = objects.updateValue(object, forKey: key)
             if old == nil { sortedKeysCache = nil }
-            reindex(key, old: old, new: object)
+            if let old, let same = sameIndexInputs, same(old, object) {} else { reindex(key, old: old, new: object) }
             let t: WatchEventType = old == nil ? .added : .modified
             for h in handlers { h(t, old, object) }
         case .deleted:
@@ -190,7 +196,6 @@ public final class Informer<T: Resource> {
 public final class InformerCache {
     public static let byControllerUID = "controllerUID"
     public static let byNode = "nodeName"
-    public static let byNamespace = "namespace"
     public static let byControllerName = "controllerName"
     public static let byOwnerUID = "ownerUID"
     public static let byUID = "uid"
@@ -210,7 +215,6 @@ public final class InformerCache {
         func add<T>(_ informer: Informer<T>, _ name: String, _ f: @escaping (T) -> [String]) { if wanted(name) { informer.addIndex(name, f) } }
         add(pods, Self.byControllerUID, single: { $0.metadata.controllerRef?.uid })
         add(pods, Self.byNode, single: { $0.spec.nodeName })
-        add(pods, Self.byNamespace, single: { $0.namespace })
         add(pods, Self.byAssignedNode, single: { p in let n = p.spec.assignedNode; return n.isEmpty ? nil : n })
         add(pods, Self.byOwnerUID) { p in (p.metadata.ownerReferences ?? []).map(\.uid) }
         add(jobs, Self.byOwnerUID) { j in (j.metadata.ownerReferences ?? []).map(\.uid) }
@@ -223,7 +227,13 @@ public final class InformerCache {
         add(jobs, Self.byControllerUID, single: { $0.metadata.controllerRef?.uid })
         add(jobs, Self.byControllerName, single: { j in j.metadata.controllerRef.map { "\(j.namespace)/\($0.kind)/\($0.name)" } })
         add(broadcastJobs, Self.byControllerName, single: { j in j.metadata.controllerRef.map { "\(j.namespace)/\($0.kind)/\($0.name)" } })
-        add(broadcastJobs, Self.byNamespace, single: { $0.namespace })
+        // What the indexes above read (the namespace is part of the key, which an update keeps).
+        pods.sameIndexInputs = { a, b in a.spec == b.spec && a.uid == b.uid && a.metadata.ownerReferences == b.metadata.ownerReferences }
+        func sameOwners<T: KubeObject>(_ a: T, _ b: T) -> Bool { a.uid == b.uid && a.metadata.ownerReferences == b.metadata.ownerReferences }
+        jobs.sameIndexInputs = sameOwners
+        broadcastJobs.sameIndexInputs = sameOwners
+        advancedCronJobs.sameIndexInputs = { a, b in a.uid == b.uid }
+        nodes.sameIndexInputs = { a, b in a.uid == b.uid }
     }
 
     /// Brings every informer of `kinds` to a relisted `objects` (``Informer/relist(with:)``).

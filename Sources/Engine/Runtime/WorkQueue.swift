@@ -46,7 +46,12 @@ public final class WorkQueue {
 
     /// Counts the changes that can give whoever runs the workers something to do: a key added,
     /// held, handed out, done or promoted, or a reset. Unchanged, the queue has nothing new.
-    public private(set) var changes: UInt64 = 0
+    public private(set) var changes: UInt64 = 0 {
+        didSet { tally?.count &+= 1 }
+    }
+    /// A count shared with other queues (a controller host's), bumped with ``changes``: one
+    /// look tells whether any of them changed.
+    public var tally: ChangeTally?
 
     /// Keys ready to be processed.
     public var readyCount: Int { queue.count }
@@ -149,4 +154,10 @@ public final class WorkQueue {
         waitingTime.removeAll()
         failures.removeAll()
     }
+}
+
+/// The changes of several work queues, counted together (``WorkQueue/tally``).
+public final class ChangeTally {
+    public fileprivate(set) var count: UInt64 = 0
+    public init() {}
 }

@@ -48,6 +48,9 @@ final class Checker {
     private var deadlineJobs: [String: Timestamp] = [:]
     private var ttlJobs: [String: Timestamp] = [:]
     private var overLimit: [String: Timestamp] = [:]  // pod key → first seen over the limit
+    // Keys of FailFast BroadcastJobs whose restartLimit is negative (not validated upstream):
+    // only under those can a pod that never restarted be over its limit.
+    private var negativeLimitJobs = Set<String>()
     private var dueExpectations: [Int64: [Expectation]] = [:]
 
     /// The scenario's invariant modes, read once (the scenario is fixed for the run).
@@ -98,6 +101,11 @@ final class Checker {
             else if p.metadata.deletionTimestamp != nil, c.old.flatMap(Pod.unwrap)?.metadata.deletionTimestamp == nil { terminatingSince[p.key] = c.time }
         case .broadcastJob(let j):
             let key = j.key
+            if c.type != .deleted, j.spec.failurePolicy?.type == "FailFast", (j.spec.failurePolicy?.restartLimit ?? 0) < 0 {
+                negativeLimitJobs.insert(key)
+            } else {
+                negativeLimitJobs.remove(key)
+            }
             if c.type == .deleted {
                 deadlineJobs[key] = nil; ttlJobs[key] = nil
             } else {
@@ -195,7 +203,8 @@ final class Checker {
         }
         // restartLimitHonored bookkeeping
         if deleted || new.isTerminal || new.metadata.deletionTimestamp != nil { overLimit[new.key] = nil }
-        else if new.spec.restartPolicy == "OnFailure", let ref = new.metadata.controllerRef, ref.kind == BroadcastJob.kind,
+        else if new.spec.restartPolicy == "OnFailure", new.totalRestarts > 0 || !negativeLimitJobs.isEmpty,
+                let ref = new.metadata.controllerRef, ref.kind == BroadcastJob.kind,
                 case .broadcastJob(let job)? = sim.server.get(.broadcastJob, new.namespace, ref.name),
                 (job.spec.failurePolicy?.type ?? "") == "FailFast",
                 new.totalRestarts > Int(job.spec.failurePolicy?.restartLimit ?? 0), overLimit[new.key] == nil {

@@ -88,11 +88,21 @@ final class ControllerHost {
     /// When set, every reconcile gets an id its writes carry, and is reported when it returns.
     var tracer: ReconcileTracer?
 
+    /// Every hosted queue's changes (a worker's busy count changes only with its queue's: a
+    /// key handed out, a key done). With the tally as `pump` left it and no held key due, `pump`
+    /// has nothing to do for any controller.
+    private let tally = ChangeTally()
+    private var seenTally = UInt64.max
+    /// The earliest wake-up `pump` scheduled for a held key (nil: none to wait for).
+    private var quietUntil: Timestamp?
+
     init(kernel: Kernel) {
         self.kernel = kernel
     }
 
     func add(_ r: Reconciler, queue: WorkQueue, workers: Int) {
+        queue.tally = tally
+        seenTally = .max
         hosted.append(Hosted(reconciler: r, queue: queue, workers: workers))
     }
 
@@ -101,6 +111,7 @@ final class ControllerHost {
     func clear() {
         generation += 1
         hosted = []
+        seenTally = .max
     }
 
     var totalReconciles: Int { hosted.reduce(0) { $0 + $1.reconciles } }
@@ -109,6 +120,10 @@ final class ControllerHost {
     /// worker frees up.
     func pump() {
         let now = kernel.now
+        // Nothing changed since the last look and no wake-up has come: every controller would be
+        // skipped below (after a look, a controller with held keys is due exactly when its
+        // wakeAt has come).
+        if tally.count == seenTally, quietUntil.map({ now < $0 }) ?? true { return }
         for h in hosted {
             if h.seenChanges == h.queue.changes, h.seenBusy == h.busy, !wakeDue(h, now) { continue }
             h.queue.promoteDelayed()
@@ -125,6 +140,8 @@ final class ControllerHost {
             h.seenChanges = h.queue.changes
             h.seenBusy = h.busy
         }
+        seenTally = tally.count
+        quietUntil = hosted.lazy.filter { $0.queue.nextDelayedTime != nil }.compactMap(\.wakeAt).min()
     }
 
     /// Whether a held key's time has come, or the wake-up for the earliest is still to be
