@@ -6,6 +6,12 @@ import Foundation
 
 /// Names, labels and quantities checked the way apimachinery checks them; every function returns the upstream
 /// message strings (empty when the value is valid), as the Go helpers do.
+/// Whether `name` is an RFC 1123 subdomain of at most 253 characters (lower-case alphanumerics,
+/// '-' and '.'), as `validation.IsDNS1123Subdomain` requires of a node's name.
+public func isDNS1123SubdomainName(_ name: String) -> Bool {
+    name.utf8.count <= 253 && KubeValidation.matchesDNS1123Subdomain(name)
+}
+
 enum KubeValidation {
     // MARK: Messages
 

@@ -353,7 +353,7 @@ public enum ScenarioLoader {
         } else {
             throw n.error("a node entry needs name, or namePrefix with count")
         }
-        for name in e.names where !isDNSSubdomain(name) {
+        for name in e.names where !isDNS1123SubdomainName(name) {
             throw (f["name"] ?? f["namePrefix"]!).error("node name \"\(name)\" is not a valid RFC 1123 subdomain (lower case alphanumerics, '-' and '.')")
         }
         if let v = f["labels"] { e.labels = try stringMap(v, "labels") }
@@ -390,15 +390,6 @@ public enum ScenarioLoader {
         }
         if let v = f["ready"] { e.ready = try v.bool("ready") }
         return e
-    }
-
-    static func isDNSSubdomain(_ s: String) -> Bool {
-        guard !s.isEmpty, s.count <= 253 else { return false }
-        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
-            guard let f = part.first, let l = part.last else { return false }
-            let ok = part.allSatisfy { ($0.isLowercase && $0.isASCII) || ($0.isNumber && $0.isASCII) || $0 == "-" }
-            return ok && f != "-" && l != "-"
-        }
     }
 
     static func taint(_ n: YNode) throws -> Taint {
