@@ -67,7 +67,11 @@ final class BroadcastJobView {
 
     func podChanged(old: Pod?, new: Pod?) {
         // The common case, a pod of this job changing in place (its status, say): only its counts move.
-        if let old, let new, case let key = new.key, old.key == key, let was = pods[key], owns(new) {
+        // The view holds a pod only while the version it last saw was owned (it sees every
+        // event of the pods that name this job), and `old` is that version: with the same
+        // labels and owner references, `new` is owned too, without looking the labels up.
+        if let old, let new, case let key = new.key, old.key == key, let was = pods[key],
+           (old.metadata.labels == new.metadata.labels && old.metadata.ownerReferences == new.metadata.ownerReferences) || owns(new) {
             let info = Self.info(new)
             if info.node == was.node {
                 count(was, key, -1)

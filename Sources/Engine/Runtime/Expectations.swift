@@ -39,14 +39,17 @@ public final class ScaleExpectations {
     }
 
     public func observe(_ key: String, _ action: Action, _ item: String) {
-        guard entries[key] != nil else { return }
+        guard !entries.isEmpty else { return }
+        Self.observe(&entries[key], action, item)  // one lookup: the entry is changed in place
+    }
+
+    private static func observe(_ entry: inout Entry?, _ action: Action, _ item: String) {
+        guard entry != nil else { return }
         switch action {
-        case .create:
-            if let n = entries[key]!.creates[item] { entries[key]!.creates[item] = n > 1 ? n - 1 : nil }
-        case .delete:
-            if let n = entries[key]!.deletes[item] { entries[key]!.deletes[item] = n > 1 ? n - 1 : nil }
+        case .create: if let n = entry!.creates[item] { entry!.creates[item] = n > 1 ? n - 1 : nil }
+        case .delete: if let n = entry!.deletes[item] { entry!.deletes[item] = n > 1 ? n - 1 : nil }
         }
-        if entries[key]!.isEmpty { entries[key] = nil }
+        if entry!.isEmpty { entry = nil }
     }
 
     public enum Satisfaction: Equatable, Sendable {

@@ -47,10 +47,11 @@ public final class Informer<T: Resource> {
 
     private var objects: [String: T] = [:]
     /// Each index's function and its buckets by value, in the order the indexes were added;
-    /// `indexPosition` finds one by name for the lookups (not for the upkeep on every update).
+    /// `position` finds one by name for the lookups (not for the upkeep on every update): a scan
+    /// of a handful of short names costs less than hashing the name.
     private var indexFuncs: [(name: String, by: IndexBy)] = []
+    private var indexNames: [String] = []
     private var indexes: [[String: Bucket]] = []
-    private var indexPosition: [String: Int] = [:]
     private var handlers: [Handler] = []
     private var sortedKeysCache: [String]?
 
@@ -71,15 +72,15 @@ public final class Informer<T: Resource> {
     public func addIndex(_ name: String, single f: @escaping (T) -> String?) { add(name, .single(f)) }
 
     private func add(_ name: String, _ by: IndexBy) {
-        precondition(indexPosition[name] == nil, "index \(name) added twice")
-        indexPosition[name] = indexFuncs.count
+        precondition(!indexNames.contains(name), "index \(name) added twice")
         indexFuncs.append((name, by))
+        indexNames.append(name)
         indexes.append([:])
         for (k, o) in objects { for v in by.values(o) { insert(indexes.count - 1, v, k) } }
     }
 
     private func position(_ name: String) -> Int {
-        guard let i = indexPosition[name] else { preconditionFailure("informer of \(T.kind) has no index \(name)") }
+        guard let i = indexNames.firstIndex(of: name) else { preconditionFailure("informer of \(T.kind) has no index \(name)") }
         return i
     }
 

@@ -97,7 +97,9 @@ public final class WorkQueue {
         return bucketTokens < 0 ? -bucketTokens / bucketQPS : 0
     }
 
-    public func forget(_ key: String) { failures[key] = nil }
+    public func forget(_ key: String) {
+        if !failures.isEmpty { failures[key] = nil }  // most reconciles succeed with nothing to forget
+    }
     public func numRequeues(_ key: String) -> Int { failures[key, default: 0] }
 
     /// The time of the earliest held key, if any.

@@ -62,7 +62,8 @@ public final class DefaultScheduler: Reconciler {
     }
 
     private func forget(_ key: String) {
-        guard let a = assumed.removeValue(forKey: key) else { return }
+        // Most pod events find nothing assumed: skip hashing the key then.
+        guard !assumed.isEmpty, let a = assumed.removeValue(forKey: key) else { return }
         var u = assumedByNode[a.node] ?? ResourceUsage()
         u.pods -= a.usage.pods
         for (k, v) in a.usage.amounts { u.amounts[k] = (u.amounts[k] ?? .zero) - v }
