@@ -379,3 +379,20 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(!OwnerReference(apiVersion: "apps.kruise.io.evil/v1", kind: "BroadcastJob", name: "j", uid: "u").isInGroup("apps.kruise.io"))
     }
 }
+
+@Suite struct KnownKindTests {
+    @Test func kindsSortInDeclarationOrderAndAreEqualOnlyToThemselves() {
+        // Order, equality and hashing go by case (a switch), not by the raw string: the
+        // switch must follow allCases.
+        let all = KnownKind.allCases
+        #expect(all.sorted() == all)
+        for (i, a) in all.enumerated() {
+            for (j, b) in all.enumerated() {
+                #expect((a == b) == (i == j))
+                #expect((a < b) == (i < j))
+            }
+        }
+        #expect(Set(all).count == all.count)
+        #expect(KnownKind(rawValue: "Pod") == .pod)
+    }
+}

@@ -329,7 +329,21 @@ public enum KnownKind: String, CaseIterable, Sendable, Hashable, Comparable {
     case event = "Event"
 
     public static func < (a: KnownKind, b: KnownKind) -> Bool { a.order < b.order }
-    var order: Int { KnownKind.allCases.firstIndex(of: self)! }
+    /// The declaration order (that of `allCases`).
+    var order: Int {
+        switch self {
+        case .node: 0
+        case .pod: 1
+        case .job: 2
+        case .broadcastJob: 3
+        case .advancedCronJob: 4
+        case .event: 5
+        }
+    }
+    // Equal and hashed by case: RawRepresentable's defaults would compare and hash the raw
+    // string, on every store lookup and watch delivery of the API server.
+    public static func == (a: KnownKind, b: KnownKind) -> Bool { a.order == b.order }
+    public func hash(into h: inout Hasher) { h.combine(order) }
 
     /// Resolves a kind name, case-insensitively, including plurals and kubectl short names.
     public init?(lenient s: String) {
