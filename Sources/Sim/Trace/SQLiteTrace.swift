@@ -99,9 +99,11 @@ public final class SQLiteTrace: TraceSink {
         for (i, v) in values.enumerated() {
             let n = Int32(i + 1)
             switch v {
-            case .text(let x):
-                textSpans.append((n, textBytes.count, x.utf8.count))
-                textBytes.append(contentsOf: x.utf8)
+            case .text(var x):
+                x.withUTF8 { b in  // the bytes as one buffer: a copy, not a walk of the UTF-8 view
+                    textSpans.append((n, textBytes.count, b.count))
+                    textBytes.append(contentsOf: b)
+                }
             case .int(let x): sqlite3_bind_int64(s, n, x)
             case .real(let x): sqlite3_bind_double(s, n, x)
             case .null: sqlite3_bind_null(s, n)
