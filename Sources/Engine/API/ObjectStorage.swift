@@ -14,16 +14,12 @@ import Foundation
     var spec: Spec
     var status: Status
     var unknownFields: JSONValue?
-    private(set) var key: String = ""
-    private var keyFrom: (String?, String?) = (nil, nil)
+    private(set) var key: String
+    private var keyFrom: (String?, String?)
 
-    init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: Spec, status: Status, unknownFields: JSONValue?) {
-        self.apiVersion = apiVersion
-        self.kind = kind
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-        self.unknownFields = unknownFields
+    convenience init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: Spec, status: Status, unknownFields: JSONValue?) {
+        self.init(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields,
+                  key: "", keyFrom: (nil, nil))
         refreshKey()
     }
 
