@@ -210,8 +210,8 @@ public protocol Reconciler: AnyObject {
 }
 
 /// A value that may cross into a child task although its type is not `Sendable`. Controllers
-/// run their tasks on one serial executor (the simulator's, or one a real deployment chooses),
-/// so nothing is touched from two threads at once.
+/// run their tasks on one executor that runs one job at a time on one thread (the simulator's
+/// kernel, or one a real deployment chooses), so nothing is touched from two threads at once.
 public struct UncheckedSendable<Value>: @unchecked Sendable {
     public var value: Value
     public init(_ value: Value) { self.value = value }
