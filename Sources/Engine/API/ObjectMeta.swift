@@ -27,9 +27,8 @@ public struct OwnerReference: Codable, Hashable, Sendable {
     /// Whether the API group is `group` (``group`` compared without building its string:
     /// controllers ask this of every pod event).
     public func isInGroup(_ group: String) -> Bool {
-        var version = apiVersion, wanted = group
-        return version.withUTF8 { v in
-            wanted.withUTF8 { g in
+        KubeValidation.withBytes(apiVersion) { v in
+            KubeValidation.withBytes(group) { g in
                 guard let slash = v.firstIndex(of: UInt8(ascii: "/")) else { return g.isEmpty }
                 return slash == g.count && v.prefix(slash).elementsEqual(g)
             }

@@ -4,14 +4,14 @@ import Foundation
 // `.../apis/meta/v1/validation`) with their exact messages, written as character loops (no regex engine on the
 // pod-creation path), plus the `field.Error` value rendering (`%q`, `%v`, `%#v`) the messages need.
 
-/// Names, labels and quantities checked the way apimachinery checks them; every function returns the upstream
-/// message strings (empty when the value is valid), as the Go helpers do.
 /// Whether `name` is an RFC 1123 subdomain of at most 253 characters (lower-case alphanumerics,
-/// '-' and '.'), as `validation.IsDNS1123Subdomain` requires of a node's name.
+/// '-' and '.'): `validation.IsDNS1123Subdomain` finds nothing wrong, as a node's name requires.
 public func isDNS1123SubdomainName(_ name: String) -> Bool {
-    name.utf8.count <= 253 && KubeValidation.matchesDNS1123Subdomain(name)
+    KubeValidation.isDNS1123Subdomain(name).isEmpty
 }
 
+/// Names, labels and quantities checked the way apimachinery checks them; every function returns the upstream
+/// message strings (empty when the value is valid), as the Go helpers do.
 enum KubeValidation {
     // MARK: Messages
 

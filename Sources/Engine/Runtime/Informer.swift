@@ -46,11 +46,11 @@ public final class Informer<T: Resource> {
     }
 
     private var objects: [String: T] = [:]
-    /// Each index's function and its buckets by value, in the order the indexes were added;
+    /// Each index's name, function and buckets by value, in the order the indexes were added;
     /// `position` finds one by name for the lookups (not for the upkeep on every update): a scan
     /// of a handful of short names costs less than hashing the name.
-    private var indexFuncs: [(name: String, by: IndexBy)] = []
     private var indexNames: [String] = []
+    private var indexFuncs: [IndexBy] = []
     private var indexes: [[String: Bucket]] = []
     private var handlers: [Handler] = []
     private var sortedKeysCache: [String]?
@@ -73,8 +73,8 @@ public final class Informer<T: Resource> {
 
     private func add(_ name: String, _ by: IndexBy) {
         precondition(!indexNames.contains(name), "index \(name) added twice")
-        indexFuncs.append((name, by))
         indexNames.append(name)
+        indexFuncs.append(by)
         indexes.append([:])
         for (k, o) in objects { for v in by.values(o) { insert(indexes.count - 1, v, k) } }
     }
@@ -163,7 +163,7 @@ public final class Informer<T: Resource> {
     /// Moves `key` between index values only where its values changed.
     private func reindex(_ key: String, old: T?, new: T?) {
         for (i, index) in indexFuncs.enumerated() {
-            switch index.by {
+            switch index {
             case .single(let f):
                 let before = old.flatMap(f), after = new.flatMap(f)
                 if before == after { continue }

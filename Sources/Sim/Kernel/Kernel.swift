@@ -20,11 +20,10 @@ public final class VirtualClock: Clock {
 /// instant, right after the event that made it runnable (as NIO's `EmbeddedEventLoop` runs its
 /// tasks): no threads, no Dispatch, no wall clock, so runs are deterministic.
 ///
-/// Jobs run as nonisolated code with this executor as their task executor (not isolated to it
-/// as a serial executor): the engine's async code is all nonisolated, so a call from one async
-/// function into another runs inline instead of hopping through this queue (when jobs ran
-/// isolated to it, every such call was a switch of executor: half a million enqueues in a
-/// virtual hour of a 1,000-node cleaner).
+/// Jobs run as nonisolated code with this executor as their task executor, not isolated to it
+/// as a serial executor: the engine's async code is all nonisolated, so a call from one async
+/// function into another runs inline; a task comes back through this queue only after it
+/// suspended (at a client call).
 public final class KernelExecutor: TaskExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
     private var head = 0
