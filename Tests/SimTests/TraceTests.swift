@@ -138,6 +138,80 @@ import Testing
     }
 }
 
+/// The trace written on its own thread (`TraceThread`): the same calls in the same order, the same bytes.
+@Suite struct TraceThreadTests {
+    /// Records what it is told; read only after `finish` or `abandon` returned.
+    final class Recorder: TraceSink {
+        var calls: [String] = []
+        var wantsReconciles: Bool { true }
+        func change(_ c: APIServer.Change) { calls.append("change \(c.object.metadata.name ?? "")") }
+        func event(_ e: RecordedEvent) { calls.append("event \(e.reason)") }
+        func failedWrite(_ f: APIServer.FailedWrite) { calls.append("failed \(f.name)") }
+        func disk(node: String, used: Int64, capacity: Int64, at: Timestamp) { calls.append("disk \(node) \(used)") }
+        func reconcile(id: Int64, controller: String, key: String, started: Timestamp, finished: Timestamp, result: String) {
+            calls.append("reconcile \(id)")
+        }
+        func finish() { calls.append("finish") }
+        func abandon() { calls.append("abandon") }
+    }
+
+    /// 1,000 calls of every kind through batches of 3 with one batch waiting at most (the writer
+    /// lags and the caller waits for it): all replayed, in order, then `finish`.
+    @Test func replaysEveryCallInOrder() {
+        let r = Recorder()
+        let t = TraceThread(r, batchSize: 3, maxBatches: 1)
+        #expect(t.wantsReconciles)
+        let at = Timestamp(nanos: 0)
+        var expected: [String] = []
+        for i in 0..<1000 {
+            switch i % 4 {
+            case 0:
+                let n = Node(metadata: ObjectMeta(name: "n\(i)"))
+                t.change(APIServer.Change(time: at, actor: .kubelet, verb: "create", type: .added, old: nil, object: .node(n)))
+                expected.append("change n\(i)")
+            case 1:
+                t.event(RecordedEvent(time: at, component: "c", kind: "Pod", namespace: "", name: "", type: "Normal", reason: "r\(i)", message: ""))
+                expected.append("event r\(i)")
+            case 2:
+                t.disk(node: "n", used: Int64(i), capacity: 1, at: at)
+                expected.append("disk n \(i)")
+            default:
+                t.reconcile(id: Int64(i), controller: "c", key: "k", started: at, finished: at, result: "ok")
+                expected.append("reconcile \(i)")
+            }
+        }
+        t.finish()
+        #expect(r.calls == expected + ["finish"])
+    }
+
+    /// `abandon` drops what has not been written and abandons the sink: nothing comes after it.
+    @Test func abandonStopsTheWriter() {
+        let r = Recorder()
+        let t = TraceThread(r, batchSize: 1000)
+        for i in 0..<10 { t.disk(node: "n", used: Int64(i), capacity: 1, at: Timestamp(nanos: 0)) }
+        t.abandon()
+        #expect(r.calls == ["abandon"])  // the ten calls were still in the unfilled batch
+    }
+
+    /// A bundled scenario's trace written on the thread (small batches, so many hand-overs) is the
+    /// file written inline, byte for byte.
+    @Test func sameBytesAsInline() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = try ScenarioLoader.load(path: TraceTests.seedImageCleanup)
+        func write(_ name: String, threaded: Bool) throws -> Data {
+            let path = dir.appendingPathComponent(name).path
+            let sink = try SQLiteTrace(path: path, scenario: s)
+            _ = Simulation(scenario: s, trace: threaded ? TraceThread(sink, batchSize: 5, maxBatches: 2) : sink).run()
+            #expect(sink.finishError == nil)
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        }
+        let inline = try write("inline.sqlite", threaded: false)
+        #expect(inline.count > 4096)
+        #expect(try write("threaded.sqlite", threaded: true) == inline)
+    }
+}
+
 /// The digit-by-digit RFC 3339 writer gives the text `String(format:)` gives.
 @Suite struct TimestampTextTests {
     @Test func fastPathMatchesFormat() {

@@ -30,7 +30,7 @@ public final class APIServer {
     /// When set, counts every client call by component (`kruise-sim bench`).
     var callTally: CallTally?
 
-    public struct Change {
+    public struct Change: Sendable {
         public var time: Timestamp
         public var actor: Actor
         public var verb: String
@@ -42,7 +42,7 @@ public final class APIServer {
     }
 
     /// A write the server (or a client's injected fault) refused: the trace's failed writes.
-    public struct FailedWrite {
+    public struct FailedWrite: Sendable {
         public var time: Timestamp
         public var actor: Actor
         public var verb: String

@@ -359,13 +359,14 @@ public enum ScenarioRunner {
         do {
             var s = try ScenarioLoader.load(path: file, seedOverride: seed)
             if let faults { s = s.layering(faults) }
+            // The trace is written on a thread of its own (the second core), in the run's order.
             var sink: SQLiteTrace?
             if let trace {
                 do { sink = try SQLiteTrace(path: trace, scenario: s) } catch {
                     return ScenarioReport(file: file, outcome: nil, error: ScenarioError(file: trace, line: 1, column: 1, message: "cannot write trace: \(error)"), wallSeconds: 0)
                 }
             }
-            let sim = Simulation(scenario: s, trace: sink, mutant: mutant)
+            let sim = Simulation(scenario: s, trace: sink.map { TraceThread($0) }, mutant: mutant)
             sim.journal = journal
             progress?.attach(sim)
             let outcome = sim.run()
