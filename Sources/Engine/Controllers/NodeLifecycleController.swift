@@ -168,7 +168,9 @@ public final class NodeLifecycleController: Reconciler {
     /// One node: health, condition taints, then its pods when it has NoExecute taints.
     private func reconcileNode(_ name: String) async throws -> ReconcileResult {
         guard let cached = cache.nodes.get(name) else { return .done }
-        let node = try await syncNode(cached)
+        // A settled healthy node (the usual one: every node at start, every status heartbeat) is
+        // one `syncNode` would leave as it is: the read-only check spares its two update attempts.
+        let node = isSettledHealthy(cached, now: clock.now) ? cached : try await syncNode(cached)
         if node.taints.contains(where: { $0.effect == Taint.noExecute }) {
             for pod in cache.pods.list(index: InformerCache.byNode, value: name) where pod.isActive {
                 queue.add(Self.podKey(pod))
