@@ -199,13 +199,17 @@ enum KubeValidation {
     // MARK: Field-level helpers
 
     /// `v1validation.ValidateLabels` (keys in sorted order, so the output is deterministic).
-    static func validateLabels(_ labels: [String: String]?, path: String) -> [FieldError] {
+    static func validateLabels(_ labels: [String: String]?, path: @autoclosure () -> String) -> [FieldError] {
         guard let labels, !labels.isEmpty else { return [] }
+        // Valid labels (every admitted object's) are told without sorting or spelling out the path;
+        // the errors, when there are any, come in key order.
+        if labels.allSatisfy({ isQualifiedName($0.key).isEmpty && isValidLabelValue($0.value).isEmpty }) { return [] }
+        let path = path()
         var errs: [FieldError] = []
-        for k in labels.keys.sorted() {
+        for (k, v) in labels.sorted(by: { $0.key < $1.key }) {
             errs.append(contentsOf: validateLabelName(k, path: path))
-            for msg in isValidLabelValue(labels[k]!) {
-                errs.append(FieldError(.invalid, field: path, value: goQuote(labels[k]!), msg))
+            for msg in isValidLabelValue(v) {
+                errs.append(FieldError(.invalid, field: path, value: goQuote(v), msg))
             }
         }
         return errs
@@ -220,8 +224,9 @@ enum KubeValidation {
     }
 
     /// `ValidateAnnotations` (key syntax; the 256 KiB total-size limit is not modelled).
-    static func validateAnnotations(_ annotations: [String: String]?, path: String) -> [FieldError] {
-        guard let annotations else { return [] }
+    static func validateAnnotations(_ annotations: [String: String]?, path: @autoclosure () -> String) -> [FieldError] {
+        guard let annotations, !annotations.isEmpty else { return [] }
+        let path = path()
         var errs: [FieldError] = []
         for k in annotations.keys.sorted() {
             for msg in isQualifiedName(k.lowercased()) {
@@ -232,9 +237,9 @@ enum KubeValidation {
     }
 
     /// `ValidateNonnegativeField`.
-    static func validateNonnegative(_ value: Int64?, path: String) -> [FieldError] {
+    static func validateNonnegative(_ value: Int64?, path: @autoclosure () -> String) -> [FieldError] {
         guard let value, value < 0 else { return [] }
-        return [FieldError(.invalid, field: path, value: String(value), isNegativeErrorMsg)]
+        return [FieldError(.invalid, field: path(), value: String(value), isNegativeErrorMsg)]
     }
 
     /// `field.NotSupported`: `Unsupported value: "x": supported values: "a", "b"`.
