@@ -237,55 +237,55 @@ enum PodValidation {
     }
 
     /// `ValidatePodSpec`, in the upstream order, for the modelled fields.
-    static func validatePodSpec(_ spec: PodSpec, path: String) -> [FieldError] {
+    static func validatePodSpec(_ spec: PodSpec, path: @autoclosure () -> String) -> [FieldError] {
         var errs: [FieldError] = []
         if spec.terminationGracePeriodSeconds == nil {
-            errs.append(FieldError(.required, field: path + ".terminationGracePeriodSeconds", ""))
+            errs.append(FieldError(.required, field: path() + ".terminationGracePeriodSeconds", ""))
         }
-        errs += validateVolumes(spec.volumes ?? [], path: path + ".volumes")
-        errs += validateContainers(spec.containers, path: path + ".containers")
-        errs += validateInitContainers(spec.initContainers ?? [], regular: spec.containers, path: path + ".initContainers")
-        errs += validateRestartPolicy(spec.restartPolicy ?? "", path: path + ".restartPolicy")
-        errs += validateEnum(spec.dnsPolicy ?? "", dnsPolicies, path: path + ".dnsPolicy")
-        errs += KubeValidation.validateLabels(spec.nodeSelector, path: path + ".nodeSelector")
+        errs += validateVolumes(spec.volumes ?? [], path: path() + ".volumes")
+        errs += validateContainers(spec.containers, path: path() + ".containers")
+        errs += validateInitContainers(spec.initContainers ?? [], regular: spec.containers, path: path() + ".initContainers")
+        errs += validateRestartPolicy(spec.restartPolicy ?? "", path: path() + ".restartPolicy")
+        errs += validateEnum(spec.dnsPolicy ?? "", dnsPolicies, path: path() + ".dnsPolicy")
+        errs += KubeValidation.validateLabels(spec.nodeSelector, path: path() + ".nodeSelector")
         if let sa = spec.serviceAccountName, !sa.isEmpty {
             for msg in KubeValidation.nameIsDNSSubdomain(sa, prefix: false) {
-                errs.append(FieldError(.invalid, field: path + ".serviceAccountName", value: goQuote(sa), msg))
+                errs.append(FieldError(.invalid, field: path() + ".serviceAccountName", value: goQuote(sa), msg))
             }
         }
         if let node = spec.nodeName, !node.isEmpty {
             for msg in KubeValidation.nameIsDNSSubdomain(node, prefix: false) {
-                errs.append(FieldError(.invalid, field: path + ".nodeName", value: goQuote(node), msg))
+                errs.append(FieldError(.invalid, field: path() + ".nodeName", value: goQuote(node), msg))
             }
         }
         if let ads = spec.activeDeadlineSeconds, ads < 1 || ads > Int64(Int32.max) {
-            errs.append(FieldError(.invalid, field: path + ".activeDeadlineSeconds", value: String(ads), "must be between 1 and 2147483647, inclusive"))
+            errs.append(FieldError(.invalid, field: path() + ".activeDeadlineSeconds", value: String(ads), "must be between 1 and 2147483647, inclusive"))
         }
         if let tolerations = spec.tolerations, !tolerations.isEmpty {
-            errs += validateTolerations(tolerations, path: path + ".tolerations")
+            errs += validateTolerations(tolerations, path: path() + ".tolerations")
         }
         return errs
     }
 
     /// `validateRestartPolicy`.
-    static func validateRestartPolicy(_ policy: String, path: String) -> [FieldError] {
-        validateEnum(policy, restartPolicies, path: path)
+    static func validateRestartPolicy(_ policy: String, path: @autoclosure () -> String) -> [FieldError] {
+        validateEnum(policy, restartPolicies, path: path())
     }
 
     /// Required when empty, Unsupported value when not one of `supported`.
-    static func validateEnum(_ value: String, _ supported: [String], path: String) -> [FieldError] {
-        if value.isEmpty { return [FieldError(.required, field: path, "")] }
+    static func validateEnum(_ value: String, _ supported: [String], path: @autoclosure () -> String) -> [FieldError] {
+        if value.isEmpty { return [FieldError(.required, field: path(), "")] }
         if supported.contains(value) { return [] }
-        return [KubeValidation.notSupported(path, value, supported)]
+        return [KubeValidation.notSupported(path(), value, supported)]
     }
 
-    static func validateVolumes(_ volumes: [Volume], path: String) -> [FieldError] {
+    static func validateVolumes(_ volumes: [Volume], path: @autoclosure () -> String) -> [FieldError] {
         var errs: [FieldError] = []
         var names = Set<String>()
         for (i, v) in volumes.enumerated() {
-            let namePath = "\(path)[\(i)].name"
+            var namePath: String { "\(path())[\(i)].name" }  // spelled out only for an error
             if let hp = v.hostPath, hp.path.isEmpty {
-                errs.append(FieldError(.required, field: "\(path)[\(i)].hostPath.path", ""))
+                errs.append(FieldError(.required, field: "\(path())[\(i)].hostPath.path", ""))
             }
             if v.name.isEmpty {
                 errs.append(FieldError(.required, field: namePath, ""))
@@ -302,12 +302,12 @@ enum PodValidation {
     }
 
     /// `validateContainers`: at least one; each passes the common checks; names unique; no container restartPolicy.
-    static func validateContainers(_ containers: [Container], path: String) -> [FieldError] {
-        if containers.isEmpty { return [FieldError(.required, field: path, "")] }
+    static func validateContainers(_ containers: [Container], path: @autoclosure () -> String) -> [FieldError] {
+        if containers.isEmpty { return [FieldError(.required, field: path(), "")] }
         var errs: [FieldError] = []
         var names = Set<String>()
         for (i, c) in containers.enumerated() {
-            let p = "\(path)[\(i)]"
+            var p: String { "\(path())[\(i)]" }  // spelled out only for an error
             errs += validateContainerCommon(c, path: p)
             if names.contains(c.name) {
                 errs.append(FieldError(.duplicate, field: p + ".name", value: goQuote(c.name), ""))
@@ -322,11 +322,11 @@ enum PodValidation {
     }
 
     /// `validateInitContainers`: names unique across regular and init containers; restartPolicy only `Always`.
-    static func validateInitContainers(_ containers: [Container], regular: [Container], path: String) -> [FieldError] {
+    static func validateInitContainers(_ containers: [Container], regular: [Container], path: @autoclosure () -> String) -> [FieldError] {
         var errs: [FieldError] = []
         var names = Set(regular.map(\.name))
         for (i, c) in containers.enumerated() {
-            let p = "\(path)[\(i)]"
+            var p: String { "\(path())[\(i)]" }  // spelled out only for an error
             errs += validateContainerCommon(c, path: p)
             if let rp = c.restartPolicy, rp != "Always" {
                 errs.append(KubeValidation.notSupported(p + ".restartPolicy", rp, ["Always"]))
@@ -341,26 +341,26 @@ enum PodValidation {
     }
 
     /// `validateContainerCommon`: name, image, terminationMessagePolicy, env names, imagePullPolicy, resources.
-    static func validateContainerCommon(_ c: Container, path: String) -> [FieldError] {
+    static func validateContainerCommon(_ c: Container, path: @autoclosure () -> String) -> [FieldError] {
         var errs: [FieldError] = []
         if c.name.isEmpty {
-            errs.append(FieldError(.required, field: path + ".name", ""))
+            errs.append(FieldError(.required, field: path() + ".name", ""))
         } else {
-            errs += KubeValidation.isDNS1123Label(c.name).map { FieldError(.invalid, field: path + ".name", value: goQuote(c.name), $0) }
+            errs += KubeValidation.isDNS1123Label(c.name).map { FieldError(.invalid, field: path() + ".name", value: goQuote(c.name), $0) }
         }
         if (c.image ?? "").isEmpty {
-            errs.append(FieldError(.required, field: path + ".image", ""))
+            errs.append(FieldError(.required, field: path() + ".image", ""))
         }
         switch c.terminationMessagePolicy ?? "" {
         case "File", "FallbackToLogsOnError": break
-        case "": errs.append(FieldError(.required, field: path + ".terminationMessagePolicy", "must be 'File' or 'FallbackToLogsOnError'"))
-        case let other: errs.append(KubeValidation.notSupported(path + ".terminationMessagePolicy", other, terminationMessagePolicies))
+        case "": errs.append(FieldError(.required, field: path() + ".terminationMessagePolicy", "must be 'File' or 'FallbackToLogsOnError'"))
+        case let other: errs.append(KubeValidation.notSupported(path() + ".terminationMessagePolicy", other, terminationMessagePolicies))
         }
         for (i, e) in (c.env ?? []).enumerated() where e.name.isEmpty {
-            errs.append(FieldError(.required, field: "\(path).env[\(i)].name", ""))
+            errs.append(FieldError(.required, field: "\(path()).env[\(i)].name", ""))
         }
-        errs += validateEnum(c.imagePullPolicy ?? "", pullPolicies, path: path + ".imagePullPolicy")
-        errs += validateResources(c.resources, path: path + ".resources")
+        errs += validateEnum(c.imagePullPolicy ?? "", pullPolicies, path: path() + ".imagePullPolicy")
+        errs += validateResources(c.resources, path: path() + ".resources")
         return errs
     }
 
@@ -375,18 +375,18 @@ enum PodValidation {
 
     /// `ValidateResourceRequirements`: quantities non-negative (integers for extended resources), each request at
     /// most its limit (equal to it for resources that cannot be overcommitted).
-    static func validateResources(_ r: ResourceRequirements?, path: String) -> [FieldError] {
+    static func validateResources(_ r: ResourceRequirements?, path: @autoclosure () -> String) -> [FieldError] {
         guard let r else { return [] }
         var errs: [FieldError] = []
-        let limPath = path + ".limits"
-        let reqPath = path + ".requests"
+        var limPath: String { path() + ".limits" }  // spelled out only for an error
+        var reqPath: String { path() + ".requests" }
         let limits = r.limits ?? [:]
-        func quantityErrors(_ name: String, _ q: Quantity, _ p: String) {
+        func quantityErrors(_ name: String, _ q: Quantity, _ p: @autoclosure () -> String) {
             if q.nanos < 0 {
-                errs.append(FieldError(.invalid, field: p, value: goQuote(q.description), KubeValidation.isNegativeErrorMsg))
+                errs.append(FieldError(.invalid, field: p(), value: goQuote(q.description), KubeValidation.isNegativeErrorMsg))
             }
             if isIntegerResource(name), q.nanos % 1_000_000_000 != 0 {
-                errs.append(FieldError(.invalid, field: p, value: q.description, KubeValidation.isNotIntegerErrorMsg))
+                errs.append(FieldError(.invalid, field: p(), value: q.description, KubeValidation.isNotIntegerErrorMsg))
             }
         }
         for name in limits.keys.sorted() {
@@ -410,10 +410,10 @@ enum PodValidation {
     }
 
     /// `ValidateTolerations`.
-    static func validateTolerations(_ tolerations: [Toleration], path: String) -> [FieldError] {
+    static func validateTolerations(_ tolerations: [Toleration], path: @autoclosure () -> String) -> [FieldError] {
         var errs: [FieldError] = []
         for (i, t) in tolerations.enumerated() {
-            var p: String { "\(path)[\(i)]" }  // spelled out only for an error
+            var p: String { "\(path())[\(i)]" }  // spelled out only for an error
             let key = t.key ?? ""
             let op = t.operator ?? ""
             let effect = t.effect ?? ""
