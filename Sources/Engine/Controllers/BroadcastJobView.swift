@@ -14,7 +14,7 @@ import Foundation
 /// - Complexity: building a view is O(pods + nodes), once per job per controller start; after
 ///   that a pod or node event is O(1) per view and a refresh is O(dirty nodes).
 final class BroadcastJobView {
-    enum NodeRole: Equatable { case notDesired, noPod, activePod, donePod, deletePod }
+    enum NodeRole: Int, Equatable { case notDesired, noPod, activePod, donePod, deletePod }
 
     struct PodInfo {
         var name: String
@@ -45,7 +45,8 @@ final class BroadcastJobView {
     private(set) var liveOnFailure = 0
 
     private(set) var roles: [String: NodeRole] = [:]
-    private(set) var roleCounts: [NodeRole: Int] = [:]
+    /// Nodes per role, by the role's raw value.
+    private var roleCounts = [Int](repeating: 0, count: 5)
     private var deleteNodes = Set<String>()
     private var dirty = Set<String>()
     private var allDirty = true
@@ -163,7 +164,7 @@ final class BroadcastJobView {
     func refresh(nodes: Informer<Node>, role: (Node, String?) -> NodeRole) {
         if allDirty {
             roles.removeAll(keepingCapacity: true)
-            roleCounts.removeAll()
+            roleCounts = [Int](repeating: 0, count: 5)
             deleteNodes.removeAll()
             for key in nodes.sortedKeys() { setRole(key, nodes.get(key).map { role($0, winner(on: key)) }) }
             allDirty = false
@@ -174,13 +175,15 @@ final class BroadcastJobView {
     }
 
     private func setRole(_ node: String, _ r: NodeRole?) {
-        if let old = roles[node] { roleCounts[old, default: 0] -= 1 }
-        roles[node] = r
-        if let r { roleCounts[r, default: 0] += 1 }
-        if r == .deletePod { deleteNodes.insert(node) } else { deleteNodes.remove(node) }
+        let old: NodeRole?
+        if let r { old = roles.updateValue(r, forKey: node) } else { old = roles.removeValue(forKey: node) }
+        guard old != r else { return }  // the common case: a pod changed, its node's role did not
+        if let old { roleCounts[old.rawValue] -= 1 }
+        if let r { roleCounts[r.rawValue] += 1 }
+        if r == .deletePod { deleteNodes.insert(node) } else if old == .deletePod { deleteNodes.remove(node) }
     }
 
-    func count(_ r: NodeRole) -> Int { roleCounts[r] ?? 0 }
+    func count(_ r: NodeRole) -> Int { roleCounts[r.rawValue] }
     var desired: Int { count(.noPod) + count(.activePod) + count(.donePod) }
 
     /// The first `limit` nodes without a pod, in node-list order.
