@@ -55,6 +55,7 @@ public final class BroadcastJobController: Reconciler {
             if type == .deleted {
                 mockFitMemo[job.uid] = nil
                 views[job.uid] = nil
+                labeledMeta[job.uid] = nil
             }
             queue.add(job.key)
         }
@@ -177,6 +178,23 @@ public final class BroadcastJobController: Reconciler {
     }
     private var podFitMemo: [String: (generation: Int64, nodeRV: String, fits: Bool)] = [:]
 
+    /// Step 3's template metadata, the job's two labels added, by job UID: kept while the job's
+    /// name and template metadata are the ones it was made from (building it copied the label
+    /// dictionary on every reconcile).
+    private var labeledMeta: [String: (name: String, source: ObjectMeta?, labeled: ObjectMeta)] = [:]
+
+    private func labeledTemplateMetadata(_ job: BroadcastJob) -> ObjectMeta {
+        let source = job.spec.template.metadata
+        if let m = labeledMeta[job.uid], m.name == job.name, m.source == source { return m.labeled }
+        var labeled = source ?? ObjectMeta()
+        var labels = labeled.labels ?? [:]
+        labels[Self.labelJobName] = job.name
+        labels[Self.labelControllerUID] = job.uid
+        labeled.labels = labels
+        labeledMeta[job.uid] = (job.name, source, labeled)
+        return labeled
+    }
+
     private func mockFits(jobUID: String, template: PodSpec, node: Node) -> Bool {
         let rv = node.metadata.resourceVersion ?? ""
         if mockFitMemo[jobUID]?.template != template { mockFitMemo[jobUID] = (template, [:]) }
@@ -213,11 +231,7 @@ public final class BroadcastJobController: Reconciler {
             }
         }
         // 3. Labels on the template (in memory).
-        var templateLabels = job.spec.template.metadata?.labels ?? [:]
-        templateLabels[Self.labelJobName] = job.name
-        templateLabels[Self.labelControllerUID] = job.uid
-        if job.spec.template.metadata == nil { job.spec.template.metadata = ObjectMeta() }
-        job.spec.template.metadata!.labels = templateLabels
+        job.spec.template.metadata = labeledTemplateMetadata(job)
 
         // 4. A finished job is only TTL-deleted, and a failed one's leftover pods deleted.
         if job.isFinished {
