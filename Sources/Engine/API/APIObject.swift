@@ -47,10 +47,17 @@ public enum APIObject: Hashable, Sendable {
         }
     }
 
-    /// `namespace/name`, or `name` for nodes.
+    /// `namespace/name`, or `name` for nodes: the object's own key (pods, nodes and BroadcastJobs
+    /// keep theirs in their storage instead of formatting it on every call).
     public var key: String {
-        let m = metadata
-        return kind.namespaced ? "\(m.namespace ?? "")/\(m.name ?? "")" : (m.name ?? "")
+        switch self {
+        case .node(let o): return o.key
+        case .pod(let o): return o.key
+        case .job(let o): return o.key
+        case .broadcastJob(let o): return o.key
+        case .advancedCronJob(let o): return o.key
+        case .event(let o): return o.key
+        }
     }
 
     public func manifest() throws -> JSONValue {
