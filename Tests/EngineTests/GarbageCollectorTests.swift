@@ -53,7 +53,7 @@ private final class GCHarness {
     }
 
     @Test func theAbsentOwnerCacheDropsTheLeastRecentlyUsed() {
-        var c = ReferenceCache(capacity: 2)
+        var c = ReferenceCache<String>(capacity: 2)
         c.add("a")
         c.add("b")
         let aFound = c.has("a")  // a is now the most recent

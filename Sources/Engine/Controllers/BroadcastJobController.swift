@@ -78,16 +78,17 @@ public final class BroadcastJobController: Reconciler {
                 if pod.metadata.deletionTimestamp != nil {
                     podDeleted(pod)
                 } else if let owner = Self.jobOwner(pod) {
-                    expectations.observe("\(pod.namespace)/\(owner)", .create, pod.spec.assignedNode)
-                    queue.add("\(pod.namespace)/\(owner)")
+                    let key = jobKey(pod.namespace, owner)
+                    expectations.observe(key, .create, pod.spec.assignedNode)
+                    queue.add(key)
                 }
             case .modified:
                 // Pods keep their owner: the old owner is looked at only when it differs.
                 let owner = Self.jobOwner(pod)
                 if let o = old, o.metadata.ownerReferences != pod.metadata.ownerReferences, let was = Self.jobOwner(o) {
-                    queue.add("\(o.namespace)/\(was)")
+                    queue.add(jobKey(o.namespace, was))
                 }
-                if let owner { queue.add("\(pod.namespace)/\(owner)") }
+                if let owner { queue.add(jobKey(pod.namespace, owner)) }
             case .deleted:
                 podFitMemo[pod.uid] = nil
                 podDeleted(pod)
@@ -117,9 +118,19 @@ public final class BroadcastJobController: Reconciler {
 
     private func podDeleted(_ pod: Pod) {
         guard let owner = Self.jobOwner(pod) else { return }
-        let key = "\(pod.namespace)/\(owner)"
+        let key = jobKey(pod.namespace, owner)
         expectations.observe(key, .delete, pod.spec.assignedNode)
         queue.add(key)
+    }
+
+    /// A job's work-queue key, `namespace/name`, remembered for the last job asked about: every pod
+    /// event formatted it afresh, and consecutive pod events are mostly one job's.
+    private var lastJobKey: (namespace: String, name: String, key: String)?
+    private func jobKey(_ namespace: String, _ name: String) -> String {
+        if let last = lastJobKey, last.namespace == namespace, last.name == name { return last.key }
+        let key = "\(namespace)/\(name)"
+        lastJobKey = (namespace, name, key)
+        return key
     }
 
     /// The name of the BroadcastJob controlling this pod (kind BroadcastJob, group apps.kruise.io), if any.

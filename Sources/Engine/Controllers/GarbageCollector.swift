@@ -17,7 +17,7 @@ public final class GarbageCollector: Reconciler {
     let client: Client
     let cache: InformerCache
     public let queue: WorkQueue
-    private var absentOwners = ReferenceCache(capacity: 500)
+    private var absentOwners = ReferenceCache<OwnerKey>(capacity: 500)
 
     public init(client: Client, cache: InformerCache, queue: WorkQueue) {
         self.client = client
@@ -77,7 +77,7 @@ public final class GarbageCollector: Reconciler {
             guard let ownerKind = KnownKind(rawValue: ref.kind) else { return .done }
             // isDangling: the cache is asked for the owner as cluster-scoped, then in the
             // dependent's namespace (the key an absent owner is recorded under).
-            let clusterKey = ReferenceCache.key(ref, namespace: ""), key = ReferenceCache.key(ref, namespace: parts[1])
+            let clusterKey = OwnerKey(ref, namespace: ""), key = OwnerKey(ref, namespace: parts[1])
             if absentOwners.has(clusterKey) || absentOwners.has(key) { continue }
             let ns = ownerKind.namespaced ? parts[1] : ""
             do {
@@ -99,25 +99,21 @@ public final class GarbageCollector: Reconciler {
 
 /// client-go's `ReferenceCache` as the garbage collector uses it: a least-recently-used set of
 /// owner references (coordinates and namespace); a lookup that finds one makes it the most recent.
-struct ReferenceCache {
+struct ReferenceCache<Key: Hashable> {
     let capacity: Int
-    private var lastUse: [String: UInt64] = [:]
+    private var lastUse: [Key: UInt64] = [:]
     private var tick: UInt64 = 0
 
     init(capacity: Int) { self.capacity = capacity }
 
-    static func key(_ ref: OwnerReference, namespace: String) -> String {
-        "\(ref.apiVersion)|\(ref.kind)|\(ref.name)|\(ref.uid)|\(namespace)"
-    }
-
-    mutating func has(_ key: String) -> Bool {
+    mutating func has(_ key: Key) -> Bool {
         guard lastUse[key] != nil else { return false }
         tick += 1
         lastUse[key] = tick
         return true
     }
 
-    mutating func add(_ key: String) {
+    mutating func add(_ key: Key) {
         tick += 1
         lastUse[key] = tick
         // Ticks are unique, so the least recent entry is one entry, whatever the hashing order.
@@ -127,4 +123,17 @@ struct ReferenceCache {
     }
 
     var count: Int { lastUse.count }
+}
+
+/// An owner reference's coordinates and a namespace: the absent-owner cache's key (fields, not a
+/// string joined from them for every lookup).
+struct OwnerKey: Hashable {
+    let apiVersion: String, kind: String, name: String, uid: String, namespace: String
+    init(_ ref: OwnerReference, namespace: String) {
+        apiVersion = ref.apiVersion
+        kind = ref.kind
+        name = ref.name
+        uid = ref.uid
+        self.namespace = namespace
+    }
 }

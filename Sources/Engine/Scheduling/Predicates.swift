@@ -26,6 +26,9 @@ public enum FitFailure: Hashable, Sendable, CustomStringConvertible {
 /// their order; the first failure decides.
 public enum NodeFitness {
     public static let unschedulableTaint = Taint(key: "node.kubernetes.io/unschedulable", effect: Taint.noSchedule)
+    /// The taint effects predicate 3 looks at (built once: a set literal per check cost a hashed build).
+    static let schedulingEffects: Set<String> = [Taint.noSchedule, Taint.noExecute]
+    static let noExecuteOnly: Set<String> = [Taint.noExecute]
 
     /// Checks `pod` against `node` alone. `podsOnNode` (used by the scheduler, not by BroadcastJob)
     /// adds the requests of pods already there to the resource check.
@@ -40,7 +43,7 @@ public enum NodeFitness {
         if !matchesNodeSelectorAndAffinity(pod, node: node) { return .nodeAffinity }
         // 3. taints (NoSchedule, NoExecute)
         if let t = firstUntoleratedTaint(node.taints, tolerations: pod.tolerations ?? [],
-                                         effects: ignoringNoScheduleTaints ? [Taint.noExecute] : [Taint.noSchedule, Taint.noExecute]) {
+                                         effects: ignoringNoScheduleTaints ? noExecuteOnly : schedulingEffects) {
             return .untoleratedTaint(t)
         }
         // 4. unschedulable
