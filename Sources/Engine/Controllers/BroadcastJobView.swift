@@ -14,7 +14,7 @@ import Foundation
 /// - Complexity: building a view is O(pods + nodes), once per job per controller start; after
 ///   that a pod or node event is O(1) per view and a refresh is O(dirty nodes).
 final class BroadcastJobView {
-    enum NodeRole: Int, Equatable { case notDesired, noPod, activePod, donePod, deletePod }
+    enum NodeRole: Int, CaseIterable { case notDesired, noPod, activePod, donePod, deletePod }
 
     struct PodInfo {
         var name: String
@@ -46,7 +46,7 @@ final class BroadcastJobView {
 
     private(set) var roles: [String: NodeRole] = [:]
     /// Nodes per role, by the role's raw value.
-    private var roleCounts = [Int](repeating: 0, count: 5)
+    private var roleCounts = [Int](repeating: 0, count: NodeRole.allCases.count)
     private var deleteNodes = Set<String>()
     private var dirty = Set<String>()
     private var allDirty = true
@@ -164,7 +164,7 @@ final class BroadcastJobView {
     func refresh(nodes: Informer<Node>, role: (Node, String?) -> NodeRole) {
         if allDirty {
             roles.removeAll(keepingCapacity: true)
-            roleCounts = [Int](repeating: 0, count: 5)
+            roleCounts = [Int](repeating: 0, count: NodeRole.allCases.count)
             deleteNodes.removeAll()
             for key in nodes.sortedKeys() { setRole(key, nodes.get(key).map { role($0, winner(on: key)) }) }
             allDirty = false
