@@ -242,6 +242,26 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(c.pods.list(index: InformerCache.byNode, value: "nope").isEmpty)
     }
 
+    /// An index value's keys through one, two, one and none (a bucket holds a single key alone).
+    @Test func indexValueGrowsAndShrinks() async {
+        let c = InformerCache()
+        func onN1() -> [String] { c.pods.list(index: InformerCache.byNode, value: "n1").map(\.name) }
+        c.pods.apply(.added, pod("y", node: "n1"))
+        c.pods.apply(.modified, pod("y", node: "n1"))  // the same key again: still one
+        #expect(onN1() == ["y"])
+        c.pods.apply(.added, pod("x", node: "n1"))
+        #expect(onN1() == ["x", "y"])
+        #expect(c.pods.count(index: InformerCache.byNode, value: "n1") == 2)
+        c.pods.apply(.deleted, pod("y", node: "n1"))
+        #expect(onN1() == ["x"])
+        c.pods.apply(.modified, pod("x", node: "n2"))  // moves to another value
+        #expect(onN1().isEmpty)
+        #expect(c.pods.count(index: InformerCache.byNode, value: "n1") == 0)
+        #expect(c.pods.list(index: InformerCache.byNode, value: "n2").map(\.name) == ["x"])
+        c.pods.apply(.added, pod("y", node: "n1"))
+        #expect(onN1() == ["y"])
+    }
+
     @Test func cacheWithOnlySomeIndexes() async {
         // The scheduler's cache keeps pods by node only.
         let c = InformerCache(only: [InformerCache.byNode])

@@ -20,13 +20,40 @@ public final class Informer<T: Resource> {
     public typealias Handler = (_ type: WatchEventType, _ old: T?, _ new: T) -> Void
     public typealias IndexFunc = (T) -> [String]
 
-    /// The keys under one index value, with their sorted order cached.
+    /// The keys under one index value, with their sorted order cached. Most buckets hold one key
+    /// (an object's uid, a node's one pod in a broadcast): it is held alone, without a set's storage.
     final class Bucket {
-        var keys = Set<String>()
-        var sorted: [String]?
+        private var single: String?
+        private var many = Set<String>()
+        private var sorted: [String]?
+        var count: Int { single == nil ? many.count : 1 }
+        var isEmpty: Bool { single == nil && many.isEmpty }
+
+        func insert(_ key: String) {
+            if let s = single {
+                if s == key { return }
+                many = [s, key]
+                single = nil
+            } else if many.isEmpty {
+                single = key
+            } else if !many.insert(key).inserted {
+                return
+            }
+            sorted = nil
+        }
+
+        func remove(_ key: String) {
+            if single == key {
+                single = nil
+            } else if many.remove(key) == nil {
+                return
+            }
+            sorted = nil
+        }
+
         func sortedKeys() -> [String] {
             if let s = sorted { return s }
-            let s = keys.sorted()
+            let s = single.map { [$0] } ?? many.sorted()
             sorted = s
             return s
         }
@@ -113,7 +140,7 @@ public final class Informer<T: Resource> {
 
     /// Number of objects under an index value, without building a list.
     public func count(index name: String, value: String) -> Int {
-        indexes[position(name)][value]?.keys.count ?? 0
+        indexes[position(name)][value]?.count ?? 0
     }
 
     /// Applies one watch event to the cache and notifies handlers.
@@ -183,13 +210,13 @@ public final class Informer<T: Resource> {
         // One lookup: the in-place access of the default subscript stores a new bucket for a new value.
         func bucketOf(_ b: inout Bucket) -> Bucket { b }
         let bucket = bucketOf(&indexes[index][value, default: Bucket()])
-        if bucket.keys.insert(key).inserted { bucket.sorted = nil }
+        bucket.insert(key)
     }
 
     private func remove(_ index: Int, _ value: String, _ key: String) {
         guard let bucket = indexes[index][value] else { return }
-        if bucket.keys.remove(key) != nil { bucket.sorted = nil }
-        if bucket.keys.isEmpty { indexes[index][value] = nil }
+        bucket.remove(key)
+        if bucket.isEmpty { indexes[index][value] = nil }
     }
 }
 
