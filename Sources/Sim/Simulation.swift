@@ -288,9 +288,12 @@ public final class Simulation {
                                    faults: { [unowned self] in faults }, rng: rng)
             let k = Kubelet(nodeName: name, kernel: kernel, server: server, client: client, catalog: imageResolver, rng: rng,
                             bandwidth: settings.imagePullBandwidth, diskCapacity: entry.diskCapacity, diskUsed: entry.diskUsed, images: images)
-            k.log = { [unowned self] line in
-                digest.decimal(kernel.now.nanos); digest.text(" "); digest.text(line); digest.endRecord()
-                journal?.record(digest, kernel.now, "kubelet: \(line)")
+            k.log = { [unowned self] pieces in
+                // The line's pieces hashed one after another: the bytes of the line, without building it.
+                digest.decimal(kernel.now.nanos); digest.text(" ")
+                for p in pieces { digest.text(p) }
+                digest.endRecord()
+                journal?.record(digest, kernel.now, "kubelet: " + pieces.joined())
             }
             k.tell = { [unowned self] line in tell(line) }
             if let trace {

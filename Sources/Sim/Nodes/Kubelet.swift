@@ -19,8 +19,9 @@ public final class Kubelet {
     let catalog: ImageResolver
     let rng: RandomStreams
     let bandwidth: Double  // bytes per second
-    /// Called after every container exit, for the trace.
-    var log: (String) -> Void = { _ in }
+    /// Called after every container exit with the pieces of a line for the run's digest (joined,
+    /// they are the line; the digest hashes them one after another rather than build it).
+    var log: (_ pieces: [String]) -> Void = { _ in }
     /// Adds a line to the run's story.
     var tell: (String) -> Void = { _ in }
     /// Called whenever the disk use changes (the trace's node samples); nil costs nothing.
@@ -218,7 +219,7 @@ public final class Kubelet {
         c.exitCode = code
         c.state = ContainerState(terminated: .init(exitCode: code, reason: code == 0 ? "Completed" : "Error", startedAt: startedAt, finishedAt: kernel.now))
         if code == 0 { applyEffects(catalog.behavior(for: c.image).effects, by: rt, container: c) }
-        log("container \(rt.pod.namespace)/\(rt.pod.name)/\(c.name) on \(nodeName) exited \(code)")
+        log(["container ", rt.pod.namespace, "/", rt.pod.name, "/", c.name, " on ", nodeName, " exited ", String(code)])
         let policy = rt.pod.spec.restartPolicy ?? "Always"
         let restart = policy == "Always" || (policy == "OnFailure" && code != 0)
         if restart {
