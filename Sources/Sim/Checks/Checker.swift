@@ -309,7 +309,7 @@ final class Checker {
                 }
             }
         }
-        crowded.removeAll()
+        if !crowded.isEmpty { crowded.removeAll() }
         if active("deadlineHonored"), deadlineJobs.values.contains(where: { now > $0 }) {
             for (key, at) in deadlineJobs.sorted(by: { $0.key < $1.key }) where now > at {
                 guard case .broadcastJob(let j)? = sim.server.get(.broadcastJob, key: key), let start = j.status?.startTime,
@@ -353,7 +353,7 @@ final class Checker {
             let next = sim.kernel.nextTime
             if (next == nil || next!.seconds(since: now) >= 1) && sim.controllerManager.isIdle { checkStatusConsistent() }
         }
-        if let due = dueExpectations.removeValue(forKey: now.nanos) {
+        if !dueExpectations.isEmpty, let due = dueExpectations.removeValue(forKey: now.nanos) {
             for e in due { results.append(evaluate(e)) }
         }
     }
