@@ -225,12 +225,11 @@ enum KubeValidation {
 
     /// `ValidateAnnotations` (key syntax; the 256 KiB total-size limit is not modelled).
     static func validateAnnotations(_ annotations: [String: String]?, path: @autoclosure () -> String) -> [FieldError] {
-        guard let annotations, !annotations.isEmpty else { return [] }
-        let path = path()
+        guard let annotations else { return [] }
         var errs: [FieldError] = []
         for k in annotations.keys.sorted() {
             for msg in isQualifiedName(k.lowercased()) {
-                errs.append(FieldError(.invalid, field: path, value: goQuote(k), msg))
+                errs.append(FieldError(.invalid, field: path(), value: goQuote(k), msg))
             }
         }
         return errs

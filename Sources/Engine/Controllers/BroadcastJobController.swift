@@ -109,7 +109,7 @@ public final class BroadcastJobController: Reconciler {
                 // D-B7: node deletion enqueues the jobs that had a pod on that node.
                 var keys = Set<String>()
                 for pod in cache.pods.list(index: InformerCache.byAssignedNode, value: node.name) {
-                    if let owner = Self.jobOwner(pod) { keys.insert("\(pod.namespace)/\(owner)") }
+                    if let owner = Self.jobOwner(pod) { keys.insert(jobKey(pod.namespace, owner)) }
                 }
                 for k in keys.sorted() { queue.add(k) }
             }
