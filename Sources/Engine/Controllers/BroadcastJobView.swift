@@ -8,7 +8,8 @@ import Foundation
 /// (controller owner reference and labels), their classification (step 10), the node → pod map
 /// with "the later pod in list order wins" (step 8), and for every node its role in step 11
 /// (not desired, desired without a pod, desired with an active or a finished pod, or its pod to
-/// be deleted). Pod changes mark their nodes dirty; node changes mark that node dirty in every
+/// be deleted). Pod changes that can move a role (a pod added, removed, finished, being deleted
+/// or with a new spec) mark their nodes dirty; node changes mark that node dirty in every
 /// view; a template change marks all nodes dirty. `refresh` recomputes only dirty nodes.
 ///
 /// - Complexity: building a view is O(pods + nodes), once per job per controller start; after
@@ -78,7 +79,13 @@ final class BroadcastJobView {
                 count(was, key, -1)
                 count(info, key, +1)
                 pods[key] = info
-                dirty.insert(info.node)
+                // A node's role reads of its pod only whether it is terminal or being deleted and
+                // whether it fits (its spec and generation): a write that keeps those (a pod
+                // starting to run, a restart counted) leaves the role as it was.
+                if info.succeeded != was.succeeded || info.failedPhase != was.failedPhase || info.deleting != was.deleting
+                    || old.spec != new.spec || old.metadata.generation != new.metadata.generation {
+                    dirty.insert(info.node)
+                }
                 return
             }
         }
