@@ -6,6 +6,7 @@ import Sim
 /// `kruise-sim explore`: a seed sweep over worker processes (docs/explore.md).
 struct Explore: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "explore",
         abstract: "Run a scenario under every seed of a range, on all cores, and group the failing seeds by what failed.",
         discussion: """
         --seeds A..B includes both ends (1..200 is 200 seeds). --shard I/N runs only the seeds S with (S - A) mod N = I, \
@@ -122,6 +123,7 @@ struct ExploreWorker: ParsableCommand {
 /// `kruise-sim shrink`: cuts a failing run down to a small scenario that fails the same way.
 struct Shrink: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "shrink",
         abstract: "Reduce a failing run to a small scenario that still fails the same way, and write it as a scenario file.",
         discussion: """
         Keeps the run's first failure (or the one --keep names) and greedily removes what it does not need: \

@@ -6,6 +6,7 @@ import Sim
 /// `kruise-sim mutants`: the engine's deliberate defects, one line each.
 struct Mutants: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "mutants",
         abstract: "List the engine mutants (deliberate defects) that --mutant NAME turns on, for mutation testing of a scenario suite.",
         discussion: "Run a suite with each mutant on (kruise-sim run DIR --mutant NAME); a suite that still passes would not have caught that bug. See docs/mutants.md. Exit status: 0.")
 

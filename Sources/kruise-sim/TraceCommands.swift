@@ -24,6 +24,7 @@ func openTrace(_ path: String, at: String?) throws -> (TraceFile, Timestamp) {
 
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "get",
         abstract: "Print what `kubectl get` would have printed at an instant of a traced run.",
         discussion: """
         KIND: broadcastjobs (bcj), advancedcronjobs (acj), pods (po), nodes (no), jobs; singular or plural.
@@ -78,6 +79,7 @@ struct Get: ParsableCommand {
 
 struct Describe: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "describe",
         abstract: "Print what `kubectl describe` would have printed at an instant of a traced run, with the object's events.",
         discussion: "Exit status: 0, 1 when the object does not exist at that instant, 2 for invalid input.")
 
@@ -105,6 +107,7 @@ struct Describe: ParsableCommand {
 
 struct Events: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "events",
         abstract: "Print the events of a traced run as `kubectl events` does (LAST SEEN relative to --at).",
         discussion: "Exit status: 0, 2 for invalid input.")
 
@@ -129,6 +132,7 @@ struct Events: ParsableCommand {
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Turn a trace into a self-contained HTML page (--html) or a Perfetto / chrome://tracing file (--perfetto).",
         discussion: "Exit status: 0, 2 for invalid input (an unreadable trace, no output asked for, an unwritable file).")
 

@@ -31,6 +31,7 @@ struct KruiseSim: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run scenario files (or every *.yaml in a directory) in virtual time.",
         discussion: "Exit status: 0 when every check and invariant holds, 1 when one failed, 2 for invalid input.")
 
@@ -103,6 +104,7 @@ struct Run: ParsableCommand {
 
 struct Cron: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cron",
         abstract: "Print the next fire times of a cron schedule (robfig/cron v3 standard grammar).",
         discussion: "A schedule that starts with '-' (\"-1 * * * *\") is read as the schedule, not as an option. Exit status: 0, 1 when no fire time exists within five years, 2 for an invalid schedule or option.")
 
@@ -171,6 +173,7 @@ struct Cron: ParsableCommand {
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Time a workload generated in code: broadcast, cron-day, churn or reconcile (see BENCHMARKS.md).",
         discussion: """
         broadcast: N nodes, one BroadcastJob, pods run 30s..60s, pods created bound by an unthrottled client; ends when the job completes.
