@@ -199,13 +199,14 @@ public final class APIServer {
 
     // MARK: Writes
 
-    private static let suffixAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+    /// Kubernetes' `utilrand` alphabet for generated name suffixes (no vowels, no 0, 1, 3), as bytes.
+    private static let suffixAlphabet: [UInt8] = Array("bcdfghjklmnpqrstvwxz2456789".utf8)
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private func newUID() -> String {
         // 32 hex digits of two draws, laid out as a UUID with version 4 (digit 12 is "4").
         rng.draw("uids") { g in
             let a = g.next(), b = g.next()
-            let digits: [UInt8] = Array("0123456789abcdef".utf8)
             return String(unsafeUninitializedCapacity: 36) { buf in
                 var i = 0
                 func put(_ c: UInt8) { buf[i] = c; i += 1 }
@@ -213,7 +214,7 @@ public final class APIServer {
                     if n == 8 || n == 12 || n == 16 || n == 20 { put(UInt8(ascii: "-")) }
                     let word = n < 16 ? a : b
                     let nibble = Int((word >> UInt64(60 - 4 * (n % 16))) & 0xF)
-                    put(n == 12 ? UInt8(ascii: "4") : digits[nibble])
+                    put(n == 12 ? UInt8(ascii: "4") : Self.hexDigits[nibble])
                 }
                 return i
             }
@@ -222,7 +223,10 @@ public final class APIServer {
 
     private func nameSuffix() -> String {
         rng.draw("names") { g in
-            String((0..<5).map { _ in Self.suffixAlphabet[Int(g.next() % UInt64(Self.suffixAlphabet.count))] })
+            String(unsafeUninitializedCapacity: 5) { buf in
+                for i in 0..<5 { buf[i] = Self.suffixAlphabet[Int(g.next() % UInt64(Self.suffixAlphabet.count))] }
+                return 5
+            }
         }
     }
 

@@ -202,7 +202,7 @@ final class Checker {
             }
         }
         // restartLimitHonored bookkeeping
-        if deleted || new.isTerminal || new.metadata.deletionTimestamp != nil { overLimit[new.key] = nil }
+        if deleted || new.isTerminal || new.metadata.deletionTimestamp != nil { if !overLimit.isEmpty { overLimit[new.key] = nil } }
         else if new.spec.restartPolicy == "OnFailure", new.totalRestarts > 0 || !negativeLimitJobs.isEmpty,
                 let ref = new.metadata.controllerRef, ref.kind == BroadcastJob.kind,
                 case .broadcastJob(let job)? = sim.server.get(.broadcastJob, new.namespace, ref.name),
