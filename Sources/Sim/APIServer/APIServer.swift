@@ -201,7 +201,6 @@ public final class APIServer {
 
     /// Kubernetes' `utilrand` alphabet for generated name suffixes (no vowels, no 0, 1, 3), as bytes.
     private static let suffixAlphabet: [UInt8] = Array("bcdfghjklmnpqrstvwxz2456789".utf8)
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private func newUID() -> String {
         // 32 hex digits of two draws, laid out as a UUID with version 4 (digit 12 is "4").
@@ -209,12 +208,13 @@ public final class APIServer {
             let a = g.next(), b = g.next()
             return String(unsafeUninitializedCapacity: 36) { buf in
                 var i = 0
-                func put(_ c: UInt8) { buf[i] = c; i += 1 }
                 for n in 0..<32 {
-                    if n == 8 || n == 12 || n == 16 || n == 20 { put(UInt8(ascii: "-")) }
+                    if n == 8 || n == 12 || n == 16 || n == 20 { buf[i] = UInt8(ascii: "-"); i += 1 }
                     let word = n < 16 ? a : b
-                    let nibble = Int((word >> UInt64(60 - 4 * (n % 16))) & 0xF)
-                    put(n == 12 ? UInt8(ascii: "4") : Self.hexDigits[nibble])
+                    let d = UInt8(truncatingIfNeeded: (word >> UInt64(60 - 4 * (n % 16))) & 0xF)
+                    // The digit's ASCII: 0-9, then a-f (0x57 + 10 = "a").
+                    buf[i] = n == 12 ? UInt8(ascii: "4") : d < 10 ? 0x30 + d : 0x57 + d
+                    i += 1
                 }
                 return i
             }
@@ -223,8 +223,9 @@ public final class APIServer {
 
     private func nameSuffix() -> String {
         rng.draw("names") { g in
-            String(unsafeUninitializedCapacity: 5) { buf in
-                for i in 0..<5 { buf[i] = Self.suffixAlphabet[Int(g.next() % UInt64(Self.suffixAlphabet.count))] }
+            let alphabet = Self.suffixAlphabet
+            return String(unsafeUninitializedCapacity: 5) { buf in
+                for i in 0..<5 { buf[i] = alphabet[Int(g.next() % UInt64(alphabet.count))] }
                 return 5
             }
         }
