@@ -298,7 +298,8 @@ public final class BroadcastJobController: Reconciler {
         let restartLimit = Int(job.spec.failurePolicy?.restartLimit ?? 0) - (options.mutant == .restartLimitOffByOne ? 1 : 0)
         var (active, failed, succeeded) = view.counts(restartLimit: restartLimit)
         func restartFailed(_ p: BroadcastJobView.PodInfo) -> Bool { p.live && p.onFailure && p.restarts > restartLimit }
-        // 9 + 11. Nodes to run on: each node's role, recomputed where something changed.
+        // 9 + 11. Nodes to run on: each node's role, recomputed where something changed. What
+        // the closure reads of a pod, BroadcastJobView.podChanged must mark the node dirty for.
         view.refresh(nodes: cache.nodes) { node, podKey in
             if let podKey, let pod = cache.pods.get(podKey) {
                 // D-B5: only a pod that is still running is removed from a node that stopped fitting.

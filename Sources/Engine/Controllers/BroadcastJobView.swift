@@ -79,9 +79,11 @@ final class BroadcastJobView {
                 count(was, key, -1)
                 count(info, key, +1)
                 pods[key] = info
-                // A node's role reads of its pod only whether it is terminal or being deleted and
+                // A node's role (the `role` closure BroadcastJobController.reconcile passes to
+                // `refresh`) reads of its pod only whether it is terminal or being deleted and
                 // whether it fits (its spec and generation): a write that keeps those (a pod
-                // starting to run, a restart counted) leaves the role as it was.
+                // starting to run, a restart counted) leaves the role as it was. A new read there
+                // must be added here.
                 if info.succeeded != was.succeeded || info.failedPhase != was.failedPhase || info.deleting != was.deleting
                     || old.spec != new.spec || old.metadata.generation != new.metadata.generation {
                     dirty.insert(info.node)

@@ -202,8 +202,9 @@ final class Checker {
             }
         }
         // restartLimitHonored bookkeeping
-        if deleted || new.isTerminal || new.metadata.deletionTimestamp != nil { if !overLimit.isEmpty { overLimit[new.key] = nil } }
-        else if new.spec.restartPolicy == "OnFailure", new.totalRestarts > 0 || !negativeLimitJobs.isEmpty,
+        if deleted || new.isTerminal || new.metadata.deletionTimestamp != nil {
+            if !overLimit.isEmpty { overLimit[new.key] = nil }
+        } else if new.spec.restartPolicy == "OnFailure", new.totalRestarts > 0 || !negativeLimitJobs.isEmpty,
                 let ref = new.metadata.controllerRef, ref.kind == BroadcastJob.kind,
                 case .broadcastJob(let job)? = sim.server.get(.broadcastJob, new.namespace, ref.name),
                 (job.spec.failurePolicy?.type ?? "") == "FailFast",
