@@ -130,26 +130,35 @@ public final class APIServer {
         var change = change
         change.reconcile = activeReconcile
         for o in observers { o(change) }
+        // The watchers a change reaches at one instant get it in one kernel event, one after
+        // another in registration order, each followed by the tasks it made runnable: the order
+        // their own events had (consecutive, so nothing else can run between them), at one
+        // closure and one queue entry per change instead of one per watcher.
+        var due: [(watcher: Watcher, connection: Int)] = []
+        var dueAt = Timestamp.min
         for w in watchers where w.connected && w.kinds.contains(change.object.kind) {
             let t = max(w.lastDelivery, change.time.adding(seconds: w.delay()))
             w.lastDelivery = t
             w.inFlight += 1
-            let type = change.type
-            let obj = change.object
-            let connection = w.connection
-            if w.deliverChange != nil {
-                let old = change.old
-                kernel.schedule(at: t) { [weak w] in
-                    guard let w, w.active, w.connection == connection else { return }
-                    w.inFlight -= 1
-                    w.deliverChange?(type, old, obj)
-                }
-                continue
+            if t != dueAt, !due.isEmpty {
+                deliver(change, to: due, at: dueAt)
+                due.removeAll()
             }
-            kernel.schedule(at: t) { [weak w] in
-                guard let w, w.active, w.connection == connection else { return }
+            dueAt = t
+            due.append((w, w.connection))
+        }
+        if !due.isEmpty { deliver(change, to: due, at: dueAt) }
+    }
+
+    private func deliver(_ change: Change, to due: [(watcher: Watcher, connection: Int)], at t: Timestamp) {
+        let type = change.type, old = change.old, obj = change.object
+        let executor = kernel.executor
+        kernel.schedule(at: t) {
+            for (i, (w, connection)) in due.enumerated() {
+                if i > 0 { executor.drain() }
+                guard w.active, w.connection == connection else { continue }
                 w.inFlight -= 1
-                w.deliver(type, obj)
+                if let d = w.deliverChange { d(type, old, obj) } else { w.deliver(type, obj) }
             }
         }
     }
