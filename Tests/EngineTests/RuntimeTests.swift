@@ -262,6 +262,21 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(onN1() == ["y"])
     }
 
+    /// The key set behind index buckets and a BroadcastJob's pods per node: one key inline,
+    /// more in a set, the same answers either way.
+    @Test func keySetThroughNoneOneAndMany() {
+        var s = KeySet()
+        #expect(s.isEmpty && s.max() == nil && !s.remove("a"))
+        #expect(s.insert("b") && !s.insert("b"))
+        #expect(s.count == 1 && s.contains("b") && !s.contains("a") && s.max() == "b")
+        #expect(s.insert("a") && s.insert("c") && !s.insert("a"))
+        #expect(s.sorted() == ["a", "b", "c"] && s.max() == "c")
+        #expect(s.remove("c") && !s.remove("c") && s.remove("a"))
+        #expect(s.sorted() == ["b"] && s.count == 1 && s == s)
+        #expect(s.remove("b") && s.isEmpty && s.sorted().isEmpty)
+        #expect(s == KeySet())
+    }
+
     @Test func cacheWithOnlySomeIndexes() async {
         // The scheduler's cache keeps pods by node only.
         let c = InformerCache(only: [InformerCache.byNode])

@@ -323,6 +323,7 @@ enum PodValidation {
 
     /// `validateInitContainers`: names unique across regular and init containers; restartPolicy only `Always`.
     static func validateInitContainers(_ containers: [Container], regular: [Container], path: @autoclosure () -> String) -> [FieldError] {
+        guard !containers.isEmpty else { return [] }  // most pods: no set of the regular names built
         var errs: [FieldError] = []
         var names = Set(regular.map(\.name))
         for (i, c) in containers.enumerated() {

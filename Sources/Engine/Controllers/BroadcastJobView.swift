@@ -35,7 +35,7 @@ final class BroadcastJobView {
     var template: PodSpec
     private(set) var pods: [String: PodInfo] = [:]
     /// Pod keys per assigned node ("" for pods with none).
-    private(set) var nodePods: [String: Set<String>] = [:]
+    private(set) var nodePods: [String: KeySet] = [:]
     private(set) var duplicateNodes = Set<String>()
     private(set) var succeeded = 0
     private(set) var failedPhase = 0
@@ -119,17 +119,24 @@ final class BroadcastJobView {
         let info = Self.info(p)
         pods[key] = info
         count(info, key, +1)
-        nodePods[info.node, default: []].insert(key)
-        if nodePods[info.node]!.count > 1 { duplicateNodes.insert(info.node) }
+        func insert(_ s: inout KeySet) -> Int {
+            s.insert(key)
+            return s.count
+        }
+        if insert(&nodePods[info.node, default: KeySet()]) > 1 { duplicateNodes.insert(info.node) }
         dirty.insert(info.node)
     }
 
     private func remove(_ key: String) {
         guard let info = pods.removeValue(forKey: key) else { return }
         count(info, key, -1)
-        nodePods[info.node]?.remove(key)
-        if nodePods[info.node]?.isEmpty == true { nodePods[info.node] = nil }
-        if (nodePods[info.node]?.count ?? 0) < 2 { duplicateNodes.remove(info.node) }
+        // One lookup of the node's entry: the key taken out, the entry dropped when empty.
+        func remove(_ s: inout KeySet?) -> Int {
+            s?.remove(key)
+            if s?.isEmpty == true { s = nil }
+            return s?.count ?? 0
+        }
+        if remove(&nodePods[info.node]) < 2, !duplicateNodes.isEmpty { duplicateNodes.remove(info.node) }
         dirty.insert(info.node)
     }
 

@@ -23,37 +23,22 @@ public final class Informer<T: Resource> {
     /// The keys under one index value, with their sorted order cached. Most buckets hold one key
     /// (an object's uid, a node's one pod in a broadcast): it is held alone, without a set's storage.
     final class Bucket {
-        private var single: String?
-        private var many = Set<String>()
+        private var keys = KeySet()
         private var sorted: [String]?
-        var count: Int { single == nil ? many.count : 1 }
-        var isEmpty: Bool { single == nil && many.isEmpty }
+        var count: Int { keys.count }
+        var isEmpty: Bool { keys.isEmpty }
 
         func insert(_ key: String) {
-            if let s = single {
-                if s == key { return }
-                many = [s, key]
-                single = nil
-            } else if many.isEmpty {
-                single = key
-            } else if !many.insert(key).inserted {
-                return
-            }
-            sorted = nil
+            if keys.insert(key) { sorted = nil }
         }
 
         func remove(_ key: String) {
-            if single == key {
-                single = nil
-            } else if many.remove(key) == nil {
-                return
-            }
-            sorted = nil
+            if keys.remove(key) { sorted = nil }
         }
 
         func sortedKeys() -> [String] {
             if let s = sorted { return s }
-            let s = single.map { [$0] } ?? many.sorted()
+            let s = keys.sorted()
             sorted = s
             return s
         }

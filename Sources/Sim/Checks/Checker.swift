@@ -38,7 +38,7 @@ final class Checker {
     private var reported = Set<String>()
 
     // onePodPerNode: owner uid → node → live pod names
-    private var livePods: [String: [String: Set<String>]] = [:]
+    private var livePods: [String: [String: KeySet]] = [:]
     private var ownerNames: [String: String] = [:]
     private var crowded = Set<String>()  // "uid|node"
     // deadline / ttl / restart-limit tracking
@@ -167,17 +167,26 @@ final class Checker {
     }
 
     private func countedChanged(old: Pod?, was: (uid: String, node: String)?, new: Pod, now: (uid: String, node: String)?) {
+        // Each in one lookup of the job's entry and one of the node's. Empty entries go, or a
+        // day of jobs would keep one per job and node.
         if let o = old, let c = was {
-            livePods[c.uid]?[c.node]?.remove(o.key)
-            // Empty entries go, or a day of jobs would keep one per job and node.
-            if livePods[c.uid]?[c.node]?.isEmpty == true {
-                livePods[c.uid]![c.node] = nil
-                if livePods[c.uid]!.isEmpty { livePods[c.uid] = nil }
+            func remove(_ byNode: inout [String: KeySet]?) {
+                guard byNode != nil else { return }
+                func take(_ pods: inout KeySet?) {
+                    pods?.remove(o.key)
+                    if pods?.isEmpty == true { pods = nil }
+                }
+                take(&byNode![c.node])
+                if byNode!.isEmpty { byNode = nil }
             }
+            remove(&livePods[c.uid])
         }
         if let c = now {
-            livePods[c.uid, default: [:]][c.node, default: []].insert(new.key)
-            if livePods[c.uid]![c.node]!.count >= 2 { crowded.insert("\(c.uid)|\(c.node)") }
+            func insert(_ pods: inout KeySet) -> Int {
+                pods.insert(new.key)
+                return pods.count
+            }
+            if insert(&livePods[c.uid, default: [:]][c.node, default: KeySet()]) >= 2 { crowded.insert("\(c.uid)|\(c.node)") }
         }
     }
 
@@ -303,7 +312,7 @@ final class Checker {
         if !crowded.isEmpty, active("onePodPerNode") {
             for key in crowded.sorted() {
                 let parts = key.split(separator: "|").map(String.init)
-                let pods = (livePods[parts[0]]?[parts[1]] ?? []).sorted()
+                let pods = (livePods[parts[0]]?[parts[1]] ?? KeySet()).sorted()
                 if pods.count >= 2 {
                     violate("onePodPerNode", once: key, "\(ownerNames[parts[0]] ?? parts[0]) has \(pods.count) running pods on node \(parts[1]): \(pods.map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: ", "))",
                             objects: pods.map { "Pod/\($0)" } + ["Node/\(parts[1])"])
@@ -318,7 +327,7 @@ final class Checker {
                 let deadline = start.adding(seconds: Double(ads))
                 let down = sim.injector.crashDowntime(since: deadline)
                 guard now > deadline.adding(seconds: reactionBound(writes: 0) + down) else { continue }
-                let live = (livePods[j.uid] ?? [:]).values.flatMap { $0 }.sorted()
+                let live = (livePods[j.uid] ?? [:]).values.flatMap { $0.sorted() }.sorted()
                 if !live.isEmpty, now > deadline.adding(seconds: reactionBound(writes: live.count) + down), !waitsForDeletion(ownerUID: j.uid, now: now) {
                     violate("deadlineHonored", once: key, "BroadcastJob \(j.name) passed its activeDeadlineSeconds (\(ads)s from \(start)) but \(live.count) pod(s) still run: \(live.prefix(5).map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: ", "))",
                             objects: ["BroadcastJob/\(key)"] + live.prefix(5).map { "Pod/\($0)" })
