@@ -131,52 +131,60 @@ public final class Simulation {
     public var stopped: Bool { kernel.stopRequested }
     private var setupErrors: [(SourceLocation, String)] = []
 
+    /// Every write, as the API server applies it: into the digest, the checks, the trace and the story.
+    private func observed(_ change: APIServer.Change) {
+        // Binary fields into the running hash: no string is built per write.
+        digest.field(change.time.nanos)
+        digest.field(change.actor.rawValue)
+        digest.field(change.verb)
+        digest.field(change.object.kind.rawValue)
+        digest.field(change.object.metadata.namespace ?? "")
+        digest.field(change.object.metadata.name ?? "")
+        digest.field(change.object.metadata.resourceVersion ?? "")
+        digest.endRecord()
+        if let j = journal {
+            let m = change.object.metadata
+            j.record(digest, change.time, "\(change.verb) \(change.object.kind.rawValue)/\(m.namespace.map { "\($0)/" } ?? "")\(m.name ?? "") by \(change.actor.rawValue) (resourceVersion \(m.resourceVersion ?? ""))")
+        }
+        checker.observe(change)
+        trace?.change(change)
+        storyOf(change)
+        onChange?(change)
+    }
+
+    /// Every event a component records: into the checks, the digest, the trace and the story.
+    private func recorded(_ e: RecordedEvent) {
+        checker.recorded(e)
+        // The bytes of "event <nanos> <component> <kind>/<ns>/<name> <type> <reason> <message>",
+        // hashed piece by piece instead of building the line.
+        digest.text("event ")
+        digest.decimal(e.time.nanos)
+        digest.text(" "); digest.text(e.component)
+        digest.text(" "); digest.text(e.kind)
+        digest.text("/"); digest.text(e.namespace)
+        digest.text("/"); digest.text(e.name)
+        digest.text(" "); digest.text(e.type)
+        digest.text(" "); digest.text(e.reason)
+        digest.text(" "); digest.text(e.message)
+        digest.endRecord()
+        journal?.record(digest, e.time, "event \(e.type) \(e.reason) on \(e.kind)/\(e.namespace)/\(e.name) from \(e.component): \(e.message)")
+        trace?.event(e)
+        storyOf(e)
+        onEvent?(e)
+    }
+
     /// Sets the run up at t = 0: nodes and manifests in the store, components started, the
     /// timeline and expectations scheduled. ``run()`` is `start()`, `advance(to: end)`, `finish()`;
     /// `kruise-sim serve` advances in steps that follow the wall clock instead.
     public func start() {
         checker = Checker(sim: self)
-        server.observers.append { [unowned self] change in
-            // Binary fields into the running hash: no string is built per write.
-            digest.field(change.time.nanos)
-            digest.field(change.actor.rawValue)
-            digest.field(change.verb)
-            digest.field(change.object.kind.rawValue)
-            digest.field(change.object.metadata.namespace ?? "")
-            digest.field(change.object.metadata.name ?? "")
-            digest.field(change.object.metadata.resourceVersion ?? "")
-            digest.endRecord()
-            if let j = journal {
-                let m = change.object.metadata
-                j.record(digest, change.time, "\(change.verb) \(change.object.kind.rawValue)/\(m.namespace.map { "\($0)/" } ?? "")\(m.name ?? "") by \(change.actor.rawValue) (resourceVersion \(m.resourceVersion ?? ""))")
-            }
-            checker.observe(change)
-            trace?.change(change)
-            storyOf(change)
-            onChange?(change)
-        }
+        // Each observer reaches the simulation once and does its work in a method: every
+        // access through an unowned capture costs a check of the reference.
+        server.observers.append { [unowned self] change in observed(change) }
         if let trace {
             server.onFailedWrite = { trace.failedWrite($0) }
         }
-        events.onRecord = { [unowned self] e in
-            checker.recorded(e)
-            // The bytes of "event <nanos> <component> <kind>/<ns>/<name> <type> <reason> <message>",
-            // hashed piece by piece instead of building the line.
-            digest.text("event ")
-            digest.decimal(e.time.nanos)
-            digest.text(" "); digest.text(e.component)
-            digest.text(" "); digest.text(e.kind)
-            digest.text("/"); digest.text(e.namespace)
-            digest.text("/"); digest.text(e.name)
-            digest.text(" "); digest.text(e.type)
-            digest.text(" "); digest.text(e.reason)
-            digest.text(" "); digest.text(e.message)
-            digest.endRecord()
-            journal?.record(digest, e.time, "event \(e.type) \(e.reason) on \(e.kind)/\(e.namespace)/\(e.name) from \(e.component): \(e.message)")
-            trace?.event(e)
-            storyOf(e)
-            onEvent?(e)
-        }
+        events.onRecord = { [unowned self] e in recorded(e) }
         // t = 0: nodes and manifests are in the store before any component acts.
         for entry in scenario.nodes { createNodes(entry, startKubelets: false) }
         for (obj, loc) in scenario.manifests {
