@@ -21,22 +21,23 @@ public final class Informer<T: Resource> {
     public typealias IndexFunc = (T) -> [String]
 
     /// The keys under one index value, with their sorted order cached. Most buckets hold one key
-    /// (an object's uid, a node's one pod in a broadcast): it is held alone, without a set's storage.
-    final class Bucket {
+    /// (an object's uid, a node's one pod in a broadcast): it is held inline (``KeySet``), and
+    /// the bucket lives in its index's table, not in an object of its own.
+    struct Bucket {
         private var keys = KeySet()
         private var sorted: [String]?
         var count: Int { keys.count }
         var isEmpty: Bool { keys.isEmpty }
 
-        func insert(_ key: String) {
+        mutating func insert(_ key: String) {
             if keys.insert(key) { sorted = nil }
         }
 
-        func remove(_ key: String) {
+        mutating func remove(_ key: String) {
             if keys.remove(key) { sorted = nil }
         }
 
-        func sortedKeys() -> [String] {
+        mutating func sortedKeys() -> [String] {
             if let s = sorted { return s }
             let s = keys.sorted()
             sorted = s
@@ -119,8 +120,9 @@ public final class Informer<T: Resource> {
 
     /// Objects whose index `name` yields `value`, ordered by key.
     public func list(index name: String, value: String) -> [T] {
-        guard let bucket = indexes[position(name)][value] else { return [] }
-        return bucket.sortedKeys().map { objects[$0]! }
+        // In place: a bucket keeps its sorted keys for the next list.
+        func sortedKeys(_ b: inout Bucket?) -> [String] { b?.sortedKeys() ?? [] }
+        return sortedKeys(&indexes[position(name)][value]).map { objects[$0]! }
     }
 
     /// Number of objects under an index value, without building a list.
@@ -193,15 +195,16 @@ public final class Informer<T: Resource> {
 
     private func insert(_ index: Int, _ value: String, _ key: String) {
         // One lookup: the in-place access of the default subscript stores a new bucket for a new value.
-        func bucketOf(_ b: inout Bucket) -> Bucket { b }
-        let bucket = bucketOf(&indexes[index][value, default: Bucket()])
-        bucket.insert(key)
+        func add(_ b: inout Bucket) { b.insert(key) }
+        add(&indexes[index][value, default: Bucket()])
     }
 
     private func remove(_ index: Int, _ value: String, _ key: String) {
-        guard let bucket = indexes[index][value] else { return }
-        bucket.remove(key)
-        if bucket.isEmpty { indexes[index][value] = nil }
+        func take(_ b: inout Bucket?) {
+            b?.remove(key)
+            if b?.isEmpty == true { b = nil }
+        }
+        take(&indexes[index][value])
     }
 }
 
