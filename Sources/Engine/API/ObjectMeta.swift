@@ -221,6 +221,13 @@ public struct ObjectMeta: Codable, Hashable, Sendable {
         ownerReferences?.first(where: { $0.controller == true })
     }
 
+    /// ``controllerRef``'s uid, without copying the rest of the reference (read on every pod
+    /// event by the informers' index and the BroadcastJob controller).
+    public var controllerUID: String? {
+        guard let refs = ownerReferences, let i = refs.firstIndex(where: { $0.controller == true }) else { return nil }
+        return refs[i].uid
+    }
+
     public var isDeleting: Bool { deletionTimestamp != nil }
 }
 

@@ -64,8 +64,8 @@ public final class BroadcastJobController: Reconciler {
             guard !views.isEmpty else { return }
             let before = old ?? (type == .deleted ? pod : nil)
             let after: Pod? = type == .deleted ? nil : pod
-            let oldUID = before?.metadata.controllerRef?.uid
-            let newUID = after?.metadata.controllerRef?.uid
+            let oldUID = before?.metadata.controllerUID
+            let newUID = after?.metadata.controllerUID
             if let u = oldUID, let v = views[u] { v.podChanged(old: before, new: newUID == u ? after : nil) }
             if let u = newUID, u != oldUID, let v = views[u] { v.podChanged(old: nil, new: after) }
         }

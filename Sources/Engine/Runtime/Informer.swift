@@ -229,7 +229,7 @@ public final class InformerCache {
         func wanted(_ name: String) -> Bool { only?.contains(name) ?? true }
         func add<T>(_ informer: Informer<T>, _ name: String, single f: @escaping (T) -> String?) { if wanted(name) { informer.addIndex(name, single: f) } }
         func add<T>(_ informer: Informer<T>, _ name: String, _ f: @escaping (T) -> [String]) { if wanted(name) { informer.addIndex(name, f) } }
-        add(pods, Self.byControllerUID, single: { $0.metadata.controllerRef?.uid })
+        add(pods, Self.byControllerUID, single: { $0.metadata.controllerUID })
         add(pods, Self.byNode, single: { $0.spec.nodeName })
         add(pods, Self.byAssignedNode, single: { p in let n = p.spec.assignedNode; return n.isEmpty ? nil : n })
         add(pods, Self.byOwnerUID) { p in (p.metadata.ownerReferences ?? []).map(\.uid) }
@@ -240,7 +240,7 @@ public final class InformerCache {
         add(advancedCronJobs, Self.byUID, single: { $0.uid })
         add(nodes, Self.byUID, single: { $0.uid })
         add(pods, Self.byUID, single: { $0.uid })
-        add(jobs, Self.byControllerUID, single: { $0.metadata.controllerRef?.uid })
+        add(jobs, Self.byControllerUID, single: { $0.metadata.controllerUID })
         add(jobs, Self.byControllerName, single: { j in j.metadata.controllerRef.map { "\(j.namespace)/\($0.kind)/\($0.name)" } })
         add(broadcastJobs, Self.byControllerName, single: { j in j.metadata.controllerRef.map { "\(j.namespace)/\($0.kind)/\($0.name)" } })
         // What the indexes above read (the namespace is part of the key, which an update keeps).

@@ -50,7 +50,7 @@ final class BenchObserver {
     }
 
     private func pod(_ c: APIServer.Change, _ p: Pod) {
-        let owner = p.metadata.controllerRef?.uid ?? ""
+        let owner = p.metadata.controllerUID ?? ""
         if c.type == .added {
             podsStored += 1
             podsStoredPeak = max(podsStoredPeak, podsStored)

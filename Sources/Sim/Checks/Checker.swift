@@ -192,8 +192,9 @@ final class Checker {
 
     private func podFitAndRestartChecks(old: Pod?, new: Pod, deleted: Bool) {
         // podsOnFitNodes: at binding (or creation with nodeName), the node must fit the job's template.
-        if !deleted, let ref = new.metadata.controllerRef, ref.kind == BroadcastJob.kind,
-           let node = new.spec.nodeName, !node.isEmpty, (old?.spec.nodeName ?? "").isEmpty, active("podsOnFitNodes") {
+        // The binding test first: most writes are of pods bound before, and need no owner read.
+        if !deleted, (old?.spec.nodeName ?? "").isEmpty, let node = new.spec.nodeName, !node.isEmpty,
+           let ref = new.metadata.controllerRef, ref.kind == BroadcastJob.kind, active("podsOnFitNodes") {
             if case .broadcastJob(let job)? = sim.server.get(.broadcastJob, new.namespace, ref.name), job.uid == ref.uid {
                 let assigned = new.spec.assignedNode
                 if assigned != node {
