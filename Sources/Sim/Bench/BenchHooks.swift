@@ -36,22 +36,22 @@ final class ReconcileStats {
     final class PerController {
         var durations: [Int64] = []
         var peakDepth = 0
+
+        func record(from start: Timestamp, to end: Timestamp) {
+            durations.append(end.nanos - start.nanos)
+        }
+
+        func sampleDepth(_ depth: Int) {
+            if depth > peakDepth { peakDepth = depth }
+        }
     }
     private(set) var controllers: [String: PerController] = [:]
 
-    private func entry(_ name: String) -> PerController {
+    /// A controller's figures, by its name (a host keeps what it got for each controller).
+    func entry(_ name: String) -> PerController {
         if let c = controllers[name] { return c }
         let c = PerController()
         controllers[name] = c
         return c
-    }
-
-    func record(_ controller: String, from start: Timestamp, to end: Timestamp) {
-        entry(controller).durations.append(end.nanos - start.nanos)
-    }
-
-    func sampleDepth(_ controller: String, _ depth: Int) {
-        let c = entry(controller)
-        if depth > c.peakDepth { c.peakDepth = depth }
     }
 }

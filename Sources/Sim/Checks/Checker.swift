@@ -150,8 +150,9 @@ final class Checker {
     }
 
     private func counted(_ p: Pod) -> (uid: String, node: String)? {
-        guard let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind || ref.kind == Job.kind,
-              let node = p.spec.nodeName, !node.isEmpty, !p.isTerminal, p.metadata.deletionTimestamp == nil else { return nil }
+        // The pod's own fields before its owner: a finished or unbound pod reads no owner.
+        guard let node = p.spec.nodeName, !node.isEmpty, !p.isTerminal, p.metadata.deletionTimestamp == nil,
+              let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind || ref.kind == Job.kind else { return nil }
         return (ref.uid, node)
     }
 
