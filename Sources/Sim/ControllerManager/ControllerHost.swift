@@ -72,7 +72,7 @@ final class ControllerHost {
         var reconciles = 0
         var errors = 0
         /// This controller's entry in the host's `stats`, looked up by name once.
-        var stats: ReconcileStats.PerController?
+        var statsEntry: ReconcileStats.PerController?
         init(reconciler: Reconciler, queue: WorkQueue, workers: Int) {
             self.reconciler = reconciler
             self.queue = queue
@@ -87,16 +87,17 @@ final class ControllerHost {
     /// When set, gets each reconcile's dequeue and return instants and each queue's depth
     /// (`kruise-sim bench`); nil costs nothing.
     var stats: ReconcileStats? {
-        didSet { for h in hosted { h.stats = nil } }
+        didSet { for h in hosted { h.statsEntry = nil } }
     }
 
-    private func stats(_ h: Hosted) -> ReconcileStats.PerController? {
+    private func statsEntry(_ h: Hosted) -> ReconcileStats.PerController? {
         guard let stats else { return nil }
-        if let e = h.stats { return e }
+        if let e = h.statsEntry { return e }
         let e = stats.entry(h.reconciler.name)
-        h.stats = e
+        h.statsEntry = e
         return e
     }
+
     /// When set, every reconcile gets an id its writes carry, and is reported when it returns.
     var tracer: ReconcileTracer?
 
@@ -140,7 +141,7 @@ final class ControllerHost {
             if h.seenChanges == h.queue.changes, h.seenBusy == h.busy, !wakeDue(h, now) { continue }
             h.queue.promoteDelayed()
             // Keys are only taken here, so the depth now is the largest since the last pump.
-            stats(h)?.sampleDepth(h.queue.readyCount)
+            statsEntry(h)?.sampleDepth(h.queue.readyCount)
             while h.busy < h.workers, let key = h.queue.get() {
                 run(h, key)
             }
@@ -198,7 +199,7 @@ final class ControllerHost {
 
     private func finish(_ h: Hosted, _ key: String, _ result: Result<ReconcileResult, Error>, generation gen: Int, started: Timestamp) {
         guard gen == generation else { return }
-        stats(h)?.record(from: started, to: kernel.now)
+        statsEntry(h)?.record(from: started, to: kernel.now)
         h.busy -= 1
         h.queue.done(key)
         switch result {
