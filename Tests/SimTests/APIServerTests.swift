@@ -421,6 +421,32 @@ func apiError<T>(_ body: () throws -> T) -> APIError? {
         #expect(gaps.max()! - gaps.min()! > 0.5)
     }
 
+    /// The watchers a write reaches at one instant get it in registration order, and the tasks
+    /// one watcher's handler starts run before the next watcher sees the write, as if each
+    /// delivery were an event of its own; a watcher removed by an earlier one's handler at that
+    /// instant gets nothing.
+    @Test func watchersAtOneInstantSeeAWriteInTurnWithTheTasksEachStarted() throws {
+        let w = World()
+        // Appended to on the kernel's thread only (tasks run on its executor).
+        final class Log: @unchecked Sendable { var lines: [String] = [] }
+        let log = Log()
+        let executor = w.kernel.executor
+        let b = APIServer.Watcher(name: "b", kinds: [.pod], delay: { 0.01 }, start: w.now) { _, obj in log.lines.append("b \(obj.metadata.name!)") }
+        w.server.addWatcher(APIServer.Watcher(name: "a", kinds: [.pod], delay: { 0.01 }, start: w.now) { _, obj in
+            let name = obj.metadata.name!
+            log.lines.append("a \(name)")
+            Task(executorPreference: executor) { log.lines.append("a's task \(name)") }
+            if name == "p2" { w.server.removeWatcher(b) }
+        })
+        w.server.addWatcher(b)
+        w.server.addWatcher(APIServer.Watcher(name: "late", kinds: [.pod], delay: { 0.02 }, start: w.now) { _, obj in log.lines.append("late \(obj.metadata.name!)") })
+        w.server.addWatcher(APIServer.Watcher(name: "c", kinds: [.pod], delay: { 0.01 }, start: w.now) { _, obj in log.lines.append("c \(obj.metadata.name!)") })
+        try w.server.create(Self.pod("p1"), actor: .scenario)
+        try w.server.create(Self.pod("p2"), actor: .scenario)
+        w.kernel.run(until: Self.t0.adding(seconds: 1))
+        #expect(log.lines == ["a p1", "a's task p1", "b p1", "c p1", "a p2", "a's task p2", "c p2", "late p1", "late p2"])
+    }
+
     @Test func aRemovedWatcherGetsNothingMore() throws {
         let w = World()
         var n = 0
