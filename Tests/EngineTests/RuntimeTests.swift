@@ -275,6 +275,13 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(s.sorted() == ["b"] && s.count == 1 && s == s)
         #expect(s.remove("b") && s.isEmpty && s.sorted().isEmpty)
         #expect(s == KeySet())
+        // A table's entry, updated in place: created by the first key, gone with the last.
+        var table: [String: KeySet] = [:]
+        #expect(KeySet.insert("p1", into: &table["n1", default: KeySet()]) == 1)
+        #expect(KeySet.insert("p2", into: &table["n1", default: KeySet()]) == 2)
+        #expect(KeySet.remove("p1", from: &table["n1"]) == 1 && table["n1"]?.sorted() == ["p2"])
+        #expect(KeySet.remove("p2", from: &table["n1"]) == 0 && table.isEmpty)
+        #expect(KeySet.remove("p2", from: &table["n1"]) == 0 && table.isEmpty)
     }
 
     @Test func cacheWithOnlySomeIndexes() async {

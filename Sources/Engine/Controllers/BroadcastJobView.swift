@@ -119,24 +119,14 @@ final class BroadcastJobView {
         let info = Self.info(p)
         pods[key] = info
         count(info, key, +1)
-        func insert(_ s: inout KeySet) -> Int {
-            s.insert(key)
-            return s.count
-        }
-        if insert(&nodePods[info.node, default: KeySet()]) > 1 { duplicateNodes.insert(info.node) }
+        if KeySet.insert(key, into: &nodePods[info.node, default: KeySet()]) > 1 { duplicateNodes.insert(info.node) }
         dirty.insert(info.node)
     }
 
     private func remove(_ key: String) {
         guard let info = pods.removeValue(forKey: key) else { return }
         count(info, key, -1)
-        // One lookup of the node's entry: the key taken out, the entry dropped when empty.
-        func remove(_ s: inout KeySet?) -> Int {
-            s?.remove(key)
-            if s?.isEmpty == true { s = nil }
-            return s?.count ?? 0
-        }
-        if remove(&nodePods[info.node]) < 2, !duplicateNodes.isEmpty { duplicateNodes.remove(info.node) }
+        if KeySet.remove(key, from: &nodePods[info.node]) < 2, !duplicateNodes.isEmpty { duplicateNodes.remove(info.node) }
         dirty.insert(info.node)
     }
 

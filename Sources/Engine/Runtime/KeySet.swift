@@ -69,6 +69,22 @@ public struct KeySet: Sendable, Equatable {
         }
     }
 
+    /// Adds `key` to a table's entry, updated in place (`&table[k, default: KeySet()]`: one
+    /// lookup); the number of keys it then holds.
+    public static func insert(_ key: String, into entry: inout KeySet) -> Int {
+        entry.insert(key)
+        return entry.count
+    }
+
+    /// Removes `key` from a table's entry, updated in place (`&table[k]`: one lookup), and the
+    /// entry with its last key; the number of keys left.
+    @discardableResult
+    public static func remove(_ key: String, from entry: inout KeySet?) -> Int {
+        entry?.remove(key)
+        if entry?.isEmpty == true { entry = nil }
+        return entry?.count ?? 0
+    }
+
     /// The keys in ascending order.
     public func sorted() -> [String] {
         switch storage {

@@ -173,21 +173,13 @@ final class Checker {
         if let o = old, let c = was {
             func remove(_ byNode: inout [String: KeySet]?) {
                 guard byNode != nil else { return }
-                func take(_ pods: inout KeySet?) {
-                    pods?.remove(o.key)
-                    if pods?.isEmpty == true { pods = nil }
-                }
-                take(&byNode![c.node])
+                KeySet.remove(o.key, from: &byNode![c.node])
                 if byNode!.isEmpty { byNode = nil }
             }
             remove(&livePods[c.uid])
         }
         if let c = now {
-            func insert(_ pods: inout KeySet) -> Int {
-                pods.insert(new.key)
-                return pods.count
-            }
-            if insert(&livePods[c.uid, default: [:]][c.node, default: KeySet()]) >= 2 { crowded.insert("\(c.uid)|\(c.node)") }
+            if KeySet.insert(new.key, into: &livePods[c.uid, default: [:]][c.node, default: KeySet()]) >= 2 { crowded.insert("\(c.uid)|\(c.node)") }
         }
     }
 
