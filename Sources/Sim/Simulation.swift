@@ -17,9 +17,9 @@ public final class Simulation {
     private(set) var faults: FaultSettings
     /// Injects the faults that happen at instants (crashes, stalls, node losses, kills, fills, watch drops).
     private(set) lazy var injector = FaultInjector(sim: self)
-    private(set) var kubelets: [String: Kubelet] = [:]
+    private(set) var kubelets = StringTable<Kubelet>()
     /// Nodes whose kubelet is stopped (nodeDown, or ready: false).
-    private(set) var stoppedKubelets = Set<String>()
+    private(set) var stoppedKubelets = StringSet()
     private(set) var controllerManager: ControllerManager!
     private(set) var scheduler: SchedulerComponent!
     var checker: Checker!

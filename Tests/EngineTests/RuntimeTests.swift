@@ -284,6 +284,34 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         #expect(KeySet.remove("p2", from: &table["n1"]) == 0 && table.isEmpty)
     }
 
+    /// The tables keyed by ``StringKey`` answer as `[String: V]` and `Set<String>` do, through a
+    /// seeded run of inserts, in-place updates, defaults and removals over keys of every length
+    /// around the hash's eight-byte words (and keys that differ only in their last byte).
+    @Test func stringTablesAnswerAsStandardOnes() {
+        var rng = CronTests.SplitMix(seed: 7)
+        let stems = ["", "a", "node-1", "default/", "default/cleaner-", "default/cleaner-abcde", "ns/ümlaut-pod", String(repeating: "x", count: 40)]
+        let keys = stems.flatMap { s in (0..<6).map { s + String($0) } } + ["node-12345678", "node-12345679", "12345678", "12345679"]
+        var table = StringTable<Int>(), dict: [String: Int] = [:]
+        var set = StringSet(), reference = Set<String>()
+        for step in 0..<4000 {
+            let k = keys[Int(rng.next() % UInt64(keys.count))]
+            switch rng.next() % 5 {
+            case 0: #expect(table.updateValue(step, forKey: k) == dict.updateValue(step, forKey: k))
+            case 1: table[k, default: 0] += 1; dict[k, default: 0] += 1
+            case 2: #expect(table.removeValue(forKey: k) == dict.removeValue(forKey: k))
+            case 3: table[k]? += 2; dict[k]? += 2
+            default: #expect(table[k] == dict[k])
+            }
+            if step % 3 == 0 { #expect(set.insert(k).inserted == reference.insert(k).inserted) } else { #expect((set.remove(k) != nil) == (reference.remove(k) != nil)) }
+            #expect(set.contains(k) == reference.contains(k))
+        }
+        #expect(table.count == dict.count && table.keys.sorted() == dict.keys.sorted())
+        #expect(table.map { "\($0.key)=\($0.value)" }.sorted() == dict.map { "\($0.key)=\($0.value)" }.sorted())
+        #expect(set.count == reference.count && set.sorted() == reference.sorted())
+        // Equal keys hash alike; keys that differ only in their last byte are different keys.
+        for a in keys { for b in keys { #expect((StringKey(a) == StringKey(b)) == (a == b)); if a == b { #expect(StringKey(a).hashValue == StringKey(b).hashValue) } } }
+    }
+
     @Test func cacheWithOnlySomeIndexes() async {
         // The scheduler's cache keeps pods by node only.
         let c = InformerCache(only: [InformerCache.byNode])

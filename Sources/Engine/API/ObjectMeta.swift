@@ -336,7 +336,7 @@ public enum KnownKind: String, CaseIterable, Sendable, Hashable, Comparable {
 
     public static func < (a: KnownKind, b: KnownKind) -> Bool { a.order < b.order }
     /// The declaration order (that of `allCases`).
-    var order: Int {
+    public var order: Int {
         switch self {
         case .node: 0
         case .pod: 1

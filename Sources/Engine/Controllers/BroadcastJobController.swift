@@ -172,9 +172,9 @@ public final class BroadcastJobController: Reconciler {
     /// re-checks every node, so they are memoized until the node's resourceVersion, the
     /// template, or the pod's generation changes. This keeps a reconcile of a job on N nodes
     /// at O(N) dictionary lookups instead of O(N) predicate evaluations.
-    private var mockFitMemo: [String: (template: PodSpec, byNode: [String: (rv: String, fits: Bool)])] = [:]
+    private var mockFitMemo = StringTable<(template: PodSpec, byNode: StringTable<(rv: String, fits: Bool)>)>()
     /// Incremental views of each job's pods and node roles, by job UID.
-    private var views: [String: BroadcastJobView] = [:]
+    private var views = StringTable<BroadcastJobView>()
 
     /// The job's view, built from the cache the first time it is needed.
     private func view(for job: BroadcastJob) -> BroadcastJobView {
@@ -187,12 +187,12 @@ public final class BroadcastJobController: Reconciler {
         views[job.uid] = v
         return v
     }
-    private var podFitMemo: [String: (generation: Int64, nodeRV: String, fits: Bool)] = [:]
+    private var podFitMemo = StringTable<(generation: Int64, nodeRV: String, fits: Bool)>()
 
     /// Step 3's template metadata, the job's two labels added, by job UID: kept while the job's
     /// name and template metadata are the ones it was made from (building it copied the label
     /// dictionary on every reconcile).
-    private var labeledMeta: [String: (name: String, source: ObjectMeta?, labeled: ObjectMeta)] = [:]
+    private var labeledMeta = StringTable<(name: String, source: ObjectMeta?, labeled: ObjectMeta)>()
 
     private func labeledTemplateMetadata(_ job: BroadcastJob) -> ObjectMeta {
         let source = job.spec.template.metadata

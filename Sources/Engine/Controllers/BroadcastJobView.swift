@@ -33,23 +33,23 @@ final class BroadcastJobView {
     let uid: String
     let name: String
     var template: PodSpec
-    private(set) var pods: [String: PodInfo] = [:]
+    private(set) var pods = StringTable<PodInfo>()
     /// Pod keys per assigned node ("" for pods with none).
-    private(set) var nodePods: [String: KeySet] = [:]
-    private(set) var duplicateNodes = Set<String>()
+    private(set) var nodePods = StringTable<KeySet>()
+    private(set) var duplicateNodes = StringSet()
     private(set) var succeeded = 0
     private(set) var failedPhase = 0
     private(set) var live = 0
     /// Live OnFailure pods with at least one restart: the only candidates for a restart limit >= 0.
-    private(set) var restarting = Set<String>()
+    private(set) var restarting = StringSet()
     /// Live OnFailure pods, restarted or not: all of them are over a negative restart limit.
     private(set) var liveOnFailure = 0
 
-    private(set) var roles: [String: NodeRole] = [:]
+    private(set) var roles = StringTable<NodeRole>()
     /// Nodes per role, by the role's raw value.
     private var roleCounts = [Int](repeating: 0, count: NodeRole.allCases.count)
-    private var deleteNodes = Set<String>()
-    private var dirty = Set<String>()
+    private var deleteNodes = StringSet()
+    private var dirty = StringSet()
     private var allDirty = true
 
     init(job: BroadcastJob) {
@@ -143,7 +143,7 @@ final class BroadcastJobView {
 
     /// Keys of pods, in list order, matching a predicate (for the rare paths that need the pods).
     func podKeys(where f: (PodInfo) -> Bool) -> [String] {
-        pods.filter { f($0.value) }.keys.sorted()
+        pods.filter { f($0.value) }.map(\.key).sorted()
     }
 
     /// Step 8's duplicate warnings, in pod list order: every pod after the first on its node.

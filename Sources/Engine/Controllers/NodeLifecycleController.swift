@@ -61,9 +61,9 @@ public final class NodeLifecycleController: Reconciler {
     public let monitorPeriod: Double
 
     /// When this controller first saw each node (the probe clock's start).
-    private var firstSeen: [String: Timestamp] = [:]
+    private var firstSeen = StringTable<Timestamp>()
     /// When this controller first saw a NoExecute taint that has no `timeAdded` (node, key, value, effect).
-    private var taintFirstSeen: [String: Timestamp] = [:]
+    private var taintFirstSeen = StringTable<Timestamp>()
 
     public init(client: Client, cache: InformerCache, clock: Clock, recorder: EventRecorder, queue: WorkQueue,
                 heartbeats: NodeHeartbeats, gracePeriod: Double = 40, monitorPeriod: Double = 5) {
@@ -112,7 +112,7 @@ public final class NodeLifecycleController: Reconciler {
 
     /// Nodes the monitor must look at on every pass whatever their heartbeat says: not Ready,
     /// carrying a condition taint, or with no heartbeat source to ask.
-    private var attention = Set<String>()
+    private var attention = StringSet()
 
     private func noteAttention(_ node: Node) {
         let settled = node.condition("Ready")?.status == "True"
@@ -141,7 +141,7 @@ public final class NodeLifecycleController: Reconciler {
         // stale, those plus the nodes needing attention (the others would be skipped below anyway).
         var keys = cache.nodes.sortedKeys()
         if let stale = heartbeats.nodesPossiblyNotRenewed(since: now.adding(seconds: -gracePeriod)) {
-            keys = attention.union(stale).sorted()
+            keys = Set(attention).union(stale).sorted()
         }
         for key in keys {
             guard let node = cache.nodes.get(key) else { continue }

@@ -9,12 +9,12 @@ import Foundation
 public final class ScaleExpectations {
     public enum Action: Sendable { case create, delete }
     private struct Entry {
-        var creates: [String: Int] = [:]
-        var deletes: [String: Int] = [:]
+        var creates = StringTable<Int>()
+        var deletes = StringTable<Int>()
         var firstUnsatisfied: Timestamp?
         var isEmpty: Bool { creates.isEmpty && deletes.isEmpty }
     }
-    private var entries: [String: Entry] = [:]
+    private var entries = StringTable<Entry>()
     private let clock: Clock
     public let timeout: Double
     /// kruise keeps a *set* of items per action: expecting an item already awaited is a no-op and one

@@ -58,13 +58,13 @@ public final class Informer<T: Resource> {
         }
     }
 
-    private var objects: [String: T] = [:]
+    private var objects = StringTable<T>()
     /// Each index's name, function and buckets by value, in the order the indexes were added;
     /// `position` finds one by name for the lookups (not for the upkeep on every update): a scan
     /// of a handful of short names costs less than hashing the name.
     private var indexNames: [String] = []
     private var indexFuncs: [IndexBy] = []
-    private var indexes: [[String: Bucket]] = []
+    private var indexes: [StringTable<Bucket>] = []
     private var handlers: [Handler] = []
     private var sortedKeysCache: [String]?
 
@@ -88,7 +88,7 @@ public final class Informer<T: Resource> {
         precondition(!indexNames.contains(name), "index \(name) added twice")
         indexNames.append(name)
         indexFuncs.append(by)
-        indexes.append([:])
+        indexes.append(StringTable())
         for (k, o) in objects { for v in by.values(o) { insert(indexes.count - 1, v, k) } }
     }
 
@@ -153,7 +153,7 @@ public final class Informer<T: Resource> {
     /// Replaces the whole content (initial list after a start or restart); handlers see adds.
     public func replace(with list: [T]) {
         objects.removeAll()
-        for i in indexes.indices { indexes[i] = [:] }
+        for i in indexes.indices { indexes[i] = StringTable() }
         sortedKeysCache = nil
         for o in list { apply(.added, o) }
     }

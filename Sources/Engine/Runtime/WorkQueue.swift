@@ -17,8 +17,8 @@ import HeapModule
 public final class WorkQueue {
     private let clock: Clock
     private var queue = Deque<String>()
-    private var dirty = Set<String>()
-    private var processing = Set<String>()
+    private var dirty = StringSet()
+    private var processing = StringSet()
     private struct Waiting: Comparable {
         var time: Timestamp
         var seq: UInt64
@@ -26,9 +26,9 @@ public final class WorkQueue {
         static func < (a: Waiting, b: Waiting) -> Bool { (a.time, a.seq) < (b.time, b.seq) }
     }
     private var waiting = Heap<Waiting>()
-    private var waitingTime: [String: Timestamp] = [:]
+    private var waitingTime = StringTable<Timestamp>()
     private var seq: UInt64 = 0
-    private var failures: [String: Int] = [:]
+    private var failures = StringTable<Int>()
 
     public let baseDelay: Double
     public let maxDelay: Double

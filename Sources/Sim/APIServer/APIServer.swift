@@ -20,7 +20,8 @@ public final class APIServer {
     let kernel: Kernel
     let rng: RandomStreams
     public var admissionOptions = AdmissionOptions()
-    private(set) var store: [KnownKind: [String: APIObject]] = [:]
+    /// One table per kind, at the kind's ``KnownKind/order``.
+    private var store = [StringTable<APIObject>](repeating: StringTable(), count: KnownKind.allCases.count)
     public private(set) var resourceVersion: Int64 = 0
     private var watchers: [Watcher] = []
     /// Synchronous observers of every committed change (checks, trace, digest).
@@ -80,6 +81,9 @@ public final class APIServer {
     public final class Watcher {
         let name: String
         let kinds: Set<KnownKind>
+        /// `kinds` as one bit per kind (``KnownKind/order``): tested on every write.
+        private let kindBits: Int
+        func watches(_ kind: KnownKind) -> Bool { kindBits & (1 << kind.order) != 0 }
         var delay: () -> Double
         var lastDelivery: Timestamp
         var active = true
@@ -101,6 +105,7 @@ public final class APIServer {
         public init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp, deliver: @escaping (WatchEventType, APIObject) -> Void) {
             self.name = name
             self.kinds = kinds
+            self.kindBits = kinds.reduce(0) { $0 | 1 << $1.order }
             self.delay = delay
             self.lastDelivery = start
             self.deliver = deliver
@@ -112,6 +117,7 @@ public final class APIServer {
                     deliverChange: @escaping (WatchEventType, APIObject?, APIObject) -> Void) {
             self.name = name
             self.kinds = kinds
+            self.kindBits = kinds.reduce(0) { $0 | 1 << $1.order }
             self.delay = delay
             self.lastDelivery = start
             self.deliver = { _, _ in }
@@ -136,7 +142,7 @@ public final class APIServer {
         // closure and one queue entry per change instead of one per watcher.
         var due: [(watcher: Watcher, connection: Int)] = []
         var dueAt = Timestamp.min
-        for w in watchers where w.connected && w.kinds.contains(change.object.kind) {
+        for w in watchers where w.connected && w.watches(change.object.kind) {
             let t = max(w.lastDelivery, change.time.adding(seconds: w.delay()))
             w.lastDelivery = t
             w.inFlight += 1
@@ -194,16 +200,16 @@ public final class APIServer {
     // MARK: Reads
 
     public func get(_ kind: KnownKind, _ namespace: String, _ name: String) -> APIObject? {
-        store[kind]?[kind.namespaced ? "\(namespace)/\(name)" : name]
+        store[kind.order][kind.namespaced ? "\(namespace)/\(name)" : name]
     }
-    public func get(_ kind: KnownKind, key: String) -> APIObject? { store[kind]?[key] }
+    public func get(_ kind: KnownKind, key: String) -> APIObject? { store[kind.order][key] }
 
     /// Every object of a kind, ordered by key.
     public func list(_ kind: KnownKind) -> [APIObject] {
-        guard let m = store[kind] else { return [] }
+        let m = store[kind.order]
         return m.keys.sorted().map { m[$0]! }
     }
-    public func count(_ kind: KnownKind) -> Int { store[kind]?.count ?? 0 }
+    public func count(_ kind: KnownKind) -> Int { store[kind.order].count }
     public func list<T: Resource>(_ type: T.Type) -> [T] { list(T.knownKind).compactMap(T.unwrap) }
 
     // MARK: Writes
@@ -295,11 +301,11 @@ public final class APIServer {
         guard let name = meta.name, !name.isEmpty else {
             throw APIError(code: 422, reason: .invalid, message: "\(o.kind.rawValue) \"\" is invalid: metadata.name: Required value: name or generateName is required")
         }
-        let key = o.kind.namespaced ? "\(meta.namespace!)/\(name)" : name
-        if store[o.kind]?[key] != nil { throw .alreadyExists(resourceName(o.kind), name) }
+        let key = StringKey(o.kind.namespaced ? "\(meta.namespace!)/\(name)" : name)
+        if store[o.kind.order][key] != nil { throw .alreadyExists(resourceName(o.kind), name) }
         meta.resourceVersion = nextRV()
         o.metadata = meta
-        store[o.kind, default: [:]][key] = o
+        store[o.kind.order][key] = o
         publish(Change(time: time, actor: actor, verb: "create", type: .added, old: nil, object: o))
         return o
     }
@@ -318,9 +324,9 @@ public final class APIServer {
     private func applyUpdate(_ object: APIObject, subresource: Subresource, actor: Actor, ignoreResourceVersion: Bool) throws(APIError) -> APIObject {
         let time = kernel.now
         let kind = object.kind
-        let key = object.key
+        let key = StringKey(object.key)
         let name = object.metadata.name ?? ""
-        guard let current = store[kind]?[key] else { throw .notFound(resourceName(kind), name) }
+        guard let current = store[kind.order][key] else { throw .notFound(resourceName(kind), name) }
         if !ignoreResourceVersion, let want = object.metadata.resourceVersion, !want.isEmpty, want != current.metadata.resourceVersion {
             throw .conflict(resourceName(kind), name)
         }
@@ -353,11 +359,11 @@ public final class APIServer {
         next.metadata = m
         // Finalizers emptied on a deleting object: it goes now.
         if m.deletionTimestamp != nil && (m.finalizers ?? []).isEmpty && !(kind == .pod && kubeletRunsPodObject(next)) {
-            store[kind]![key] = nil
+            store[kind.order][key] = nil
             publish(Change(time: time, actor: actor, verb: subresource == .status ? "updateStatus" : "update", type: .deleted, old: current, object: next))
             return next
         }
-        store[kind]![key] = next
+        store[kind.order][key] = next
         publish(Change(time: time, actor: actor, verb: subresource == .status ? "updateStatus" : "update", type: .modified, old: current, object: next))
         return next
     }
@@ -379,8 +385,8 @@ public final class APIServer {
 
     private func applyDelete(_ kind: KnownKind, namespace: String, name: String, uid: String?, actor: Actor, force: Bool) throws(APIError) {
         let time = kernel.now
-        let key = kind.namespaced ? "\(namespace)/\(name)" : name
-        guard let current = store[kind]?[key] else { throw .notFound(resourceName(kind), name) }
+        let key = StringKey(kind.namespaced ? "\(namespace)/\(name)" : name)
+        guard let current = store[kind.order][key] else { throw .notFound(resourceName(kind), name) }
         if let uid, !uid.isEmpty, current.metadata.uid != uid {
             throw APIError(code: 409, reason: .conflict, message: "Operation cannot be fulfilled on \(resourceName(kind)) \"\(name)\": Precondition failed: UID in precondition: \(uid), UID in object meta: \(current.metadata.uid ?? "")")
         }
@@ -398,11 +404,11 @@ public final class APIServer {
             if kind == .pod { m.deletionGracePeriodSeconds = 0 }
             m.resourceVersion = nextRV()
             next.metadata = m
-            store[kind]![key] = next
+            store[kind.order][key] = next
             publish(Change(time: time, actor: actor, verb: "delete", type: .modified, old: current, object: next))
             return
         }
-        store[kind]![key] = nil
+        store[kind.order][key] = nil
         var gone = current
         var m = gone.metadata
         if m.deletionTimestamp == nil { m.deletionTimestamp = time }
@@ -432,7 +438,7 @@ public final class APIServer {
         let old = APIObject.pod(pod)
         pod.spec.nodeName = nodeName
         pod.metadata.resourceVersion = nextRV()
-        store[.pod]![pod.key] = .pod(pod)
+        store[KnownKind.pod.order][pod.key] = .pod(pod)
         publish(Change(time: time, actor: actor, verb: "bind", type: .modified, old: old, object: .pod(pod)))
     }
 }

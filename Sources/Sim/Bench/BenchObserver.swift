@@ -23,17 +23,17 @@ final class BenchObserver {
         var unfinished = 0
         var pods = 0
     }
-    private(set) var jobs: [String: JobRollout] = [:]
+    private(set) var jobs = StringTable<JobRollout>()
     private var jobOrder: [String] = []
 
     /// For the "running" target: nodes present at the start still waiting for a running pod.
-    private var waiting: Set<String>
+    private var waiting: StringSet
     private(set) var firstPodCreated: Timestamp?
     private(set) var allStartNodesRunning: Timestamp?
 
     init(workload: BenchWorkload, startNodes: [String]) {
         self.workload = workload
-        self.waiting = Set(startNodes)
+        self.waiting = StringSet(startNodes)
     }
 
     func observe(_ c: APIServer.Change) {

@@ -35,22 +35,22 @@ final class Checker {
     /// Invariants set to `violated` that were violated.
     var demandedViolations: Set<String> = []
     var actionErrors: [ActionError] = []
-    private var reported = Set<String>()
+    private var reported = StringSet()
 
     // onePodPerNode: owner uid → node → live pod names
-    private var livePods: [String: [String: KeySet]] = [:]
-    private var ownerNames: [String: String] = [:]
-    private var crowded = Set<String>()  // "uid|node"
+    private var livePods = StringTable<StringTable<KeySet>>()
+    private var ownerNames = StringTable<String>()
+    private var crowded = StringSet()  // "uid|node"
     // deadline / ttl / restart-limit tracking
     // Job key → its deadline (start + activeDeadlineSeconds) or its TTL expiry (completion +
     // ttlSecondsAfterFinished), for jobs that have one; nothing can be late before that instant,
     // so afterBatch looks a job up only once it has passed.
-    private var deadlineJobs: [String: Timestamp] = [:]
-    private var ttlJobs: [String: Timestamp] = [:]
-    private var overLimit: [String: Timestamp] = [:]  // pod key → first seen over the limit
+    private var deadlineJobs = StringTable<Timestamp>()
+    private var ttlJobs = StringTable<Timestamp>()
+    private var overLimit = StringTable<Timestamp>()  // pod key → first seen over the limit
     // Keys of FailFast BroadcastJobs whose restartLimit is negative (not validated upstream):
     // only under those can a pod that never restarted be over its limit.
-    private var negativeLimitJobs = Set<String>()
+    private var negativeLimitJobs = StringSet()
     private var dueExpectations: [Int64: [Expectation]] = [:]
 
     /// The scenario's invariant modes, read once (the scenario is fixed for the run).
@@ -171,7 +171,7 @@ final class Checker {
         // Each in one lookup of the job's entry and one of the node's. Empty entries go, or a
         // day of jobs would keep one per job and node.
         if let o = old, let c = was {
-            func remove(_ byNode: inout [String: KeySet]?) {
+            func remove(_ byNode: inout StringTable<KeySet>?) {
                 guard byNode != nil else { return }
                 KeySet.remove(o.key, from: &byNode![c.node])
                 if byNode!.isEmpty { byNode = nil }
@@ -237,9 +237,9 @@ final class Checker {
     // MARK: cronOnTime: slots that never got a child
 
     /// Scheduled instants (uid@unix seconds) for which a child was created.
-    private var createdSlots = Set<String>()
+    private var createdSlots = StringSet()
     /// The slot each AdvancedCronJob (by uid) is being watched for.
-    private var watchedSlot: [String: Int64] = [:]
+    private var watchedSlot = StringTable<Int64>()
 
     /// Follows an AdvancedCronJob's schedule: each fire time gets a check R after it. `@every`
     /// schedules are left to the lateness check (their grid moves with each reconcile).
@@ -365,14 +365,14 @@ final class Checker {
     // MARK: statusConsistent
 
     /// When each pod got its deletionTimestamp (pods that still exist).
-    private var terminatingSince: [String: Timestamp] = [:]
+    private var terminatingSince = StringTable<Timestamp>()
     /// When a Terminating pod of each BroadcastJob (by uid) last went.
-    private var terminatedAt: [String: Timestamp] = [:]
+    private var terminatedAt = StringTable<Timestamp>()
     /// Pods (namespace/name) the BroadcastJob controller deleted, from its SuccessfulDelete events.
-    private var deletedByJobController = Set<String>()
+    private var deletedByJobController = StringSet()
     /// An open statusConsistent violation per job key: it is reported once, with the time range
     /// over which the checks kept seeing it.
-    private var inconsistent: [String: (index: Int?, since: Timestamp, message: String)] = [:]
+    private var inconsistent = StringTable<(index: Int?, since: Timestamp, message: String)>()
 
     // MARK: What the checks keep of the recorded events (the run does not hold them)
 

@@ -34,7 +34,7 @@ public final class Kubelet {
     public private(set) var images: [String: Int64] = [:]
     public private(set) var diskPressure = false
     private var pullFreeAt: Timestamp
-    private var pods: [String: PodRuntime] = [:]
+    private var pods = StringTable<PodRuntime>()
     private var buffered: [(WatchEventType, Pod)] = []
 
     final class ContainerRuntime {
