@@ -47,3 +47,32 @@ import Foundation
         key = Object.namespaced ? "\(metadata.namespace ?? "")/\(metadata.name ?? "")" : metadata.name ?? ""
     }
 }
+
+extension ObjectStorage where Spec: Equatable, Status: Equatable {
+    /// Compared in place. Through the objects' accessors from another module, `a.status ==
+    /// b.status` copies each side's status out of its storage first (a status write compares
+    /// statuses several times).
+    func sameSpec(as other: ObjectStorage) -> Bool { self === other || spec == other.spec }
+    func sameStatus(as other: ObjectStorage) -> Bool { self === other || status == other.status }
+}
+
+extension Pod {
+    /// `spec == other.spec`, without copying either.
+    public func sameSpec(as other: Pod) -> Bool { storage.sameSpec(as: other.storage) }
+    /// `status == other.status`, without copying either.
+    public func sameStatus(as other: Pod) -> Bool { storage.sameStatus(as: other.storage) }
+}
+
+extension Node {
+    /// `spec == other.spec`, without copying either.
+    public func sameSpec(as other: Node) -> Bool { storage.sameSpec(as: other.storage) }
+    /// `status == other.status`, without copying either.
+    public func sameStatus(as other: Node) -> Bool { storage.sameStatus(as: other.storage) }
+}
+
+extension BroadcastJob {
+    /// `spec == other.spec`, without copying either.
+    public func sameSpec(as other: BroadcastJob) -> Bool { storage.sameSpec(as: other.storage) }
+    /// `status == other.status`, without copying either.
+    public func sameStatus(as other: BroadcastJob) -> Bool { storage.sameStatus(as: other.storage) }
+}

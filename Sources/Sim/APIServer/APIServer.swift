@@ -141,6 +141,7 @@ public final class APIServer {
         // their own events had (consecutive, so nothing else can run between them), at one
         // closure and one queue entry per change instead of one per watcher.
         var due: [(watcher: Watcher, connection: Int)] = []
+        due.reserveCapacity(watchers.count)  // one allocation, not one per watcher appended
         var dueAt = Timestamp.min
         for w in watchers where w.connected && w.watches(change.object.kind) {
             let t = max(w.lastDelivery, change.time.adding(seconds: w.delay()))
@@ -148,7 +149,8 @@ public final class APIServer {
             w.inFlight += 1
             if t != dueAt, !due.isEmpty {
                 deliver(change, to: due, at: dueAt)
-                due.removeAll()
+                due = []
+                due.reserveCapacity(watchers.count)
             }
             dueAt = t
             due.append((w, w.connection))
@@ -460,10 +462,10 @@ extension APIObject {
     /// equal status means equal objects).
     func sameStatus(as other: APIObject) -> Bool {
         switch (self, other) {
-        case (.pod(let a), .pod(let b)): return a.status == b.status
-        case (.node(let a), .node(let b)): return a.status == b.status
+        case (.pod(let a), .pod(let b)): return a.sameStatus(as: b)
+        case (.node(let a), .node(let b)): return a.sameStatus(as: b)
         case (.job(let a), .job(let b)): return a.status == b.status
-        case (.broadcastJob(let a), .broadcastJob(let b)): return a.status == b.status
+        case (.broadcastJob(let a), .broadcastJob(let b)): return a.sameStatus(as: b)
         case (.advancedCronJob(let a), .advancedCronJob(let b)): return a.status == b.status
         default: return self == other
         }
@@ -471,10 +473,10 @@ extension APIObject {
 
     func sameSpec(as other: APIObject) -> Bool {
         switch (self, other) {
-        case (.pod(let a), .pod(let b)): return a.spec == b.spec
-        case (.node(let a), .node(let b)): return a.spec == b.spec
+        case (.pod(let a), .pod(let b)): return a.sameSpec(as: b)
+        case (.node(let a), .node(let b)): return a.sameSpec(as: b)
         case (.job(let a), .job(let b)): return a.spec == b.spec
-        case (.broadcastJob(let a), .broadcastJob(let b)): return a.spec == b.spec
+        case (.broadcastJob(let a), .broadcastJob(let b)): return a.sameSpec(as: b)
         case (.advancedCronJob(let a), .advancedCronJob(let b)): return a.spec == b.spec
         default: return true
         }
