@@ -312,6 +312,32 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
         for a in keys { for b in keys { #expect((StringKey(a) == StringKey(b)) == (a == b)); if a == b { #expect(StringKey(a).hashValue == StringKey(b).hashValue) } } }
     }
 
+    /// Objects are values though their fields live in shared storage: a whole new status (the
+    /// setter, which does not copy the status it replaces) or a change in place leaves every
+    /// other copy as it was, and the in-storage comparisons agree with `==`.
+    @Test func aNewStatusChangesOnlyTheCopyItIsGivenTo() {
+        let a = pod("a", node: "n1")
+        var b = a
+        b.status = PodStatus(phase: PodPhase.running)
+        #expect(a.status == nil && b.phase == PodPhase.running)
+        #expect(!a.sameStatus(as: b) && a.sameSpec(as: b) && a.sameStatus(as: a))
+        var c = b
+        c.status = PodStatus(phase: PodPhase.succeeded)  // c was shared with b
+        c.status = PodStatus(phase: PodPhase.failed)  // and now is its own
+        #expect(b.phase == PodPhase.running && c.phase == PodPhase.failed && !b.sameStatus(as: c))
+        var d = c
+        d.status?.phase = PodPhase.running  // in place, through the modify accessor
+        #expect(c.phase == PodPhase.failed && d.sameStatus(as: b) && d.status == b.status)
+        var n1 = Node(metadata: ObjectMeta(name: "n1"))
+        let n2 = n1
+        n1.status = NodeStatus()
+        #expect(n2.status == nil && n1.status != nil && !n1.sameStatus(as: n2) && n1.sameSpec(as: n2))
+        var j1 = BroadcastJob(metadata: ObjectMeta(name: "bj", namespace: "ns"), spec: BroadcastJobSpec(template: PodTemplateSpec(spec: PodSpec())))
+        let j2 = j1
+        j1.status = BroadcastJobStatus()
+        #expect(j2.status == nil && j1.status == BroadcastJobStatus() && !j1.sameStatus(as: j2))
+    }
+
     @Test func cacheWithOnlySomeIndexes() async {
         // The scheduler's cache keeps pods by node only.
         let c = InformerCache(only: [InformerCache.byNode])

@@ -533,6 +533,9 @@ public struct Pod: KubeObject, Hashable {
     }
     public var status: PodStatus? {
         _read { yield storage.status }
+        set {
+            if isKnownUniquelyReferenced(&storage) { storage.status = newValue } else { storage = storage.copy(status: newValue) }
+        }
         _modify { makeUnique(); yield &storage.status }
     }
     public var unknownFields: JSONValue? {
@@ -665,6 +668,9 @@ public struct Node: KubeObject, Hashable {
     }
     public var status: NodeStatus? {
         _read { yield storage.status }
+        set {
+            if isKnownUniquelyReferenced(&storage) { storage.status = newValue } else { storage = storage.copy(status: newValue) }
+        }
         _modify { makeUnique(); yield &storage.status }
     }
     public var unknownFields: JSONValue? {

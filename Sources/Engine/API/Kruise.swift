@@ -116,6 +116,9 @@ public struct BroadcastJob: KubeObject, Hashable {
     }
     public var status: BroadcastJobStatus? {
         _read { yield storage.status }
+        set {
+            if isKnownUniquelyReferenced(&storage) { storage.status = newValue } else { storage = storage.copy(status: newValue) }
+        }
         _modify { makeUnique(); yield &storage.status }
     }
     public var unknownFields: JSONValue? {

@@ -29,6 +29,14 @@ import Foundation
                       key: key, keyFrom: keyFrom)
     }
 
+    /// A copy with `status` in place of this one's, which is not copied (a status write replaces
+    /// the whole status of a shared object: copying the old one first only to drop it costs a
+    /// retain and a release of each of its strings and arrays).
+    func copy(status: consuming Status) -> ObjectStorage {
+        ObjectStorage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields,
+                      key: key, keyFrom: keyFrom)
+    }
+
     private init(apiVersion: String?, kind: String?, metadata: ObjectMeta, spec: Spec, status: Status, unknownFields: JSONValue?,
                  key: String, keyFrom: (String?, String?)) {
         self.apiVersion = apiVersion
