@@ -533,9 +533,7 @@ public struct Pod: KubeObject, Hashable {
     }
     public var status: PodStatus? {
         _read { yield storage.status }
-        set {
-            if isKnownUniquelyReferenced(&storage) { storage.status = newValue } else { storage = storage.copy(status: newValue) }
-        }
+        set { Storage.set(status: newValue, in: &storage) }
         _modify { makeUnique(); yield &storage.status }
     }
     public var unknownFields: JSONValue? {
@@ -668,9 +666,7 @@ public struct Node: KubeObject, Hashable {
     }
     public var status: NodeStatus? {
         _read { yield storage.status }
-        set {
-            if isKnownUniquelyReferenced(&storage) { storage.status = newValue } else { storage = storage.copy(status: newValue) }
-        }
+        set { Storage.set(status: newValue, in: &storage) }
         _modify { makeUnique(); yield &storage.status }
     }
     public var unknownFields: JSONValue? {

@@ -116,9 +116,7 @@ public struct BroadcastJob: KubeObject, Hashable {
     }
     public var status: BroadcastJobStatus? {
         _read { yield storage.status }
-        set {
-            if isKnownUniquelyReferenced(&storage) { storage.status = newValue } else { storage = storage.copy(status: newValue) }
-        }
+        set { Storage.set(status: newValue, in: &storage) }
         _modify { makeUnique(); yield &storage.status }
     }
     public var unknownFields: JSONValue? {

@@ -29,10 +29,19 @@ import Foundation
                       key: key, keyFrom: keyFrom)
     }
 
-    /// A copy with `status` in place of this one's, which is not copied (a status write replaces
-    /// the whole status of a shared object: copying the old one first only to drop it costs a
-    /// retain and a release of each of its strings and arrays).
-    func copy(status: consuming Status) -> ObjectStorage {
+    /// What an object's `status` setter does: the status set in place when `storage` is the
+    /// object's alone, else in a copy made with it, the old status not copied (a status write
+    /// replaces the whole status of a shared object: copying the old one first only to drop it
+    /// costs a retain and a release of each of its strings and arrays).
+    static func set(status: consuming Status, in storage: inout ObjectStorage) {
+        if isKnownUniquelyReferenced(&storage) {
+            storage.status = status
+        } else {
+            storage = storage.copy(status: status)
+        }
+    }
+
+    private func copy(status: consuming Status) -> ObjectStorage {
         ObjectStorage(apiVersion: apiVersion, kind: kind, metadata: metadata, spec: spec, status: status, unknownFields: unknownFields,
                       key: key, keyFrom: keyFrom)
     }

@@ -102,25 +102,23 @@ public final class APIServer {
         let deliverChange: ((WatchEventType, APIObject?, APIObject) -> Void)?
         /// A watcher of `kinds`: each change reaches `deliver` `delay()` seconds after the write's
         /// instant, never before an earlier delivery to the same watcher (nor before `start`).
-        public init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp, deliver: @escaping (WatchEventType, APIObject) -> Void) {
+        public convenience init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp, deliver: @escaping (WatchEventType, APIObject) -> Void) {
+            self.init(name: name, kinds: kinds, delay: delay, start: start, deliver: deliver, deliverChange: nil)
+        }
+        /// As above, each delivery with the object as it was before the change (nil for a create):
+        /// a filtered watch tells an object entering or leaving its filter from one changing in it.
+        public convenience init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp,
+                                deliverChange: @escaping (WatchEventType, APIObject?, APIObject) -> Void) {
+            self.init(name: name, kinds: kinds, delay: delay, start: start, deliver: { _, _ in }, deliverChange: deliverChange)
+        }
+        private init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp,
+                     deliver: @escaping (WatchEventType, APIObject) -> Void, deliverChange: ((WatchEventType, APIObject?, APIObject) -> Void)?) {
             self.name = name
             self.kinds = kinds
             self.kindBits = kinds.reduce(0) { $0 | 1 << $1.order }
             self.delay = delay
             self.lastDelivery = start
             self.deliver = deliver
-            self.deliverChange = nil
-        }
-        /// As above, each delivery with the object as it was before the change (nil for a create):
-        /// a filtered watch tells an object entering or leaving its filter from one changing in it.
-        public init(name: String, kinds: Set<KnownKind>, delay: @escaping () -> Double, start: Timestamp,
-                    deliverChange: @escaping (WatchEventType, APIObject?, APIObject) -> Void) {
-            self.name = name
-            self.kinds = kinds
-            self.kindBits = kinds.reduce(0) { $0 | 1 << $1.order }
-            self.delay = delay
-            self.lastDelivery = start
-            self.deliver = { _, _ in }
             self.deliverChange = deliverChange
         }
     }
@@ -186,7 +184,7 @@ public final class APIServer {
         kernel.schedule(after: gap) { [weak self, weak w] in
             guard let self, let w, w.active else { return }
             var objects: [APIObject] = []
-            for kind in KnownKind.allCases where w.kinds.contains(kind) { objects += self.list(kind) }
+            for kind in KnownKind.allCases where w.watches(kind) { objects += self.list(kind) }
             w.connected = true
             let t = self.kernel.now.adding(seconds: w.delay())
             w.lastDelivery = t
