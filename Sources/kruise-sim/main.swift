@@ -16,6 +16,8 @@ struct KruiseSim: ParsableCommand {
     /// As ArgumentParser's own `main`, but a usage error (unknown option, missing argument)
     /// exits 2 like every other invalid input, not 64.
     static func main() {
+        // The process ends right after its last run: leave that simulation to the exit.
+        ExitTeardown.enabled = true
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -121,6 +121,7 @@ public enum Bench {
         }
         let peak = peakMemoryBytes()
         progress?.detach(sim)
+        ExitTeardown.keep(sim)
 
         var all: [Int64] = []
         var controllers: [BenchVirtual.ControllerFigures] = []

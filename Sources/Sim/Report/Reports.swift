@@ -377,6 +377,8 @@ public enum ScenarioRunner {
             if let e = sink?.finishError {
                 return ScenarioReport(file: file, outcome: nil, error: ScenarioError(file: trace ?? file, line: 1, column: 1, message: e), wallSeconds: 0)
             }
+            // A traced run's sink is finished above; without one, nothing waits on the teardown.
+            if sink == nil { ExitTeardown.keep(sim) }
             let wall = Double(DispatchTime.now().uptimeNanoseconds - startWall) / 1e9
             return ScenarioReport(file: file, outcome: outcome, error: nil, wallSeconds: wall)
         } catch let e as ScenarioError {
