@@ -80,12 +80,16 @@ public final class SimClient: Client {
     /// throttles (`faults.throttleRate`: 429 with `Retry-After`) is sent again after that wait and
     /// a new token, as client-go's `rest.Request` does, up to ``maxThrottleRetries`` times; then
     /// the caller gets the 429.
-    private func call<R>(_ kind: KnownKind, _ name: String, _ apply: @escaping () throws(APIError) -> R) async throws(APIError) -> R {
+    ///
+    /// Not generic over the result: the typed calls below unwrap the object (a generic `call`
+    /// looked up the metadata of its `Result` and continuation types at run time, five lookups
+    /// a call, none of them cached at the call site).
+    private func call(_ kind: KnownKind, _ name: String, _ apply: @escaping () throws(APIError) -> APIObject?) async throws(APIError) -> APIObject? {
         if killed { throw Self.stopped }
         let (go, t) = charge()
         let kernel = server.kernel
         let reconcile = ReconcileContext.id
-        let result: UncheckedSendable<Result<R, APIError>> = await withUnsafeContinuation { c in
+        let result: UncheckedSendable<Result<APIObject?, APIError>> = await withUnsafeContinuation { c in
             var retries = 0
             func attempt(sent: Timestamp) -> () -> Void {
                 { [self] in
@@ -153,46 +157,48 @@ public final class SimClient: Client {
     }
 
     public func get<T: Resource>(_ type: T.Type, namespace: String, name: String) async throws(APIError) -> T {
-        try await call(T.knownKind, name) { [server] () throws(APIError) in
-            guard let o = server.get(T.knownKind, namespace, name), let t = T.unwrap(o) else {
+        T.unwrap(try await call(T.knownKind, name) { [server] () throws(APIError) in
+            guard let o = server.get(T.knownKind, namespace, name), T.unwrap(o) != nil else {
                 throw .notFound(T.kind.lowercased() + "s", name)
             }
-            return t
-        }
+            return o
+        }!)!
     }
 
     public func create<T: Resource>(_ object: T) async throws(APIError) -> T {
-        try await call(T.knownKind, object.name) { () throws(APIError) in
+        T.unwrap(try await call(T.knownKind, object.name) { () throws(APIError) in
             try self.injectFault(update: false, name: object.name, resource: T.kind.lowercased() + "s")
-            return T.unwrap(try self.server.create(object.wrapped, actor: self.actor))!
-        }
+            return try self.server.create(object.wrapped, actor: self.actor)
+        }!)!
     }
 
     public func update<T: Resource>(_ object: T) async throws(APIError) -> T {
-        try await call(T.knownKind, object.name) { () throws(APIError) in
+        T.unwrap(try await call(T.knownKind, object.name) { () throws(APIError) in
             try self.injectFault(update: true, name: object.name, resource: T.kind.lowercased() + "s")
-            return T.unwrap(try self.server.update(object.wrapped, subresource: .main, actor: self.actor))!
-        }
+            return try self.server.update(object.wrapped, subresource: .main, actor: self.actor)
+        }!)!
     }
 
     public func updateStatus<T: Resource>(_ object: T) async throws(APIError) -> T {
-        try await call(T.knownKind, object.name) { () throws(APIError) in
+        T.unwrap(try await call(T.knownKind, object.name) { () throws(APIError) in
             try self.injectFault(update: true, name: object.name, resource: T.kind.lowercased() + "s")
-            return T.unwrap(try self.server.update(object.wrapped, subresource: .status, actor: self.actor))!
-        }
+            return try self.server.update(object.wrapped, subresource: .status, actor: self.actor)
+        }!)!
     }
 
     public func delete<T: Resource>(_ type: T.Type, namespace: String, name: String, uid: String?) async throws(APIError) {
-        try await call(T.knownKind, name) { () throws(APIError) in
+        _ = try await call(T.knownKind, name) { () throws(APIError) in
             try self.injectFault(update: false, name: name, resource: T.kind.lowercased() + "s")
             try self.server.delete(T.knownKind, namespace: namespace, name: name, uid: uid, actor: self.actor)
+            return nil
         }
     }
 
     public func bind(namespace: String, name: String, uid: String?, nodeName: String) async throws(APIError) {
-        try await call(.pod, name) { () throws(APIError) in
+        _ = try await call(.pod, name) { () throws(APIError) in
             try self.injectFault(update: false, name: name, resource: "pods")
             try self.server.bind(namespace: namespace, name: name, uid: uid, nodeName: nodeName, actor: self.actor)
+            return nil
         }
     }
 
