@@ -100,6 +100,7 @@ public enum Bench {
     }
 
     static func runOnce(_ workload: BenchWorkload, scenario: Scenario, measuredReconciles: Int, progress: ProgressLine?) -> (BenchVirtual, BenchWall) {
+        ExitTeardown.dropKept()
         resetPeakMemory()
         let start = monotonicNanos()
         let sim = Simulation(scenario: scenario)

@@ -351,6 +351,7 @@ public enum ScenarioRunner {
     /// `faults` layers a fault profile under the scenario's own faults (``Scenario/layering(_:)``).
     public static func run(file: String, seed: UInt64? = nil, trace: String? = nil, progress: ProgressLine? = nil,
                            mutant: Mutant? = nil, faults: FaultProfile? = nil, journal: DigestJournal? = nil) -> ScenarioReport {
+        ExitTeardown.dropKept()
         let startWall = DispatchTime.now().uptimeNanoseconds
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: file, isDirectory: &isDir) {
