@@ -463,8 +463,8 @@ private let otherRef = OwnerReference(apiVersion: "v1", kind: "Node", name: "n",
     @Test func isInGroupAgreesWithTheGroupItNames() {
         // Controllers match owners by group without building it; the answer must be the same.
         let versions = ["apps.kruise.io/v1beta1", "apps.kruise.io/v1alpha1", "apps.kruise.io.evil/v1", "apps.kruise/v1",
-                        "batch/v1", "batchx/v1", "v1", "", "/v1", "apps.kruise.io", "apps.kruise.io/"]
-        let groups = ["apps.kruise.io", "batch", "", "apps.kruise", "v1"]
+                        "batch/v1", "batchx/v1", "v1", "", "/v1", "apps.kruise.io", "apps.kruise.io/", "a/b/c", "a/b"]
+        let groups = ["apps.kruise.io", "batch", "", "apps.kruise", "v1", "a/b", "a"]
         for v in versions {
             let ref = OwnerReference(apiVersion: v, kind: "BroadcastJob", name: "j", uid: "u")
             for g in groups {
