@@ -47,11 +47,13 @@ public final class WorkQueue {
     /// Counts the changes that can give whoever runs the workers something to do: a key added,
     /// held, handed out, done or promoted, or a reset. Unchanged, the queue has nothing new.
     public private(set) var changes: UInt64 = 0 {
-        didSet { tally?.count &+= 1 }
+        didSet { tally?.changed |= tallyBit }
     }
-    /// A count shared with other queues (a controller host's), bumped with ``changes``: one
-    /// look tells whether any of them changed.
+    /// Shared with other queues (a controller host's): this queue's ``tallyBit`` is set in it
+    /// with every change, so one look tells which of them changed.
     public var tally: ChangeTally?
+    /// This queue's bit in ``tally`` (several queues may share one).
+    public var tallyBit: UInt64 = 1
 
     /// Keys ready to be processed.
     public var readyCount: Int { queue.count }
@@ -158,8 +160,11 @@ public final class WorkQueue {
     }
 }
 
-/// The changes of several work queues, counted together (``WorkQueue/tally``).
+/// Which of several work queues changed since whoever runs them last looked (``WorkQueue/tally``):
+/// a bit per queue.
 public final class ChangeTally {
-    public fileprivate(set) var count: UInt64 = 0
+    public fileprivate(set) var changed: UInt64 = 0
     public init() {}
+    /// Marks every change so far as seen.
+    public func clear() { changed = 0 }
 }

@@ -101,11 +101,15 @@ final class ControllerHost {
     /// When set, every reconcile gets an id its writes carry, and is reported when it returns.
     var tracer: ReconcileTracer?
 
-    /// Every hosted queue's changes (a worker's busy count changes only with its queue's: a
-    /// key handed out, a key done). With the tally as `pump` left it and no held key due, `pump`
-    /// has nothing to do for any controller.
+    /// Which hosted queues changed since `pump` last looked, a bit per controller by its place
+    /// in `hosted` (a worker's busy count changes only with its queue's: a key handed out, a key
+    /// done). With none changed and no held key due, `pump` has nothing to do for any controller.
     private let tally = ChangeTally()
-    private var seenTally = UInt64.max
+    /// Set when a controller is added or all are cleared: the next `pump` looks at every one.
+    private var lookAtAll = true
+    /// For each hosted controller with held keys, the wake-up `pump` scheduled for it (nil: no
+    /// held key), as of its last look; their earliest is `quietUntil`.
+    private var wakes: [Timestamp?] = []
     /// The earliest wake-up `pump` scheduled for a held key (nil: none to wait for).
     private var quietUntil: Timestamp?
 
@@ -113,10 +117,15 @@ final class ControllerHost {
         self.kernel = kernel
     }
 
+    /// A controller's bit in `tally` (past 63, the last bit is shared: those are looked at together).
+    private static func bit(_ index: Int) -> UInt64 { 1 << UInt64(min(index, 63)) }
+
     func add(_ r: Reconciler, queue: WorkQueue, workers: Int) {
         queue.tally = tally
-        seenTally = .max
+        queue.tallyBit = Self.bit(hosted.count)
+        lookAtAll = true
         hosted.append(Hosted(reconciler: r, queue: queue, workers: workers))
+        wakes.append(nil)
     }
 
     /// Forgets every controller (a restart or stop); reconciles still running finish, but what
@@ -124,7 +133,8 @@ final class ControllerHost {
     func clear() {
         generation += 1
         hosted = []
-        seenTally = .max
+        wakes = []
+        lookAtAll = true
     }
 
     var totalReconciles: Int { hosted.reduce(0) { $0 + $1.reconciles } }
@@ -133,28 +143,36 @@ final class ControllerHost {
     /// worker frees up.
     func pump() {
         let now = kernel.now
-        // Nothing changed since the last look and no wake-up has come: every controller would be
-        // skipped below (after a look, a controller with held keys is due exactly when its
-        // wakeAt has come).
-        if tally.count == seenTally, quietUntil.map({ now < $0 }) ?? true { return }
-        for h in hosted {
-            if h.seenChanges == h.queue.changes, h.seenBusy == h.busy, !wakeDue(h, now) { continue }
-            h.queue.promoteDelayed()
-            // Keys are only taken here, so the depth now is the largest since the last pump.
-            statsEntry(h)?.sampleDepth(h.queue.readyCount)
-            while h.busy < h.workers, let key = h.queue.get() {
-                run(h, key)
+        // Until a wake-up comes, a controller whose queue did not change since the last look would
+        // be skipped below (its seen counts stand; after a look, a controller with held keys is
+        // due exactly when its wakeAt has come): only the changed ones are looked at, and with
+        // none, nothing is.
+        let quiet = quietUntil.map({ now < $0 }) ?? true
+        if quiet, !lookAtAll, tally.changed == 0 { return }
+        let all = lookAtAll || !quiet
+        for i in hosted.indices {
+            if !all, tally.changed & Self.bit(i) == 0 { continue }
+            let h = hosted[i]
+            if h.seenChanges != h.queue.changes || h.seenBusy != h.busy || wakeDue(h, now) {
+                h.queue.promoteDelayed()
+                // Keys are only taken here, so the depth now is the largest since the last pump.
+                statsEntry(h)?.sampleDepth(h.queue.readyCount)
+                while h.busy < h.workers, let key = h.queue.get() {
+                    run(h, key)
+                }
+                // Every held key left is later than now: wake up at the earliest, unless already due to.
+                if wakeDue(h, now), let t = h.queue.nextDelayedTime {
+                    h.wakeAt = t
+                    kernel.schedule(at: t) {}
+                }
+                h.seenChanges = h.queue.changes
+                h.seenBusy = h.busy
             }
-            // Every held key left is later than now: wake up at the earliest, unless already due to.
-            if wakeDue(h, now), let t = h.queue.nextDelayedTime {
-                h.wakeAt = t
-                kernel.schedule(at: t) {}
-            }
-            h.seenChanges = h.queue.changes
-            h.seenBusy = h.busy
+            wakes[i] = h.queue.nextDelayedTime == nil ? nil : h.wakeAt
         }
-        seenTally = tally.count
-        quietUntil = hosted.lazy.filter { $0.queue.nextDelayedTime != nil }.compactMap(\.wakeAt).min()
+        tally.clear()
+        lookAtAll = false
+        quietUntil = wakes.lazy.compactMap { $0 }.min()
     }
 
     /// Whether a held key's time has come, or the wake-up for the earliest is still to be
