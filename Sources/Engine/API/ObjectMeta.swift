@@ -230,6 +230,15 @@ public struct ObjectMeta: Codable, Hashable, Sendable {
         return refs[i].uid
     }
 
+    /// `body` applied to ``controllerRef`` where it is stored, without a copy of the reference
+    /// and its strings (the checker reads the kind and the uid of it on every pod write); nil
+    /// when there is none. Where `body` captures context it is not inlined and the reference
+    /// is copied after all: there ``controllerRef`` costs no more.
+    public func withControllerRef<R>(_ body: (OwnerReference) -> R?) -> R? {
+        guard let refs = ownerReferences, let i = refs.firstIndex(where: { $0.controller == true }) else { return nil }
+        return body(refs[i])
+    }
+
     public var isDeleting: Bool { deletionTimestamp != nil }
 }
 

@@ -152,8 +152,8 @@ final class Checker {
     private func counted(_ p: Pod) -> (uid: String, node: String)? {
         // The pod's own fields before its owner: a finished or unbound pod reads no owner.
         guard let node = p.spec.nodeName, !node.isEmpty, !p.isTerminal, p.metadata.deletionTimestamp == nil,
-              let ref = p.metadata.controllerRef, ref.kind == BroadcastJob.kind || ref.kind == Job.kind else { return nil }
-        return (ref.uid, node)
+              let uid = p.metadata.withControllerRef({ $0.kind == BroadcastJob.kind || $0.kind == Job.kind ? $0.uid : nil }) else { return nil }
+        return (uid, node)
     }
 
     private func podChanged(old: Pod?, new: Pod, deleted: Bool) {
