@@ -44,11 +44,9 @@ public final class WorkQueue {
         self.maxDelay = maxDelay
     }
 
-    /// Counts the changes that can give whoever runs the workers something to do: a key added,
-    /// held, handed out, done or promoted, or a reset. Unchanged, the queue has nothing new.
-    public private(set) var changes: UInt64 = 0 {
-        didSet { tally?.changed |= tallyBit }
-    }
+    /// Notes a change that can give whoever runs the workers something to do: a key added, held,
+    /// handed out, done or promoted, or a reset. Unchanged, the queue has nothing new.
+    private func changed() { tally?.changed |= tallyBit }
     /// Shared with other queues (a controller host's): this queue's ``tallyBit`` is set in it
     /// with every change, so one look tells which of them changed.
     public var tally: ChangeTally?
@@ -62,7 +60,7 @@ public final class WorkQueue {
     public func add(_ key: String) {
         if dirty.contains(key) { return }
         dirty.insert(key)
-        changes &+= 1
+        changed()
         if processing.contains(key) { return }
         queue.append(key)
     }
@@ -72,7 +70,7 @@ public final class WorkQueue {
         let t = clock.now.adding(seconds: seconds)
         if let existing = waitingTime[key], existing <= t { return }
         waitingTime[key] = t
-        changes &+= 1
+        changed()
         seq += 1
         waiting.insert(Waiting(time: t, seq: seq, key: key))
     }
@@ -134,7 +132,7 @@ public final class WorkQueue {
     /// Hands out the next key, marking it processing.
     public func get() -> String? {
         guard let key = queue.popFirst() else { return nil }
-        changes &+= 1
+        changed()
         processing.insert(key)
         dirty.remove(key)
         return key
@@ -143,13 +141,13 @@ public final class WorkQueue {
     /// Marks a key done; if it was added meanwhile it goes back in the queue.
     public func done(_ key: String) {
         processing.remove(key)
-        changes &+= 1
+        changed()
         if dirty.contains(key) { queue.append(key) }
     }
 
     /// Drops everything (a controller restart loses its queue).
     public func reset() {
-        changes &+= 1
+        changed()
         queue.removeAll()
         dirty.removeAll()
         processing.removeAll()
@@ -167,4 +165,6 @@ public final class ChangeTally {
     public init() {}
     /// Marks every change so far as seen.
     public func clear() { changed = 0 }
+    /// Marks every queue as changed (new ones to look at).
+    public func markAll() { changed = .max }
 }

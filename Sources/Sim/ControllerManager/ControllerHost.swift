@@ -66,9 +66,6 @@ final class ControllerHost {
         let workers: Int
         var busy = 0
         var wakeAt: Timestamp?
-        /// The queue's change count and the busy workers when `pump` last looked.
-        var seenChanges = UInt64.max
-        var seenBusy = -1
         var reconciles = 0
         var errors = 0
         /// This controller's entry in the host's `stats`, looked up by name once.
@@ -103,10 +100,9 @@ final class ControllerHost {
 
     /// Which hosted queues changed since `pump` last looked, a bit per controller by its place
     /// in `hosted` (a worker's busy count changes only with its queue's: a key handed out, a key
-    /// done). With none changed and no held key due, `pump` has nothing to do for any controller.
+    /// done; a controller added counts as changed). With none changed and no held key due,
+    /// `pump` has nothing to do for any controller.
     private let tally = ChangeTally()
-    /// Set when a controller is added or all are cleared: the next `pump` looks at every one.
-    private var lookAtAll = true
     /// For each hosted controller with held keys, the wake-up `pump` scheduled for it (nil: no
     /// held key), as of its last look; their earliest is `quietUntil`.
     private var wakes: [Timestamp?] = []
@@ -123,7 +119,7 @@ final class ControllerHost {
     func add(_ r: Reconciler, queue: WorkQueue, workers: Int) {
         queue.tally = tally
         queue.tallyBit = Self.bit(hosted.count)
-        lookAtAll = true
+        tally.markAll()
         hosted.append(Hosted(reconciler: r, queue: queue, workers: workers))
         wakes.append(nil)
     }
@@ -134,7 +130,7 @@ final class ControllerHost {
         generation += 1
         hosted = []
         wakes = []
-        lookAtAll = true
+        tally.markAll()
     }
 
     var totalReconciles: Int { hosted.reduce(0) { $0 + $1.reconciles } }
@@ -143,17 +139,17 @@ final class ControllerHost {
     /// worker frees up.
     func pump() {
         let now = kernel.now
-        // Until a wake-up comes, a controller whose queue did not change since the last look would
-        // be skipped below (its seen counts stand; after a look, a controller with held keys is
-        // due exactly when its wakeAt has come): only the changed ones are looked at, and with
-        // none, nothing is.
+        // A controller has something to do when its queue changed since the last look or a wake-up
+        // of its is due. Until the earliest wake-up comes (after a look, a controller with held
+        // keys is due exactly when its wakeAt has come), only the changed ones can: only they are
+        // looked at, and with none, nothing is.
         let quiet = quietUntil.map({ now < $0 }) ?? true
-        if quiet, !lookAtAll, tally.changed == 0 { return }
-        let all = lookAtAll || !quiet
+        if quiet, tally.changed == 0 { return }
         for i in hosted.indices {
-            if !all, tally.changed & Self.bit(i) == 0 { continue }
+            let changed = tally.changed & Self.bit(i) != 0
+            if quiet, !changed { continue }
             let h = hosted[i]
-            if h.seenChanges != h.queue.changes || h.seenBusy != h.busy || wakeDue(h, now) {
+            if changed || wakeDue(h, now) {
                 h.queue.promoteDelayed()
                 // Keys are only taken here, so the depth now is the largest since the last pump.
                 statsEntry(h)?.sampleDepth(h.queue.readyCount)
@@ -165,13 +161,10 @@ final class ControllerHost {
                     h.wakeAt = t
                     kernel.schedule(at: t) {}
                 }
-                h.seenChanges = h.queue.changes
-                h.seenBusy = h.busy
             }
             wakes[i] = h.queue.nextDelayedTime == nil ? nil : h.wakeAt
         }
         tally.clear()
-        lookAtAll = false
         quietUntil = wakes.lazy.compactMap { $0 }.min()
     }
 
