@@ -8,7 +8,7 @@ public struct KeySet: Sendable, Equatable {
     private enum Storage: Sendable, Equatable {
         case empty
         case one(String)
-        case many(Set<StringKey>)
+        case many(StringSet)
     }
     private var storage = Storage.empty
 
@@ -28,7 +28,7 @@ public struct KeySet: Sendable, Equatable {
         switch storage {
         case .empty: false
         case .one(let k): k == key
-        case .many(let s): s.contains(StringKey(key))
+        case .many(let s): s.contains(key)
         }
     }
 
@@ -41,11 +41,11 @@ public struct KeySet: Sendable, Equatable {
             return true
         case .one(let k):
             if k == key { return false }
-            storage = .many([StringKey(k), StringKey(key)])
+            storage = .many([k, key])
             return true
         case .many(var s):
             storage = .empty  // `s` is then the set's only reference: inserted in place
-            let inserted = s.insert(StringKey(key)).inserted
+            let inserted = s.insert(key).inserted
             storage = .many(s)
             return inserted
         }
@@ -63,8 +63,8 @@ public struct KeySet: Sendable, Equatable {
             return true
         case .many(var s):
             storage = .empty
-            let removed = s.remove(StringKey(key)) != nil
-            storage = s.count > 1 ? .many(s) : s.first.map { .one($0.string) } ?? .empty
+            let removed = s.remove(key) != nil
+            storage = s.count > 1 ? .many(s) : s.first.map { .one($0) } ?? .empty
             return removed
         }
     }
@@ -90,7 +90,7 @@ public struct KeySet: Sendable, Equatable {
         switch storage {
         case .empty: []
         case .one(let k): [k]
-        case .many(let s): s.map(\.string).sorted()
+        case .many(let s): s.sorted()
         }
     }
 
@@ -99,7 +99,7 @@ public struct KeySet: Sendable, Equatable {
         switch storage {
         case .empty: nil
         case .one(let k): k
-        case .many(let s): s.max()?.string
+        case .many(let s): s.max()
         }
     }
 }

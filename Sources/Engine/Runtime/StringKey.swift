@@ -128,6 +128,8 @@ extension StringTable: Sendable where Value: Sendable {}
 
     @inlinable public var count: Int { base.count }
     @inlinable public var isEmpty: Bool { base.isEmpty }
+    /// Some member (no particular one), as `Set.first`.
+    @inlinable public var first: String? { base.first?.string }
     @inlinable public func contains(_ s: String) -> Bool { base.contains(StringKey(s)) }
     @inlinable @discardableResult public mutating func insert(_ s: String) -> (inserted: Bool, memberAfterInsert: String) {
         let r = base.insert(StringKey(s))
