@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import OrderedCollections
 
 /// One run of one scenario: the kernel, the fake API server, the virtual nodes, the controller
 /// manager and scheduler, the timeline, and the checks.
@@ -25,7 +26,21 @@ public final class Simulation {
     var checker: Checker!
     /// Node heartbeats as the node lifecycle controller reads them: each kubelet's lease renewals.
     private(set) lazy var heartbeats = KubeletLeases(sim: self)
-    private(set) var notes: [String] = []
+    /// Reconciles that returned an error, grouped by controller, key and message (a controller
+    /// failing on every retry for the whole run makes one group, not a line per retry).
+    private var reconcileErrors = OrderedDictionary<ReconcileErrorKey, ReconcileErrors>()
+    /// The controller and key of each reconcile whose last return was an error (its message as
+    /// the key), until one returns without.
+    private var failingReconciles: [ControllerKey: String] = [:]
+    private struct ControllerKey: Hashable {
+        var controller: String
+        var key: String
+    }
+    private struct ReconcileErrorKey: Hashable {
+        var controller: String
+        var key: String
+        var message: String
+    }
     public private(set) var digest = Digest()
     /// When set, gets every record of the digest as it is added (`run --check-determinism`).
     public var journal: DigestJournal?
@@ -54,8 +69,28 @@ public final class Simulation {
         }
     }
 
-    func note(_ s: String) {
-        notes.append(s)
+    /// A reconcile returned, with `error` or without (the controller host re-queues a failed key
+    /// with back-off).
+    func reconcileReturned(_ controller: String, _ key: String, _ error: Error?) {
+        guard let error else {
+            if !failingReconciles.isEmpty { failingReconciles[ControllerKey(controller: controller, key: key)] = nil }
+            return
+        }
+        let message = (error as? APIError)?.message ?? "\(error)"
+        let k = ReconcileErrorKey(controller: controller, key: key, message: message)
+        let now = kernel.now
+        reconcileErrors[k, default: ReconcileErrors(controller: controller, key: key, message: message, count: 0, first: now, last: now)].count += 1
+        reconcileErrors[k]!.last = now
+        failingReconciles[ControllerKey(controller: controller, key: key)] = message
+    }
+
+    /// The groups of reconcile errors, each saying whether its key was still failing with it at the end.
+    private var finishedReconcileErrors: [ReconcileErrors] {
+        reconcileErrors.values.map { g in
+            var g = g
+            g.stillFailing = failingReconciles[ControllerKey(controller: g.controller, key: g.key)] == g.message
+            return g
+        }
     }
 
     /// The most story lines one run keeps: they are held to the end (for the report), so a scenario
@@ -186,7 +221,9 @@ public final class Simulation {
         }
         events.onRecord = { [unowned self] e in recorded(e) }
         // t = 0: nodes and manifests are in the store before any component acts.
-        for entry in scenario.nodes { createNodes(entry, startKubelets: false) }
+        for entry in scenario.nodes {
+            for refused in createNodes(entry, startKubelets: false) { setupErrors.append((entry.location, refused)) }
+        }
         for (obj, loc) in scenario.manifests {
             do { try server.create(obj, actor: .scenario) } catch { setupErrors.append((loc, error.message)) }
         }
@@ -258,7 +295,8 @@ public final class Simulation {
         let outcome = RunOutcome(scenario: scenario, checks: checker.results, violations: checker.violations, demanded: checker.demandedViolations,
                           actionErrors: checker.actionErrors + setupErrors.map { ActionError(location: $0.0, time: scenario.start, message: $0.1, kind: .manifest) },
                           digest: digest.hex, events: kernel.eventsRun, writes: server.resourceVersion,
-                          reconciles: controllerManager.host.totalReconciles, story: finishedStory, endTime: kernel.now)
+                          reconciles: controllerManager.host.totalReconciles, story: finishedStory, endTime: kernel.now,
+                          reconcileErrors: finishedReconcileErrors)
         // A run stopped at the history limit did not finish: its trace is dropped (SQLiteTrace's temporary
         // file goes) and any previous trace at that path stays.
         if historyLimitReached == nil { trace?.finish(outcome) } else { trace?.abandon() }
@@ -267,7 +305,12 @@ public final class Simulation {
 
     // MARK: Nodes
 
-    func createNodes(_ entry: NodeEntry, startKubelets start: Bool) {
+    /// Creates the entry's nodes (and starts the kubelets of those created when `start`); returns
+    /// what the API server said of each node it refused.
+    func createNodes(_ entry: NodeEntry, startKubelets start: Bool) -> [String] {
+        var refused: [String] = []
+        var created = entry
+        created.names = []
         for name in entry.names {
             // The labels every kubelet sets on its node, unless the scenario sets them.
             var labels = ["kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"]
@@ -281,9 +324,15 @@ public final class Simulation {
                                 Condition(type: "DiskPressure", status: "False", lastTransitionTime: kernel.now, reason: "KubeletHasNoDiskPressure", message: "kubelet has no disk pressure"),
                             ]))
             node.metadata.annotations = entry.annotations.isEmpty ? nil : entry.annotations
-            do { try server.create(.node(node), actor: .scenario) } catch { note("node \(name): \(error.message)") }
+            do {
+                try server.create(.node(node), actor: .scenario)
+                created.names.append(name)
+            } catch {
+                refused.append("node \(name): \(error.message)")
+            }
         }
-        if start { startKubelets(entry) }
+        if start { startKubelets(created) }
+        return refused
     }
 
     func startKubelets(_ entry: NodeEntry) {
@@ -391,8 +440,12 @@ public final class Simulation {
                 tell("patch \(ref) with \(merge.rendered)")
             } catch let e as APIError { fail(e.message) } catch { fail("\(error)") }
         case .addNodes(let e):
-            createNodes(e, startKubelets: true)
-            tell("added node\(e.names.count > 1 ? "s" : "") \(summarize(e.names))")
+            let refused = createNodes(e, startKubelets: true)
+            if refused.isEmpty {
+                tell("added node\(e.names.count > 1 ? "s" : "") \(summarize(e.names))")
+            } else {
+                fail(refused.joined(separator: "; "))
+            }
         case .deleteNode(let name):
             do {
                 try server.delete(.node, namespace: "", name: name, uid: nil, actor: .scenario)

@@ -129,6 +129,89 @@ import FoundationXML
         #expect(text.contains("  bad-action.yaml:\(at.line):\(at.column): at +5s: timeline action failed: delete: broadcastjobs.apps.kruise.io \"nothing\" not found\n"), "\(text)")
     }
 
+    /// A node the API server refuses (its name taken) fails the timeline action; the node that
+    /// has the name keeps its kubelet.
+    @Test func addingANodeWhoseNameIsTakenFailsTheAction() throws {
+        let yaml = """
+        name: dup-add
+        duration: 1m
+        nodes: [{name: n1}]
+        timeline:
+          - {at: 10s, addNodes: {name: n2}}
+          - {at: 20s, addNodes: {namePrefix: n, count: 3}}
+        expect:
+          - {at: 1m, count: node, is: 3}
+        """
+        let o = try runScenario(yaml, file: "dup-add.yaml")
+        #expect(!o.passed)
+        let at = position(of: "{at: 20s", in: yaml)
+        let text = TextReport.render([ScenarioReport(file: "dup-add.yaml", outcome: o, error: nil, wallSeconds: 0)], verbose: false)
+        #expect(text.contains("  dup-add.yaml:\(at.line):\(at.column): at +20s: timeline action failed: addNodes: node n1: nodes \"n1\" already exists; node n2: nodes \"n2\" already exists\n"), "\(text)")
+        #expect(o.checks.allSatisfy { $0.passed }, "n3 was still added: \(o.checks)")
+    }
+
+    /// A BroadcastJob whose parallelism is not a number or a percentage: upstream's webhook lets it
+    /// in and every reconcile fails on it, so no pod is ever made. The run has no check to fail,
+    /// but its report must not hide why nothing happened.
+    static let failingReconciles = """
+    name: bad-parallelism
+    duration: 10m
+    nodes: [{namePrefix: w, count: 2}]
+    manifests:
+      - apiVersion: apps.kruise.io/v1alpha1
+        kind: BroadcastJob
+        metadata: {name: b}
+        spec:
+          parallelism: two
+          template:
+            spec:
+              restartPolicy: Never
+              containers: [{name: c, image: busybox}]
+    """
+
+    @Test func textReportTellsOfAReconcileStillFailingAtTheEnd() throws {
+        let o = try runScenario(Self.failingReconciles)
+        let g = try #require(o.reconcileErrors.first)
+        #expect(o.reconcileErrors.count == 1)
+        #expect(g.controller == "broadcastjob-controller" && g.key == "default/b" && g.stillFailing)
+        #expect(g.count > 5 && g.first < g.last, "retried with back-off through the run: \(g)")
+        #expect(g.message.contains("string is not a percentage"), "\(g.message)")
+        let r = ScenarioReport(file: "bad.yaml", outcome: o, error: nil, wallSeconds: 0)
+        let text = TextReport.render([r], verbose: false)
+        #expect(text.contains("\n  still failing at the end, retried with back-off: broadcastjob-controller default/b: \(g.count) times from +"), "\(text)")
+        let verbose = TextReport.render([r], verbose: true)
+        #expect(verbose.contains("  reconcile errors: \(g.count) (each key re-queued with back-off and reconciled again):\n"), "\(verbose)")
+        #expect(verbose.contains("string is not a percentage (still failing at the end)\n"), "\(verbose)")
+    }
+
+    /// Errors a retry got past (injected API errors here) are told with -v, not in the one-line report.
+    @Test func reconcileErrorsARetryGotPastAreToldOnlyWithVerbose() throws {
+        let o = try runScenario("""
+        name: flaky-api
+        duration: 3m
+        settings: {faults: {errorRate: 1.0}}
+        nodes: [{namePrefix: w, count: 2}]
+        timeline:
+          - {at: 20s, faults: {errorRate: 0}}
+        manifests:
+          - apiVersion: apps.kruise.io/v1alpha1
+            kind: BroadcastJob
+            metadata: {name: b}
+            spec:
+              template:
+                spec:
+                  restartPolicy: Never
+                  containers: [{name: c, image: busybox}]
+        expect:
+          - {at: 3m, object: bcj/b, fields: {status.phase: completed}}
+        """)
+        #expect(o.passed)
+        #expect(!o.reconcileErrors.isEmpty && o.reconcileErrors.allSatisfy { !$0.stillFailing }, "\(o.reconcileErrors)")
+        let r = ScenarioReport(file: "flaky.yaml", outcome: o, error: nil, wallSeconds: 0)
+        #expect(TextReport.render([r], verbose: false).split(separator: "\n").count == 2)
+        #expect(TextReport.render([r], verbose: true).contains("  reconcile errors: "))
+    }
+
     // MARK: JSON
 
     @Test func jsonReportHasTheDigestAndParses() throws {

@@ -606,6 +606,18 @@ final class Checker {
 }
 
 /// Everything a run produced that reports need.
+/// The reconciles of one controller for one key that returned one error message.
+public struct ReconcileErrors: Sendable, Equatable {
+    public var controller: String
+    public var key: String
+    public var message: String
+    public var count: Int
+    public var first: Timestamp
+    public var last: Timestamp
+    /// The key's last reconcile in the run returned this error: no retry succeeded.
+    public var stillFailing = false
+}
+
 public struct RunOutcome: Sendable {
     public var scenario: Scenario
     public var checks: [CheckResult]
@@ -618,6 +630,9 @@ public struct RunOutcome: Sendable {
     public var reconciles: Int
     public var story: [(time: Timestamp, text: String)]
     public var endTime: Timestamp
+    /// The reconciles that returned an error (each re-queued with back-off, as controller-runtime
+    /// does), one group per controller, key and message, in the order they first happened.
+    public var reconcileErrors: [ReconcileErrors] = []
 
     /// Every invariant held and every manifest was accepted; and, unless the run was under a fault
     /// profile (which judges invariants only, docs/faults.md), every timed check passed and every

@@ -80,7 +80,8 @@ final class ControllerHost {
     let kernel: Kernel
     private(set) var hosted: [Hosted] = []
     private var generation = 0
-    var onError: ((String, String, Error) -> Void)?
+    /// Gets each reconcile's controller, key and error (nil: it succeeded) as it returns.
+    var onResult: ((String, String, Error?) -> Void)?
     /// When set, gets each reconcile's dequeue and return instants and each queue's depth
     /// (`kruise-sim bench`); nil costs nothing.
     var stats: ReconcileStats? {
@@ -215,11 +216,12 @@ final class ControllerHost {
         h.queue.done(key)
         switch result {
         case .success(let r):
+            onResult?(h.reconciler.name, key, nil)
             h.queue.forget(key)
             if let after = r.requeueAfter { h.queue.add(key, after: after) }
         case .failure(let e):
             h.errors += 1
-            onError?(h.reconciler.name, key, e)
+            onResult?(h.reconciler.name, key, e)
             h.queue.addRateLimited(key)
         }
         pump()

@@ -26,8 +26,8 @@ final class ControllerManager {
         client = Self.makeClient(world, kube: false)
         kubeClient = Self.makeClient(world, kube: true)
         host = ControllerHost(kernel: world.kernel)
-        host.onError = { [unowned world] controller, key, error in
-            world.note("\(controller) \(key): \(error)")
+        host.onResult = { [unowned world] controller, key, error in
+            world.reconcileReturned(controller, key, error)
         }
     }
 

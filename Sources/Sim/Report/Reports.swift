@@ -92,10 +92,12 @@ public enum TextReport {
         if o.passed && !verbose {
             // Under --faults: the timed checks that failed, told but not judged.
             for line in o.failureLines() { out += "  \(line)\n" }
+            out += reconcileErrorText(o, all: false)
             return out
         }
         if !s.description.isEmpty && !o.passed { out += "  scenario: \(firstSentence(s.description))\n" }
         for line in o.failureLines() { out += "  \(line)\n" }
+        out += reconcileErrorText(o, all: verbose)
         if verbose {
             for c in o.checks where c.passed {
                 out += "  \(c.location): at \(offset(c.time, s)): ok \(c.subject)\n"
@@ -104,6 +106,30 @@ public enum TextReport {
         }
         out += "  what happened:\n"
         out += storyText(o, full: verbose)
+        return out
+    }
+
+    /// The reconciles that returned an error. By default only the keys whose last reconcile
+    /// failed (no retry succeeded); with `all`, a line per controller, key and message. Nothing
+    /// when there is nothing to tell.
+    static func reconcileErrorText(_ o: RunOutcome, all: Bool) -> String {
+        let s = o.scenario
+        func line(_ g: ReconcileErrors) -> String {
+            let when = g.count == 1 ? "once at \(offset(g.first, s))" : "\(g.count) times from \(offset(g.first, s)) to \(offset(g.last, s))"
+            return "\(g.controller) \(g.key): \(when): \(g.message)"
+        }
+        var out = ""
+        if all, !o.reconcileErrors.isEmpty {
+            let total = o.reconcileErrors.reduce(0) { $0 + $1.count }
+            out += "  reconcile errors: \(total) (each key re-queued with back-off and reconciled again):\n"
+            for g in o.reconcileErrors {
+                out += "    \(line(g))\(g.stillFailing ? " (still failing at the end)" : "")\n"
+            }
+        } else {
+            for g in o.reconcileErrors where g.stillFailing {
+                out += "  still failing at the end, retried with back-off: \(line(g))\n"
+            }
+        }
         return out
     }
 
@@ -175,6 +201,11 @@ public enum JSONReport {
                     ("actionErrors", .array(out.actionErrors.map { e in
                         .object(["location": .string(e.location.description), "time": .string(e.time.rfc3339), "kind": .string(e.kind.rawValue),
                                  "message": .string(e.message)])
+                    })),
+                    ("reconcileErrors", .array(out.reconcileErrors.map { g in
+                        .object(["controller": .string(g.controller), "key": .string(g.key), "count": .int(Int64(g.count)),
+                                 "first": .string(g.first.rfc3339), "last": .string(g.last.rfc3339), "stillFailing": .bool(g.stillFailing),
+                                 "message": .string(g.message)])
                     })),
                 ]
                 if r.determinismChecked || r.nondeterminism != nil {
