@@ -238,6 +238,29 @@ import Engine
         expectError(inFields, at: "gtt", contains: ["unknown matcher operator \"gtt\"", "did you mean \"gt\"?"])
     }
 
+    /// A count or an events check compares a number: anything else would load and then fail
+    /// every run, whatever happened.
+    @Test func aCountMatcherThatIsNotAWholeNumberIsALoadError() {
+        for (matcher, at, message) in [
+            ("\"two\"", "\"two\"", "count is a number of objects: expected a whole number of 0 or more, found \"two\""),
+            ("{gte: 2.5}", "2.5", "found 2.5"),
+            ("{in: [1, two]}", "two]", "found \"two\""),
+            ("-1", "-1", "found -1"),
+            ("{matches: x}", "matches", "matches does not apply; use eq, ne, lt, lte, gt, gte or in"),
+        ] {
+            expectError("""
+            duration: 1m
+            expect:
+              - {at: 10s, count: pod, is: \(matcher)}
+            """, at: at, contains: [message])
+        }
+        expectError("""
+        duration: 1m
+        expect:
+          - {at: 10s, events: {reason: Scheduled}, is: {exists: true}}
+        """, at: "exists", contains: ["events is a number of objects: exists does not apply"])
+    }
+
     @Test func operatorsThatDoNotCombineAreAnError() {
         let yaml = """
         duration: 1m

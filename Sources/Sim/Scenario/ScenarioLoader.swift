@@ -663,7 +663,7 @@ public enum ScenarioLoader {
                 if let v = wf["owner"] { w.owner = try ref(v, "owner") }
                 if let v = wf["namePrefix"] { w.namePrefix = try v.string("namePrefix") }
             }
-            subject = .count(kind, where: w, is: try matcher(isn))
+            subject = .count(kind, where: w, is: try countMatcher(isn, "count"))
         case "node":
             guard let fl = f["fields"] else { throw n.error("node needs fields: {PATH: MATCHER}") }
             subject = .node(try f["node"]!.string("node"), fields: try fieldMatchers(fl))
@@ -673,7 +673,7 @@ public enum ScenarioLoader {
             guard let r = ef["reason"] else { throw en.error("events needs reason") }
             guard let isn = f["is"] else { throw n.error("events needs is: MATCHER") }
             subject = .events(reason: try r.string("reason"), object: try ef["object"].map { try ref($0, "object") },
-                              type: try ef["type"]?.string("type"), is: try matcher(isn))
+                              type: try ef["type"]?.string("type"), is: try countMatcher(isn, "events"))
         }
         return Expectation(at: at, subject: subject, location: loc(n))
     }
@@ -709,6 +709,30 @@ public enum ScenarioLoader {
             return .all(try entries.map { try single($0.key, $0.value) })
         }
         return try single(entries[0].key, entries[0].value)
+    }
+
+    /// The matcher of a `count` or `events` check: what it compares is a number, so every operand
+    /// must be one (`is: "two"` would otherwise load and fail every run, whatever happened).
+    static func countMatcher(_ n: YNode, _ subject: String) throws -> Matcher {
+        let m = try matcher(n)
+        func number(_ v: YNode) throws {
+            switch v.json() {
+            case .int(let i) where i >= 0: return
+            default: throw v.error("\(subject) is a number of objects: expected a whole number of 0 or more, found \(v.json().renderedQuoted)")
+            }
+        }
+        guard case .mapping = n.node else {
+            try number(n)
+            return m
+        }
+        for (k, kn, v) in try n.mapping("a matcher") {
+            switch k {
+            case "in": for e in try v.sequence("in") { try number(e) }
+            case "matches", "exists": throw kn.error("\(subject) is a number of objects: \(k) does not apply; use eq, ne, lt, lte, gt, gte or in")
+            default: try number(v)
+            }
+        }
+        return m
     }
 
     private static func single(_ k: String, _ v: YNode) throws -> Matcher {
