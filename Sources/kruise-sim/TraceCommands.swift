@@ -37,7 +37,7 @@ struct Get: ParsableCommand {
     @Option(help: "The trace file (kruise-sim run --trace FILE).") var trace: String
     @Option(help: "The virtual instant: an offset (5m) or an RFC 3339 time.") var at: String?
     @Option(name: .shortAndLong, help: "Output format: wide, yaml, json or name.") var output: String?
-    @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String = "default"
+    @Option(name: .shortAndLong, help: "The namespace.") var namespace: String = "default"
     @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "Objects of every namespace.") var allNamespaces = false
 
     func run() throws {
@@ -87,7 +87,7 @@ struct Describe: ParsableCommand {
     @Argument(help: "The object's name.") var name: String
     @Option(help: "The trace file (kruise-sim run --trace FILE).") var trace: String
     @Option(help: "The virtual instant: an offset (5m) or an RFC 3339 time.") var at: String?
-    @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String = "default"
+    @Option(name: .shortAndLong, help: "The namespace.") var namespace: String = "default"
 
     func run() throws {
         let k: KnownKind

@@ -40,6 +40,22 @@ import Engine
         #expect(done.split(separator: "\n").dropFirst().allSatisfy { $0.contains("Completed") })
     }
 
+    /// The trace knows the cluster only from its start to its end: an instant outside is refused
+    /// (it would print nodes aged 5h for a 13-minute run, or nothing before the start).
+    @Test func anInstantOutsideTheRunIsRefused() throws {
+        let (t, dir) = try Self.trace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try t.instant("0s") == t.start)
+        #expect(try t.instant(t.end.rfc3339) == t.end)
+        for at in ["5h", "2023-01-01T00:00:00Z"] {
+            #expect {
+                _ = try t.instant(at)
+            } throws: { e in
+                "\(e)".contains("--at \"\(at)\": outside the run, which went from \(t.start.rfc3339) (+0s) to \(t.end.rfc3339)")
+            }
+        }
+    }
+
     @Test func getNodesAcjAndNames() throws {
         let (t, dir) = try Self.trace()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -69,12 +69,23 @@ public final class TraceFile {
     public func offset(of t: Timestamp) -> Double { t.seconds(since: start) }
     public func time(at offset: Double) -> Timestamp { start.adding(seconds: offset) }
 
-    /// Reads `--at`: an offset from the start ("5m", "90s", "1h2m") or an RFC 3339 instant.
+    /// Reads `--at`: an offset from the start ("5m", "90s", "1h2m") or an RFC 3339 instant, within
+    /// the run (the trace knows nothing of the cluster before its start or after its end).
     public func instant(_ text: String?) throws -> Timestamp {
         guard let text else { return end }
-        if let t = Timestamp(rfc3339: text) { return t }
-        if let s = try? Duration.seconds(text) { return start.adding(seconds: s) }
-        throw ReadError(description: "--at \"\(text)\": expected an offset from the run's start such as 5m or 1h30s, or an RFC 3339 time such as \(start.rfc3339)")
+        let t: Timestamp
+        if let r = Timestamp(rfc3339: text) {
+            t = r
+        } else if let s = try? Duration.seconds(text) {
+            t = start.adding(seconds: s)
+        } else {
+            throw ReadError(description: "--at \"\(text)\": expected an offset from the run's start such as 5m or 1h30s, or an RFC 3339 time such as \(start.rfc3339)")
+        }
+        guard t >= start && t <= end else {
+            throw ReadError(description: "--at \"\(text)\": outside the run, which went from \(start.rfc3339) (+0s) to \(end.rfc3339) (+\(formatSeconds(end.seconds(since: start)))); "
+                + "give an offset from 0s to \(formatSeconds(end.seconds(since: start))) or a time between those two")
+        }
+        return t
     }
 
     /// Every object in the store at instant `t` (writes at `t` included), in write order of
