@@ -97,13 +97,13 @@ public enum TextReport {
         }
         if !s.description.isEmpty && !o.passed { out += "  scenario: \(firstSentence(s.description))\n" }
         for line in o.failureLines() { out += "  \(line)\n" }
-        out += reconcileErrorText(o, all: verbose)
         if verbose {
             for c in o.checks where c.passed {
                 out += "  \(c.location): at \(offset(c.time, s)): ok \(c.subject)\n"
                 for d in c.details { out += "    \(d)\n" }
             }
         }
+        out += reconcileErrorText(o, all: verbose)
         out += "  what happened:\n"
         out += storyText(o, full: verbose)
         return out
