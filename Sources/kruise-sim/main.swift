@@ -141,8 +141,7 @@ struct Cron: ParsableCommand {
         do {
             schedule = try CronSchedule.parse(effective, defaultZone: TimeZone(identifier: "UTC")!)
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(2)
+            throw fail("\(error)")
         }
         // The schedule is checked before --from, so a bad spec is reported as robfig reports it.
         // Without --from the fire times are those after the current time (this command only
@@ -157,7 +156,8 @@ struct Cron: ParsableCommand {
             }
             start = s
         } else {
-            start = Timestamp(date: Date())
+            // Whole seconds, as fire times are (the next one after is the same).
+            start = Timestamp(unixSeconds: Timestamp(date: Date()).unixSeconds)
         }
         // Unix seconds, not Timestamp: a fire time may lie past 2262 (`@every 2562047h`).
         var t = start.unixSeconds

@@ -355,10 +355,63 @@ func position(of needle: String, in text: String, occurrence: Int = 1) -> (line:
                   restartPolicy: Always
                   containers: [{name: c, image: busybox}]
         """
-        expectError(yaml, at: "apiVersion", contains: [
+        // The error points at the refused field where the manifest spells it.
+        expectError(yaml, at: "restartPolicy", contains: [
             "admission rejected BroadcastJob \"always\"",
             "spec.template.spec.restartPolicy: Invalid value: \"Always\": pod restartPolicy can only be Never or OnFailure",
         ])
+        expectError("""
+        duration: 5m
+        manifests:
+          - apiVersion: apps.kruise.io/v1alpha1
+            kind: AdvancedCronJob
+            metadata: {name: x}
+            spec:
+              schedule: "*/5 * * *"
+              template:
+                broadcastJobTemplate:
+                  spec:
+                    template:
+                      spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}
+        """, at: "schedule", contains: ["spec.schedule: Invalid value: \"*/5 * * *\": expected exactly 5 fields, found 4"])
+        // A refused field the manifest leaves to a default: the deepest part it spells.
+        expectError("""
+        duration: 5m
+        manifests:
+          - apiVersion: v1
+            kind: Pod
+            metadata: {name: "Bad_Name"}
+            spec: {containers: [{name: c, image: busybox}]}
+        """, at: "name: \"Bad", contains: ["metadata.name: Invalid value: \"Bad_Name\""])
+    }
+
+    @Test func aMisspeltKindHasADidYouMean() {
+        expectError("""
+        duration: 5m
+        manifests:
+          - apiVersion: apps.kruise.io/v1alpha1
+            kind: BroadcastJobb
+            metadata: {name: x}
+        """, at: "BroadcastJobb", contains: ["no matches for kind \"BroadcastJobb\"", "(did you mean \"BroadcastJob\"?)"])
+    }
+
+    /// A manifest run as a scenario is told for what it is, not as an unknown key "apiVersion".
+    @Test func aManifestRunAsAScenarioSaysHowToApplyIt() {
+        expectError("""
+        # the manifest applied in production
+        apiVersion: apps.kruise.io/v1alpha1
+        kind: AdvancedCronJob
+        metadata: {name: cleaner}
+        """, at: "apiVersion", contains: ["this is a Kubernetes manifest (kind AdvancedCronJob), not a scenario",
+                                           "`manifestFiles: [bad.yaml]`"])
+    }
+
+    @Test func fieldPathsBecomeStepsIntoTheManifest() {
+        #expect(ScenarioLoader.fieldPathSteps("spec.template.spec.containers[0].image")
+                == [.key("spec"), .key("template"), .key("spec"), .key("containers"), .index(0), .key("image")])
+        #expect(ScenarioLoader.fieldPathSteps("metadata.annotations[a.b/c]") == [.key("metadata"), .key("annotations"), .key("a.b/c")])
+        #expect(ScenarioLoader.fieldPathSteps("spec") == [.key("spec")])
+        #expect(ScenarioLoader.fieldPathSteps("").isEmpty)
     }
 
     @Test func manifestFieldOfTheWrongTypePointsAtIt() {
@@ -447,7 +500,7 @@ func position(of needle: String, in text: String, occurrence: Int = 1) -> (line:
               spec:
                 template:
                   spec: {restartPolicy: Always, containers: [{name: c, image: busybox}]}
-        """, at: "apiVersion", contains: ["admission rejected BroadcastJob \"late\"", "pod restartPolicy can only be Never or OnFailure"])
+        """, at: "restartPolicy", contains: ["admission rejected BroadcastJob \"late\"", "pod restartPolicy can only be Never or OnFailure"])
     }
 
     // MARK: manifestFiles

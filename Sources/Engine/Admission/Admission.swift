@@ -105,6 +105,6 @@ struct WebhookDenial: Sendable {
     func error(causes: [FieldError]) -> APIError {
         let list = causes.map(\.description)
         let body = list.count == 1 ? list[0] : "[" + list.joined(separator: ", ") + "]"
-        return APIError(code: code, reason: .unknown, message: "admission webhook \"\(name)\" denied the request: \(body)")
+        return APIError(code: code, reason: .unknown, message: "admission webhook \"\(name)\" denied the request: \(body)", causes: causes)
     }
 }

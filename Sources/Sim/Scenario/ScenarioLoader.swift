@@ -24,6 +24,13 @@ public enum ScenarioLoader {
 
     public static func load(text: String, file: String, seedOverride: UInt64? = nil) throws -> Scenario {
         let docs = try parseYAMLDocuments(text, file: file)
+        // A Kubernetes manifest run as a scenario: say so, rather than "unknown key apiVersion".
+        if let first = docs.first, case .mapping(let m) = first.node,
+           m.contains(where: { $0.key.string == "apiVersion" }), !m.contains(where: { $0.key.string == "duration" }),
+           let kind = m.first(where: { $0.key.string == "kind" })?.value.string {
+            throw first.error("this is a Kubernetes manifest (kind \(kind)), not a scenario; a scenario applies it with "
+                + "`manifestFiles: [\((file as NSString).lastPathComponent)]` beside its cluster, timeline and checks (docs/scenario-format.md)")
+        }
         guard docs.count == 1, let root = docs.first else {
             throw ScenarioError(file: file, line: 1, column: 1, message: docs.isEmpty ? "the file is empty; a scenario needs at least `duration`" : "a scenario file holds one YAML document, found \(docs.count)")
         }
@@ -459,7 +466,12 @@ public enum ScenarioLoader {
             } catch let e as DecodingError {
                 throw decodingError(e, n)
             } catch let e as APIObject.DecodeError {
-                throw (n.descend([AnyCodingKey("kind")])).error(e.description)
+                var msg = e.description
+                if let k = raw["kind"]?.stringValue, KnownKind(rawValue: k) == nil,
+                   let s = suggestion(k, ["Node", "Pod", "Job", "BroadcastJob", "AdvancedCronJob"]) {
+                    msg += " (did you mean \"\(s)\"?)"
+                }
+                throw (n.descend([AnyCodingKey("kind")])).error(msg)
             }
         }
         var obj = try decode()
@@ -493,9 +505,32 @@ public enum ScenarioLoader {
         do {
             _ = try Admission.admit(probe, old: nil, options: ctx.admission)
         } catch {
-            throw n.error("admission rejected \(obj.kind.rawValue) \"\(obj.metadata.name ?? "")\": \(error.message)")
+            // Pointed at the first refused field where the manifest spells it (else the deepest part it spells).
+            let at = error.causes.first.map { n.keyNode(fieldPathSteps($0.field)) } ?? n
+            throw at.error("admission rejected \(obj.kind.rawValue) \"\(obj.metadata.name ?? "")\": \(error.message)")
         }
         return obj
+    }
+
+    /// A field error's path (`spec.template.spec.containers[0].image`, `metadata.annotations[a.b/c]`)
+    /// as steps into a manifest.
+    static func fieldPathSteps(_ path: String) -> [UnknownField.Step] {
+        var steps: [UnknownField.Step] = []
+        var rest = Substring(path)
+        while !rest.isEmpty {
+            if rest.first == "[" {
+                guard let close = rest.firstIndex(of: "]") else { break }
+                let inner = rest[rest.index(after: rest.startIndex)..<close]
+                steps.append(Int(inner).map { .index($0) } ?? .key(String(inner)))
+                rest = rest[rest.index(after: close)...]
+            } else {
+                if rest.first == "." { rest = rest.dropFirst() }
+                let end = rest.firstIndex { $0 == "." || $0 == "[" } ?? rest.endIndex
+                if end > rest.startIndex { steps.append(.key(String(rest[..<end]))) }
+                rest = rest[end...]
+            }
+        }
+        return steps
     }
 
     static func decodingError(_ e: DecodingError, _ root: YNode) -> ScenarioError {
