@@ -238,7 +238,8 @@ import Engine
             == "too many nodes: 120000; a scenario may define at most 100000 nodes in all (nodes and addNodes)")
         #expect(loadError("duration: 1m\nimages:\n  x: {size: 99999999999999999999Gi}\n")?.message
             == "size must be at most 1Pi (1125899906842624 bytes), found 99999999999999999999Gi")
-        #expect(loadError("duration: 87601h\n")?.message == "duration must be from 0s to 87600h, found 87601h")
+        #expect(loadError("duration: 87601h\n")?.message == "duration must be more than 0s and at most 87600h, found 87601h")
+        #expect(loadError("duration: 0s\n")?.message == "duration must be more than 0s and at most 87600h, found 0s")
         #expect(loadError("duration: 1m\nstart: 2262-04-11T23:47:00Z\n")?.message.contains("would end after 2262") == true)
         #expect(loadError("duration: 1m\nstart: 9999-01-01T00:00:00Z\n")?.message.contains("is out of range") == true)
         #expect(loadError("duration: 1m\nsettings:\n  workers: 2147483648\n")?.message == "settings.workers must be an integer from 1 to 1000, found 2147483648")

@@ -385,6 +385,42 @@ func position(of needle: String, in text: String, occurrence: Int = 1) -> (line:
         """, at: "name: \"Bad", contains: ["metadata.name: Invalid value: \"Bad_Name\""])
     }
 
+    /// A key spelt twice in one map: the error points at the second, not at the map's start.
+    @Test func aDuplicateKeyPointsAtItsSecondSpelling() {
+        expectError("""
+        name: a
+        duration: 5m
+        name: b
+        """, at: "name: b", contains: ["duplicate key \"name\" in one map: YAML keys must be unique; the first is at line 1"])
+        expectError("""
+        duration: 5m
+        nodes:
+          - name: a
+            labels: {x: y}
+            name: b
+        """, at: "name: b", contains: ["duplicate key \"name\"", "the first is at line 3"])
+    }
+
+    @Test func aFileThatIsNotUTF8IsAnErrorAtTheByte() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let latin1 = dir.appendingPathComponent("latin1.yaml").path
+        _ = FileManager.default.createFile(atPath: latin1, contents: Data("duration: 5m\ndescription: caf".utf8) + Data([0xE9]) + Data("\n".utf8))
+        #expect {
+            _ = try ScenarioLoader.load(path: latin1)
+        } throws: { e in
+            let e = e as? ScenarioError
+            return e?.line == 2 && e?.column == 17 && e?.message.hasPrefix("not UTF-8 text") == true
+        }
+        let utf16 = dir.appendingPathComponent("utf16.yaml").path
+        _ = FileManager.default.createFile(atPath: utf16, contents: Data([0xFF, 0xFE]) + "duration: 5m\n".data(using: .utf16LittleEndian)!)
+        #expect {
+            _ = try ScenarioLoader.load(path: utf16)
+        } throws: { e in
+            (e as? ScenarioError)?.message.contains("this one starts like UTF-16: save it as UTF-8") == true
+        }
+    }
+
     @Test func aMisspeltKindHasADidYouMean() {
         expectError("""
         duration: 5m
@@ -603,7 +639,7 @@ func position(of needle: String, in text: String, occurrence: Int = 1) -> (line:
             _ = try ScenarioLoader.load(path: "/nonexistent/dir/none.yaml")
             Issue.record("loaded")
         } catch let e as ScenarioError {
-            #expect(e.description.hasPrefix("/nonexistent/dir/none.yaml:1:1: cannot read file"))
+            #expect(e.description == "/nonexistent/dir/none.yaml: no such file")
         } catch {
             Issue.record("\(error)")
         }

@@ -10,13 +10,7 @@ public enum ScenarioLoader {
 
     /// Loads one scenario file. `seedOverride` replaces the file's seed (`--seed`).
     public static func load(path: String, seedOverride: UInt64? = nil) throws -> Scenario {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ScenarioError(file: path, line: 1, column: 1, message: "cannot read file: \(error.localizedDescription)")
-        }
-        let s = try load(text: text, file: path, seedOverride: seedOverride)
+        let s = try load(text: try readUTF8File(path), file: path, seedOverride: seedOverride)
         // As kubectl --validate=warn: the warnings go to stderr and the run goes on.
         for w in s.warnings { FileHandle.standardError.write(Data("\(w)\n".utf8)) }
         return s
@@ -42,8 +36,7 @@ public enum ScenarioLoader {
         if let o = seedOverride { s.seed = o }
         if let n = f["start"] { s.start = try timestamp(n, "start") }
         guard let dn = f["duration"] else { throw root.error("missing required key \"duration\" (how long to simulate, e.g. 10m)") }
-        s.duration = try duration(dn, "duration", in: Limits.longDuration)
-        guard s.duration > 0 else { throw dn.error("duration must be positive") }
+        s.duration = try duration(dn, "duration", in: Limits.longDuration, positive: true)
         guard s.start.adding(seconds: s.duration) < Timestamp.max else {
             throw dn.error("duration: the scenario would end after 2262-04-11T23:47:16Z, the last representable instant; start earlier or simulate less")
         }
@@ -76,9 +69,8 @@ public enum ScenarioLoader {
             for pn in try n.sequence("manifestFiles") {
                 let rel = try pn.string("manifestFiles entry")
                 let path = rel.hasPrefix("/") ? rel : (dir.isEmpty ? rel : dir + "/" + rel)
-                guard let t = try? String(contentsOfFile: path, encoding: .utf8) else {
-                    throw pn.error("cannot read manifest file \"\(path)\"")
-                }
+                guard FileManager.default.fileExists(atPath: path) else { throw pn.error("cannot read manifest file \"\(path)\": no such file") }
+                let t = try readUTF8File(path)
                 for d in try parseYAMLDocuments(t, file: path) where !d.isNull {
                     s.manifests.append((try manifest(d, admission: admission, create: true), loc(d)))
                 }
@@ -139,7 +131,8 @@ public enum ScenarioLoader {
 
     // MARK: Values
 
-    static func duration(_ n: YNode, _ what: String, in range: ClosedRange<Double>) throws -> Double {
+    /// A duration in `range`; `positive`: 0 is not allowed either.
+    static func duration(_ n: YNode, _ what: String, in range: ClosedRange<Double>, positive: Bool = false) throws -> Double {
         let s: String
         if case .scalar(let sc) = n.node { s = sc.string } else { throw n.error("\(what) must be a duration such as 90s, 5m or 1h30m, found \(n.kindName)") }
         let v: Double
@@ -151,6 +144,9 @@ public enum ScenarioLoader {
             } catch {
                 throw n.error("\(what): invalid duration \"\(s)\": expected Go syntax such as 90s, 5m, 1h30m or 250ms (\(error.description))")
             }
+        }
+        if positive, v <= 0 || !range.contains(v) {
+            throw n.error("\(what) must be more than 0s and at most \(Limits.formatDuration(range.upperBound)), found \(s)")
         }
         guard range.contains(v) else { throw n.error(Limits.outOfRange(what, s, range)) }
         return v

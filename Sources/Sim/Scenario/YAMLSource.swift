@@ -246,10 +246,62 @@ func parseYAMLDocuments(_ text: String, file: String) throws -> [YNode] {
                 }
             }
             throw ScenarioError(file: file, line: mark.line, column: mark.column, message: msg)
+        case .duplicatedKeysInMapping(let duplicates, let ctx):
+            throw duplicateKeyError(duplicates.sorted(), mapping: ctx.mark, text: text, file: file)
         default:
             throw ScenarioError(file: file, line: 1, column: 1, message: "YAML error: \(e)")
         }
     } catch {
         throw ScenarioError(file: file, line: 1, column: 1, message: "YAML error: \(error)")
+    }
+}
+
+/// A map that spells a key twice. Yams reports where the map starts; in a block map the keys
+/// start at its column, so the second line there spelling the key is where the error points
+/// (a flow map, `{a: 1, a: 2}`, is pointed at where it starts).
+func duplicateKeyError(_ keys: [String], mapping: Mark, text: String, file: String) -> ScenarioError {
+    let key = keys.first ?? ""
+    var message = "duplicate key \"\(key)\" in one map: YAML keys must be unique"
+    if keys.count > 1 { message += " (also duplicated: \(keys.dropFirst().map { "\"\($0)\"" }.joined(separator: ", ")))" }
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    let column = mapping.column - 1
+    var first: Int?
+    for i in max(0, mapping.line - 1)..<lines.count {
+        let line = Array(lines[i].unicodeScalars)
+        let indent = line.firstIndex { $0 != " " } ?? line.count
+        if i > mapping.line - 1, indent < line.count, line[indent] != "#", indent < column { break }  // the map ended
+        guard line.count > column else { continue }
+        let rest = String(String.UnicodeScalarView(line[column...]))
+        guard [key + ":", "\"\(key)\":", "'\(key)':"].contains(where: { rest.hasPrefix($0) }) else { continue }
+        if let f = first {
+            return ScenarioError(file: file, line: i + 1, column: mapping.column, message: message + "; the first is at line \(f)")
+        }
+        first = i + 1
+    }
+    return ScenarioError(file: file, line: mapping.line, column: mapping.column, message: message)
+}
+
+/// A scenario's or manifest's text: UTF-8, as YAML 1.2 and Kubernetes read it. An unreadable
+/// file, or one with a byte that is not UTF-8, is an error at that byte's line and column.
+func readUTF8File(_ path: String) throws(ScenarioError) -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        let exists = FileManager.default.fileExists(atPath: path)
+        throw ScenarioError(file: path, line: 0, column: 0, message: exists ? "cannot read the file (a directory, or no permission to read it)" : "no such file")
+    }
+    if let text = String(validating: data, as: UTF8.self) { return text }
+    var parser = Unicode.UTF8.ForwardParser()
+    var bytes = data.makeIterator()
+    var line = 1, column = 1
+    while true {
+        switch parser.parseScalar(from: &bytes) {
+        case .valid(let scalar):
+            if scalar.count == 1 && scalar.first == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+        case .emptyInput:
+            return String(decoding: data, as: UTF8.self)
+        case .error:
+            let utf16 = data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF])
+            throw ScenarioError(file: path, line: line, column: column,
+                                message: "not UTF-8 text: a byte here is not UTF-8 (YAML files are read as UTF-8\(utf16 ? "; this one starts like UTF-16: save it as UTF-8" : ""))")
+        }
     }
 }
