@@ -184,6 +184,25 @@ import FoundationXML
         #expect(verbose.contains("string is not a percentage (still failing at the end)\n"), "\(verbose)")
     }
 
+    /// The HTML report tells the same reconcile errors from the trace, the still-failing key in red.
+    @Test func htmlReportTellsTheReconcileErrorsTheRunHad() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.write(Self.failingReconciles, "bad.yaml", in: dir)
+        let trace = dir.appendingPathComponent("t.sqlite").path
+        let r = ScenarioRunner.run(file: path, trace: trace)
+        let g = try #require(r.outcome?.reconcileErrors.first)
+        let html = try HTMLReport.render(try TraceFile(path: trace))
+        #expect(html.contains("<h2>Reconcile errors (\(g.count))</h2>"), "\(html)")
+        #expect(html.contains("<tr class=\"bad\"><td>broadcastjob-controller</td><td>default/b</td><td>\(g.count)</td><td>+5ms</td>"), "\(html)")
+        #expect(html.contains("<b>still failing at the end:</b> invalid value for IntOrString"), "\(html)")
+        #expect(html.contains("<a href=\"#reconcile-errors\">"))
+        // A run without any has no such section.
+        let ok = dir.appendingPathComponent("ok.sqlite").path
+        _ = ScenarioRunner.run(file: try Self.write(Self.passing, "ok.yaml", in: dir), trace: ok)
+        #expect(!(try HTMLReport.render(try TraceFile(path: ok))).contains("Reconcile errors"))
+    }
+
     /// Errors a retry got past (injected API errors here) are told with -v, not in the one-line report.
     @Test func reconcileErrorsARetryGotPastAreToldOnlyWithVerbose() throws {
         let o = try runScenario("""

@@ -35,6 +35,7 @@ public enum HTMLReport {
         for p in pods where !seenNodes.contains(p.node) { seenNodes.insert(p.node); nodes.append(p.node) }
         nodes.sort(by: naturalOrder)
 
+        let reconcileErrors = try reconcileErrorsTable(trace)
         var h = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>\(esc(run[0] ?? "")) — kruise-sim report</title>
@@ -43,7 +44,7 @@ public enum HTMLReport {
             <p class="meta"><b class="\(run[7] == "passed" ? "ok" : "bad")">\(esc((run[7] ?? "").uppercased()))</b>
              · \(esc(run[1] ?? "")) · seed \(esc(run[2] ?? "")) · \(esc(run[3] ?? "")) to \(esc(run[4] ?? "")) (\(esc(formatSeconds(duration))))
              · \(esc(run[9] ?? "")) writes · \(esc(run[10] ?? "")) reconciles · digest \(esc(run[6] ?? "")) · kruise-sim \(esc(run[8] ?? ""))</p>
-            <nav><a href="#nodes">Pods per node</a> · <a href="#disk">Disk</a> · <a href="#jobs">Jobs</a> · <a href="#checks">Checks</a> · <a href="#events">Events</a></nav>
+            <nav><a href="#nodes">Pods per node</a> · <a href="#disk">Disk</a> · <a href="#jobs">Jobs</a> · <a href="#checks">Checks</a>\(reconcileErrors.isEmpty ? "" : " · <a href=\"#reconcile-errors\">Reconcile errors</a>") · <a href="#events">Events</a></nav>
 
             """
         h += try checksAxis(trace, duration)
@@ -51,6 +52,7 @@ public enum HTMLReport {
         h += diskChart(nodes, samples, duration)
         h += try jobsChart(trace, duration)
         h += try checksTable(trace)
+        h += reconcileErrors
         h += try eventsTable(trace)
         h += "<script>\(script)</script>\n</body></html>\n"
         return h
@@ -306,6 +308,32 @@ public enum HTMLReport {
             let ok = i[1] == "off" || (n == 0) == (i[1] != "expected-violated")
             let detail = viol.filter { $0[0] == i[0] }.prefix(5).map { "+\(formatSeconds(Double($0[1] ?? "") ?? 0)): \($0[2] ?? "")" }.joined(separator: "\n")
             s += "<tr class=\"\(ok ? "ok" : "bad")\"><td>\(esc(i[0] ?? ""))</td><td>\(esc(i[1] ?? ""))</td><td>\(i[1] == "off" ? "off" : (n == 0 ? "held" : "\(n) violation\(n == 1 ? "" : "s")"))<pre>\(esc(detail))</pre></td></tr>"
+        }
+        return s + "</table></section>\n"
+    }
+
+    /// The reconciles that returned an error, a row per controller, key and message, those whose
+    /// key's last reconcile still failed first marked; nothing when there were none.
+    static func reconcileErrorsTable(_ trace: TraceFile) throws -> String {
+        let groups = try trace.rows("""
+            SELECT controller, key, result, count(*), min(finished_offset), max(finished_offset) FROM reconciles
+            WHERE result LIKE 'error: %' GROUP BY controller, key, result ORDER BY min(id)
+            """)
+        guard !groups.isEmpty else { return "" }
+        var last: [String: String] = [:]
+        for r in try trace.rows("""
+            SELECT controller, key, result FROM reconciles WHERE id IN (SELECT max(id) FROM reconciles GROUP BY controller, key) AND result LIKE 'error: %'
+            """) { last[(r[0] ?? "") + " " + (r[1] ?? "")] = r[2] ?? "" }
+        let total = groups.reduce(0) { $0 + (Int($1[3] ?? "") ?? 0) }
+        var s = "<section id=\"reconcile-errors\"><h2>Reconcile errors (\(total))</h2>"
+        s += "<p class=\"note\">Each failed reconcile is re-queued with back-off and tried again; a key whose last reconcile still failed is marked.</p>"
+        s += "<table><tr><th>controller</th><th>key</th><th>times</th><th>first</th><th>last</th><th>error</th></tr>"
+        for g in groups {
+            let failing = last[(g[0] ?? "") + " " + (g[1] ?? "")] == g[2]
+            let message = String((g[2] ?? "").dropFirst("error: ".count))
+            s += "<tr class=\"\(failing ? "bad" : "")\"><td>\(esc(g[0] ?? ""))</td><td>\(esc(g[1] ?? ""))</td><td>\(esc(g[3] ?? ""))</td>"
+            s += "<td>+\(esc(formatSeconds(Double(g[4] ?? "") ?? 0)))</td><td>+\(esc(formatSeconds(Double(g[5] ?? "") ?? 0)))</td>"
+            s += "<td>\(failing ? "<b>still failing at the end:</b> " : "")\(esc(message))</td></tr>"
         }
         return s + "</table></section>\n"
     }
