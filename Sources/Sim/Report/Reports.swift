@@ -86,7 +86,7 @@ public enum TextReport {
             return "ERROR \(r.file)\n  \(r.error?.description ?? "unknown error")\n"
         }
         let s = o.scenario
-        var out = "\(r.passed ? "PASS" : "FAIL")  \(s.name)  \(formatSeconds(s.duration)) simulated in \(String(format: "%.2f", r.wallSeconds))s wall  "
+        var out = "\(r.passed ? "PASS" : "FAIL")  \(s.name)  \(s.duration < 0.001 ? "\(Int64((s.duration * 1e9).rounded()))ns" : formatSeconds(s.duration)) simulated in \(String(format: "%.2f", r.wallSeconds))s wall  "
         out += "(\(o.findings), seed \(s.seed)\(s.faultProfile.map { ", faults \($0.rawValue)" } ?? ""))\n"
         if let n = r.nondeterminism { out += "  \(n)\n" } else if r.determinismChecked { out += "  deterministic: a second run gave the same digest \(o.digest)\n" }
         if o.passed && !verbose {
