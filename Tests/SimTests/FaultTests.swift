@@ -245,6 +245,21 @@ import Engine
         }
     }
 
+    /// Seed 3 of acj-time-zones under --faults heavy: the 03:00 slot's reconcile was throttled,
+    /// then the controller manager crashed 4.5 s after the slot and was down 14.7 s; the new one
+    /// made the child 1.7 s after it came back. cronOnTime reported the slot missed 0.3 s after
+    /// the restart, not counting the crash (the deadline and TTL checks did). The run must still
+    /// hold that crash between the slot and the child, or the test proves nothing.
+    @Test func aCrashAfterACronSlotMovesItsBoundByTheDowntime() throws {
+        let file = Self.root.appendingPathComponent("scenarios/acj-time-zones.yaml").path
+        let o = try #require(ScenarioRunner.run(file: file, seed: 3, faults: .heavy).outcome)
+        let slot = try #require(Timestamp(rfc3339: "2024-01-01T03:00:00Z"))
+        let child = try #require(o.story.first { $0.text.hasPrefix("BroadcastJob london-1704078000 created") })
+        let crash = try #require(o.story.first { $0.text.hasPrefix("fault: the controller manager crashed") && $0.time > slot })
+        #expect(crash.time < child.time && child.time.seconds(since: slot) > 20, "the crash came between the slot and a late child")
+        expectInvariantsHeld(o)
+    }
+
     // MARK: Determinism
 
     @Test func sameSeedSameDigestWithEveryFaultOn() throws {

@@ -225,7 +225,7 @@ final class Checker {
         createdSlots.insert("\(ref.uid)@\(scheduled.unixSeconds)")
         // A slot already reported as missed is not reported again for being late.
         if reported.contains("cronOnTime|slot \(ref.uid)@\(scheduled.unixSeconds)") { return }
-        let r = reactionBound(writes: 1)
+        let r = reactionBound(writes: 1) + sim.injector.crashDowntime(since: scheduled)
         let late = created.seconds(since: scheduled)
         if late > r && !sim.controllerManager.wasDown(at: scheduled) && !blockedByForbid(owner: ref, namespace: meta.namespace ?? "", scheduled: scheduled, child: meta.name ?? "") {
             violate("cronOnTime", once: "\(meta.namespace ?? "")/\(meta.name ?? "")",
@@ -259,13 +259,24 @@ final class Checker {
     private func checkSlot(acjKey: String, uid: String, slot: Timestamp) {
         guard case .advancedCronJob(let acj)? = sim.server.get(.advancedCronJob, key: acjKey), acj.uid == uid,
               watchedSlot[uid] == slot.unixSeconds else { return }
+        // A crash since the slot left the controller that much less time: look again when the
+        // bound, moved by its downtime, has passed (as deadlineHonored and ttlHonored do).
+        if !createdSlots.contains("\(uid)@\(slot.unixSeconds)") {
+            let due = slot.adding(seconds: reactionBound(writes: 1) + sim.injector.crashDowntime(since: slot))
+            if sim.kernel.now <= due {
+                sim.kernel.schedule(at: due.adding(seconds: 0.001)) { [weak self] in
+                    self?.checkSlot(acjKey: acjKey, uid: uid, slot: slot)
+                }
+                return
+            }
+        }
         watchedSlot[uid] = nil
         defer { watchSlots(acj, after: slot) }
         if createdSlots.contains("\(uid)@\(slot.unixSeconds)") { return }
         if acj.spec.paused == true || sim.controllerManager.wasDown(at: slot) { return }
         let ref = OwnerReference(apiVersion: AdvancedCronJob.defaultAPIVersion, kind: AdvancedCronJob.kind, name: acj.name, uid: uid)
         if blockedByForbid(owner: ref, namespace: acj.namespace, scheduled: slot, child: "") { return }
-        let r = reactionBound(writes: 1)
+        let r = reactionBound(writes: 1) + sim.injector.crashDowntime(since: slot)
         var message = "AdvancedCronJob \(acj.name) created no child for its scheduled time \(slot) within \(formatSeconds(r)) (expected \(acj.name)-\(slot.unixSeconds))"
         message += whyNoChild(acj, since: slot).map { ": \($0)" } ?? "; no Warning event on the AdvancedCronJob says why"
         violate("cronOnTime", once: "slot \(uid)@\(slot.unixSeconds)", message, objects: ["AdvancedCronJob/\(acjKey)"])
