@@ -231,6 +231,36 @@ import FoundationXML
         #expect(TextReport.render([r], verbose: true).contains("  reconcile errors: "))
     }
 
+    /// A long story without -v keeps its first and last 20 lines; the line between says how many
+    /// were left out and has no time of its own (it had the run's end, out of order).
+    @Test func aCutStoryMarksTheCutWithoutATime() throws {
+        let o = try runScenario("""
+        name: long-story
+        duration: 30m
+        nodes: [{name: n1}]
+        images:
+          tick: {run: 5s}
+        manifests:
+          - apiVersion: apps.kruise.io/v1alpha1
+            kind: AdvancedCronJob
+            metadata: {name: tick}
+            spec:
+              schedule: "* * * * *"
+              template:
+                broadcastJobTemplate:
+                  spec:
+                    template: {spec: {restartPolicy: Never, containers: [{name: t, image: tick}]}}
+        expect:
+          - {at: 10m, absent: acj/tick}
+        """)
+        #expect(!o.passed && o.story.count > 40)
+        let text = TextReport.render([ScenarioReport(file: "long.yaml", outcome: o, error: nil, wallSeconds: 0)], verbose: false)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let cut = try #require(lines.firstIndex { $0.contains("… \(o.story.count - 40) more lines (-v shows them all) …") })
+        #expect(lines[cut].hasPrefix("    " + String(repeating: " ", count: 8) + " "), "\(lines[cut])")
+        #expect(lines[cut - 1].hasPrefix("    00:") && lines[cut + 1].hasPrefix("    00:"), "\(lines[(cut - 1)...(cut + 1)])")
+    }
+
     // MARK: JSON
 
     @Test func jsonReportHasTheDigestAndParses() throws {

@@ -139,15 +139,18 @@ public enum TextReport {
     static func storyText(_ o: RunOutcome, full: Bool) -> String {
         let s = o.scenario
         let lines = o.story
-        let shown = !full && lines.count > 40
-            ? Array(lines.prefix(20)) + [(o.endTime, "… \(lines.count - 40) more lines (-v shows them all) …")] + Array(lines.suffix(20))
-            : lines
+        // The lines left out are told where they would be, without a time of their own.
+        let shown: [(time: Timestamp?, text: String)] = !full && lines.count > 40
+            ? lines.prefix(20).map { ($0.time, $0.text) } + [(nil, "… \(lines.count - 40) more lines (-v shows them all) …")]
+                + lines.suffix(20).map { ($0.time, $0.text) }
+            : lines.map { ($0.time, $0.text) }
         let spansDays = day(s.start) != day(o.endTime)
-        let offsets = shown.map { offset($0.time, s) }
+        let offsets = shown.map { $0.time.map { offset($0, s) } ?? "" }
         let width = offsets.map(\.count).max() ?? 0
+        let clockWidth = spansDays ? 19 : 8
         var out = ""
         for (i, (t, text)) in shown.enumerated() {
-            let when = spansDays ? "\(day(t)) \(clock(t))" : clock(t)
+            let when = t.map { spansDays ? "\(day($0)) \(clock($0))" : clock($0) } ?? String(repeating: " ", count: clockWidth)
             out += "    \(when) \(offsets[i].padding(toLength: width, withPad: " ", startingAt: 0))  \(text)\n"
         }
         return out
