@@ -203,6 +203,22 @@ import FoundationXML
         #expect(!(try HTMLReport.render(try TraceFile(path: ok))).contains("Reconcile errors"))
     }
 
+    /// A run stopped early (`serve` on Ctrl-C) is drawn to where it stopped, not to its planned end.
+    @Test func htmlReportOfARunStoppedEarlyEndsWhereItStopped() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = try ScenarioLoader.load(text: Self.failing, file: "stopped.yaml")
+        let path = dir.appendingPathComponent("stopped.sqlite").path
+        let sink = try SQLiteTrace(path: path, scenario: s)
+        let sim = Simulation(scenario: s, trace: sink)
+        sim.start()
+        sim.advance(to: s.start.adding(seconds: 40))
+        _ = sim.finish(interrupted: true)
+        let html = try HTMLReport.render(try TraceFile(path: path))
+        #expect(html.contains("(40s of 1m: stopped early)"), "\(html.prefix(1500))")
+        #expect(html.contains(">+40s</text>") && !html.contains(">+1m</text>"), "the axis ends at +40s")
+    }
+
     /// Errors a retry got past (injected API errors here) are told with -v, not in the one-line report.
     @Test func reconcileErrorsARetryGotPastAreToldOnlyWithVerbose() throws {
         let o = try runScenario("""

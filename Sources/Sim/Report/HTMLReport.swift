@@ -17,7 +17,10 @@ public enum HTMLReport {
 
     public static func render(_ trace: TraceFile) throws -> String {
         let run = try trace.rows("SELECT scenario, file, seed, start, end, duration_seconds, digest, result, version, writes, reconciles FROM run")[0]
-        let duration = max(Double(run[5] ?? "") ?? 1, 1e-9)
+        // The run's own span: a run stopped early (`serve` on Ctrl-C) is drawn to where it stopped.
+        let planned = Double(run[5] ?? "") ?? 1
+        let duration = max(trace.end.seconds(since: trace.start), 1e-9)
+        let span = duration < planned ? "\(formatSeconds(duration)) of \(formatSeconds(planned)): stopped early" : formatSeconds(duration)
         let pods: [PodSpan] = try trace.rows("""
             SELECT name, node, COALESCE(owner_kind || '/' || owner_name, ''), phase, COALESCE(started_offset, scheduled_offset),
                    COALESCE(finished_offset, deleted_offset, ?), created_offset FROM pods WHERE node IS NOT NULL ORDER BY id
@@ -42,7 +45,7 @@ public enum HTMLReport {
             <style>\(css)</style></head><body>
             <h1>\(esc(run[0] ?? ""))</h1>
             <p class="meta"><b class="\(run[7] == "passed" ? "ok" : "bad")">\(esc((run[7] ?? "").uppercased()))</b>
-             · \(esc(run[1] ?? "")) · seed \(esc(run[2] ?? "")) · \(esc(run[3] ?? "")) to \(esc(run[4] ?? "")) (\(esc(formatSeconds(duration))))
+             · \(esc(run[1] ?? "")) · seed \(esc(run[2] ?? "")) · \(esc(run[3] ?? "")) to \(esc(run[4] ?? "")) (\(esc(span)))
              · \(esc(run[9] ?? "")) writes · \(esc(run[10] ?? "")) reconciles · digest \(esc(run[6] ?? "")) · kruise-sim \(esc(run[8] ?? ""))</p>
             <nav><a href="#nodes">Pods per node</a> · <a href="#disk">Disk</a> · <a href="#jobs">Jobs</a> · <a href="#checks">Checks</a>\(reconcileErrors.isEmpty ? "" : " · <a href=\"#reconcile-errors\">Reconcile errors</a>") · <a href="#events">Events</a></nav>
 
