@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Engine
 import Sim
 
@@ -36,7 +37,19 @@ public final class ServeSession: @unchecked Sendable {
             bound = try server.start(address: address, port: port) { [cluster] req, out in cluster.submit(req, out) }
         } catch {
             server.stop()
-            throw Failure(description: "cannot listen on \(address):\(port): \(error)")
+            // NIO's text for a bind error is its syscall's ("bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)").
+            let why: String
+            if let e = error as? IOError {
+                switch e.errnoCode {
+                case EADDRINUSE: why = "the port is in use (another process listens there); choose another --port, or 0 for any free one"
+                case EADDRNOTAVAIL: why = "\(address) is not an address of this machine"
+                case EACCES: why = "permission denied (ports below 1024 need privileges)"
+                default: why = String(cString: strerror(e.errnoCode))
+                }
+            } else {
+                why = "\(error)"
+            }
+            throw Failure(description: "cannot listen on \(address):\(port): \(why)")
         }
         let host = address.contains(":") ? "[\(address)]" : address
         url = "http://\(host):\(bound)"

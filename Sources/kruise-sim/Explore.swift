@@ -15,9 +15,9 @@ struct Explore: ParsableCommand {
         """)
 
     @Argument(help: "The scenario file.") var file: String
-    @Option(help: "The seeds, A..B with both ends included, or one seed.") var seeds: String
-    @Option(help: "Worker processes at once (default: the active processor count; 1 runs the seeds in this process).") var jobs: String?
-    @Option(help: "Run shard I of N: the seeds S with (S - A) mod N = I (I from 0 to N-1).") var shard: String?
+    @Option(parsing: .unconditional, help: "The seeds, A..B with both ends included, or one seed.") var seeds: String
+    @Option(parsing: .unconditional, help: "Worker processes at once (default: the active processor count; 1 runs the seeds in this process).") var jobs: String?
+    @Option(parsing: .unconditional, help: "Run shard I of N: the seeds S with (S - A) mod N = I (I from 0 to N-1).") var shard: String?
     @Option(help: "Run the engine with this deliberate defect (see `kruise-sim mutants`).") var mutant: String?
     @Option(help: "Layer a fault profile under the scenario's faults: \(FaultProfile.allCases.map(\.rawValue).joined(separator: ", ")) (docs/faults.md). Under a profile other than none only invariants are judged.")
     var faults: String?
@@ -133,12 +133,12 @@ struct Shrink: ParsableCommand {
         """)
 
     @Argument(help: "The scenario file.") var file: String
-    @Option(help: "The seed whose run fails.") var seed: String
+    @Option(parsing: .unconditional, help: "The seed whose run fails.") var seed: String
     @Option(help: "Run the engine with this deliberate defect (see `kruise-sim mutants`).") var mutant: String?
     @Option(help: "The fault profile the failing run was under (as explore's --faults).") var faults: String?
     @Option(help: "Keep the failure whose name contains this text (e.g. onePodPerNode, or FILE:LINE of a check); default: the first failure.") var keep: String?
     @Option(name: .shortAndLong, help: "The scenario file to write.") var output: String
-    @Option(help: "At most this many candidate runs (1 to 100000).") var maxRuns: String = "400"
+    @Option(parsing: .unconditional, help: "At most this many candidate runs (1 to 100000).") var maxRuns: String = "400"
 
     func fail(_ message: String) -> ExitCode {
         FileHandle.standardError.write(Data("kruise-sim shrink: \(message)\n".utf8))

@@ -18,12 +18,12 @@ struct ServeCommand: ParsableCommand {
             """)
 
     @Argument(help: "The scenario file.") var scenario: String
-    @Option(help: "TCP port (0 picks a free one).") var port: Int = 6443
+    @Option(parsing: .unconditional, help: "TCP port (0 picks a free one).") var port: Int = 6443
     @Option(help: "Address to bind (loopback by default; anything else exposes an unauthenticated API).") var address: String = "127.0.0.1"
-    @Option(help: "Virtual seconds per wall second (0 pauses; advance with POST /kruise-sim/advance).") var speed: Double = 1
+    @Option(parsing: .unconditional, help: "Virtual seconds per wall second (0 pauses; advance with POST /kruise-sim/advance).") var speed: Double = 1
     @Option(help: "Write a kubeconfig for the server here.") var kubeconfig: String?
     @Option(help: "Write the run to this SQLite file when serving ends.") var trace: String?
-    @Option(help: "Override the scenario's seed.") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Override the scenario's seed.") var seed: UInt64?
 
     func validate() throws {
         guard speed >= 0, speed.isFinite, speed <= 1_000_000 else {
@@ -68,7 +68,7 @@ struct ServeCommand: ParsableCommand {
         do { (why, outcome) = try session.run() } catch { throw fail(error.description) }
         log("kruise-sim: stopped at \(session.cluster.stamp(session.sim.now)): \(why)")
         let failed = outcome.checks.filter { !$0.passed }.count
-        log("kruise-sim: \(outcome.checks.count) checks came due, \(failed) failed; \(outcome.violations.count) invariant violations; \(outcome.writes) writes; digest \(outcome.digest)")
+        log("kruise-sim: \(plural(outcome.checks.count, "check")) came due, \(failed) failed; \(plural(outcome.violations.count, "invariant violation")); \(plural(Int(outcome.writes), "write")); digest \(outcome.digest)")
         if let trace { log("kruise-sim: trace written to \(trace)") }
         if !outcome.passed { throw ExitCode(1) }
     }

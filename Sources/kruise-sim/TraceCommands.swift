@@ -35,7 +35,7 @@ struct Get: ParsableCommand {
     @Argument(help: "The kind, e.g. bcj, pods.") var kind: String
     @Argument(help: "One object's name.") var name: String?
     @Option(help: "The trace file (kruise-sim run --trace FILE).") var trace: String
-    @Option(help: "The virtual instant: an offset (5m) or an RFC 3339 time.") var at: String?
+    @Option(parsing: .unconditional, help: "The virtual instant: an offset (5m) or an RFC 3339 time.") var at: String?
     @Option(name: .shortAndLong, help: "Output format: wide, yaml, json or name.") var output: String?
     @Option(name: .shortAndLong, help: "The namespace.") var namespace: String = "default"
     @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "Objects of every namespace.") var allNamespaces = false
@@ -86,7 +86,7 @@ struct Describe: ParsableCommand {
     @Argument(help: "The kind, e.g. bcj, pod, node.") var kind: String
     @Argument(help: "The object's name.") var name: String
     @Option(help: "The trace file (kruise-sim run --trace FILE).") var trace: String
-    @Option(help: "The virtual instant: an offset (5m) or an RFC 3339 time.") var at: String?
+    @Option(parsing: .unconditional, help: "The virtual instant: an offset (5m) or an RFC 3339 time.") var at: String?
     @Option(name: .shortAndLong, help: "The namespace.") var namespace: String = "default"
 
     func run() throws {
@@ -113,7 +113,7 @@ struct Events: ParsableCommand {
 
     @Option(help: "The trace file (kruise-sim run --trace FILE).") var trace: String
     @Option(name: .customLong("for"), help: "Only the events of this object: KIND/NAME (bcj/my-job, pod/p).") var forObject: String?
-    @Option(help: "The virtual instant: an offset (5m) or an RFC 3339 time; events after it are not shown.") var at: String?
+    @Option(parsing: .unconditional, help: "The virtual instant: an offset (5m) or an RFC 3339 time; events after it are not shown.") var at: String?
 
     func run() throws {
         var ref: (KnownKind, String)?

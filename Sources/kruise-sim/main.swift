@@ -38,7 +38,7 @@ struct Run: ParsableCommand {
         discussion: "Exit status: 0 when every check and invariant holds, 1 when one failed, 2 for invalid input.")
 
     @Argument(help: "Scenario files or directories.") var paths: [String]
-    @Option(help: "Override every scenario's seed.") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Override every scenario's seed.") var seed: UInt64?
     @Flag(help: "Print machine-readable results (with a digest of each run's event history).") var json = false
     @Option(help: "Write JUnit XML to this file.") var junit: String?
     @Option(help: "Write the run to this SQLite file (one scenario only).") var trace: String?
@@ -115,7 +115,7 @@ struct Cron: ParsableCommand {
     @Argument(parsing: .allUnrecognized, help: "The schedule, e.g. \"*/5 * * * *\", \"@hourly\", \"TZ=Asia/Shanghai 0 3 * * *\".") var spec: [String] = []
     @Option(help: "Start from this RFC 3339 time (the first fire time is strictly after it; default: now).") var from: String?
     @Option(help: "Time zone for a spec without TZ= (default UTC).") var timeZone: String?
-    @Option(help: "How many fire times (1 to \(Cron.maxCount)).") var count: String = "1"
+    @Option(parsing: .unconditional, help: "How many fire times (1 to \(Cron.maxCount)).") var count: String = "1"
 
     static let maxCount = 100_000
 
@@ -186,10 +186,10 @@ struct Bench: ParsableCommand {
         """)
 
     @Argument(help: "The workload: \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")).") var workload: String
-    @Option(help: "Nodes (1 to \(Sim.Bench.nodeRange.upperBound)).") var nodes: String = "1000"
-    @Option(help: "The seed.") var seed: String = "1"
-    @Option(help: "Run this many times (1 to 100) and report the median wall figures.") var `repeat`: String = "1"
-    @Option(help: "reconcile: how many reconciles to time per run (1 to 100000).") var reconciles: String = "\(Sim.Bench.defaultMeasuredReconciles)"
+    @Option(parsing: .unconditional, help: "Nodes (1 to \(Sim.Bench.nodeRange.upperBound)).") var nodes: String = "1000"
+    @Option(parsing: .unconditional, help: "The seed.") var seed: String = "1"
+    @Option(parsing: .unconditional, help: "Run this many times (1 to 100) and report the median wall figures.") var `repeat`: String = "1"
+    @Option(parsing: .unconditional, help: "reconcile: how many reconciles to time per run (1 to 100000).") var reconciles: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func fail(_ message: String) -> ExitCode {
@@ -209,8 +209,17 @@ struct Bench: ParsableCommand {
         }
         guard let s = UInt64(seed) else { throw fail("--seed must be an integer from 0 to \(UInt64.max), got \"\(seed)\"") }
         guard let k = Int(self.repeat), (1...100).contains(k) else { throw fail("--repeat must be an integer from 1 to 100, got \"\(self.repeat)\"") }
-        guard let m = Int(reconciles), (1...100_000).contains(m) else {
-            throw fail("--reconciles must be an integer from 1 to 100000, got \"\(reconciles)\"")
+        if reconciles != nil, w != .reconcile {
+            throw fail("--reconciles applies to the reconcile workload only (\(w.rawValue) does not time single reconciles)")
+        }
+        let m: Int
+        if let reconciles {
+            guard let r = Int(reconciles), (1...100_000).contains(r) else {
+                throw fail("--reconciles must be an integer from 1 to 100000, got \"\(reconciles)\"")
+            }
+            m = r
+        } else {
+            m = Sim.Bench.defaultMeasuredReconciles
         }
         let result: BenchResult
         do {

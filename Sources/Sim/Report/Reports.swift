@@ -17,7 +17,7 @@ public struct ScenarioReport: Sendable {
 }
 
 /// "1 check", "2 checks".
-func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+public func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
 
 extension RunOutcome {
     public var failedChecks: [CheckResult] { checks.filter { !$0.passed } }
