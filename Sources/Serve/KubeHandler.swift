@@ -19,8 +19,12 @@ final class KubeHandler {
     /// The oldest resourceVersion a watch can resume from (changes after it are all in `history`).
     private var resumableFrom: Int64 = 0
     private var watches: [WatchStream] = []
-    /// Kubernetes events as v1 Event objects, in the order they were recorded.
+    /// Kubernetes events as v1 Event objects, in the order they were first recorded.
     private var eventObjects: [APIObject] = []
+    /// Each event's place in `eventObjects` by what makes a repeat (client-go's `getEventKey`:
+    /// source, involved object, type, reason, message), and the resourceVersion it was added at.
+    private var eventIndex: [String: Int] = [:]
+    private var eventAddedAt: [Int64] = []
 
     init(sim: Simulation) {
         self.sim = sim
@@ -43,6 +47,20 @@ final class KubeHandler {
         let index = eventObjects.count
         let kind = KnownKind(rawValue: e.kind)
         let involved = kind.flatMap { sim.api.get($0, e.namespace, e.name) }
+        // A repeat is sent as an update of the first Event, its count raised (client-go's
+        // EventCorrelator), so kubectl shows it once with "(x2 over …)".
+        let key = [e.component, e.kind, e.namespace, e.name, involved?.metadata.uid ?? "", e.type, e.reason, e.message].joined(separator: "\u{0}")
+        if let i = eventIndex[key], case .event(var ev) = eventObjects[i] {
+            let old = eventObjects[i]
+            ev.count = (ev.count ?? 1) + 1
+            ev.lastTimestamp = e.time
+            ev.metadata.resourceVersion = String(sim.api.resourceVersion)
+            eventObjects[i] = .event(ev)
+            for w in watches where w.kind == .event { w.deliver(.modified, old, eventObjects[i]) }
+            return
+        }
+        eventIndex[key] = index
+        eventAddedAt.append(sim.api.resourceVersion)
         let ns = e.namespace.isEmpty ? "default" : e.namespace
         var meta = ObjectMeta(name: "\(e.name).\(String(format: "%016x", UInt64(index) &+ 0x1800_0000_0000_0000))", namespace: ns)
         meta.uid = String(format: "00000000-0000-4000-8000-%012x", index)
@@ -367,7 +385,9 @@ final class KubeHandler {
                 return
             }
             if kind == .event {
-                for o in eventObjects where Int64(o.metadata.resourceVersion ?? "") ?? 0 > from { stream.deliver(.added, nil, o) }
+                for (i, o) in eventObjects.enumerated() where Int64(o.metadata.resourceVersion ?? "") ?? 0 > from {
+                    stream.deliver(eventAddedAt[i] > from ? .added : .modified, nil, o)
+                }
             } else {
                 if from < resumableFrom {
                     stream.fail(KubeStatus.expired(requested: rvText, oldest: resumableFrom + 1))

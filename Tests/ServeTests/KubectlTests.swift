@@ -146,6 +146,12 @@ import Engine
         let describe = try s.ok(["describe", "bcj", "hello"])
         #expect(describe.contains("Name:         hello"))
         #expect(describe.contains("SuccessfulCreate"), "describe shows the controller's events:\n\(describe)")
+        // The controller records JobComplete twice (a second reconcile from a stale cache, as
+        // upstream's); the recorder sends the repeat as an update: one Event, count 2.
+        #expect(describe.components(separatedBy: "JobComplete").count == 2, "one JobComplete row:\n\(describe)")
+        #expect(describe.contains(" (x2 over "), "\(describe)")
+        let complete = try s.ok(["get", "events", "--field-selector", "reason=JobComplete", "-o", "jsonpath={range .items[*]}{.count}{\"\\n\"}{end}"])
+        #expect(complete == "2\n", "\(complete)")
 
         // Deleting the BroadcastJob: its pods go by garbage collection.
         #expect(try s.ok(["delete", "bcj", "hello"]).contains("broadcastjob.apps.kruise.io \"hello\" deleted"))

@@ -115,6 +115,24 @@ import Engine
         #expect(try KubectlViews.eventsTable(t, for: nil, at: t.start) == "")
     }
 
+    /// The BroadcastJob controller records JobComplete twice for each run (a second reconcile
+    /// from a stale cache, as upstream's): client-go's recorder sends the repeat as an update of
+    /// the first Event, so kubectl shows one row with its count, as here.
+    @Test func aRepeatedEventIsOneRowWithItsCount() throws {
+        let (t, dir) = try Self.trace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recorded = try t.rows("SELECT count(*) FROM events WHERE reason = 'JobComplete' AND name = 'acj-test-1648111800'")[0][0]
+        #expect(recorded == "2", "the trace keeps every record")
+        let at = try t.instant("6m")  // the job completed at +5m12s; TTL deletes it at +6m42s
+        let ev = try KubectlViews.eventsTable(t, for: (.broadcastJob, "acj-test-1648111800"), at: at)
+        let rows = ev.split(separator: "\n").filter { $0.contains("JobComplete") }
+        #expect(rows.count == 1, "\(ev)")
+        #expect(rows.first?.hasPrefix("47s (x2 over 47s)") == true, "\(ev)")
+        let d = try #require(try KubectlViews.describe(t, kind: .broadcastJob, name: "acj-test-1648111800", namespace: "default", at: at))
+        #expect(d.components(separatedBy: "JobComplete").count == 2, "one row: \(d)")
+        #expect(d.contains("47s (x2 over 47s)"), "\(d)")
+    }
+
     @Test func humanDurationAsKubectl() {
         #expect(KubePrinters.humanDuration(9.9) == "9s")
         #expect(KubePrinters.humanDuration(119) == "119s")

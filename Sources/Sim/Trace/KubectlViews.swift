@@ -198,7 +198,7 @@ public enum KubectlViews {
         } else {
             out += "Events:\n"
             var rows = [["Type", "Reason", "Age", "From", "Message"], ["----", "------", "----", "----", "-------"]]
-            for e in evs { rows.append([e.type, e.reason, age(e.time, t), e.component, e.message]) }
+            for e in evs { rows.append([e.type, e.reason, e.interval(at: t), e.component, e.message]) }
             out += table(rows).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
         return out
@@ -247,21 +247,44 @@ public enum KubectlViews {
 
     // MARK: events
 
+    /// An Event as the API server would hold it: client-go's recorder (`EventCorrelator`) sends a
+    /// repeat of an event (same source, object, type, reason and message) as an update of the
+    /// first, its `count` raised and `lastTimestamp` moved, not as a new Event.
     public struct EventRow {
         public var time: Timestamp
         public var component: String, kind: String, namespace: String, name: String, type: String, reason: String, message: String
+        public var count = 1
+        public var lastTime: Timestamp
+
+        /// kubectl's interval cell: the first time's age, or `LAST (xN over FIRST)` for a repeated event.
+        func interval(at t: Timestamp) -> String {
+            count > 1 ? "\(KubePrinters.age(lastTime, t)) (x\(count) over \(KubePrinters.age(time, t)))" : KubePrinters.age(time, t)
+        }
     }
 
+    /// The events recorded up to `t`, each repeat folded into its first, ordered by the time each
+    /// was last seen (as kubectl sorts them).
     static func events(_ trace: TraceFile, kind: KnownKind?, name: String?, namespace: String?, until t: Timestamp) throws -> [EventRow] {
         var sql = "SELECT time, component, kind, namespace, name, type, reason, message FROM events WHERE offset_seconds <= CAST(? AS REAL)"
         var args = [String(trace.offset(of: t))]
         if let kind { sql += " AND kind = ?"; args.append(kind.rawValue) }
         if let name { sql += " AND name = ?"; args.append(name) }
         if let namespace { sql += " AND namespace = ?"; args.append(namespace) }
-        return try trace.rows(sql + " ORDER BY seq", args).map { r in
-            EventRow(time: Timestamp(rfc3339: r[0] ?? "") ?? trace.start, component: r[1] ?? "", kind: r[2] ?? "", namespace: r[3] ?? "",
-                     name: r[4] ?? "", type: r[5] ?? "", reason: r[6] ?? "", message: r[7] ?? "")
+        var rows: [EventRow] = []
+        var first: [[String]: Int] = [:]
+        for r in try trace.rows(sql + " ORDER BY seq", args) {
+            let time = Timestamp(rfc3339: r[0] ?? "") ?? trace.start
+            let key = r[1...].map { $0 ?? "" }
+            if let i = first[key] {
+                rows[i].count += 1
+                rows[i].lastTime = time
+                continue
+            }
+            first[key] = rows.count
+            rows.append(EventRow(time: time, component: r[1] ?? "", kind: r[2] ?? "", namespace: r[3] ?? "", name: r[4] ?? "",
+                                 type: r[5] ?? "", reason: r[6] ?? "", message: r[7] ?? "", lastTime: time))
         }
+        return rows.enumerated().sorted { ($0.element.lastTime, $0.offset) < ($1.element.lastTime, $1.offset) }.map(\.element)
     }
 
     /// `kubectl events` (LAST SEEN, TYPE, REASON, OBJECT, MESSAGE), oldest first, up to `t`.
@@ -269,7 +292,7 @@ public enum KubectlViews {
         let evs = try events(trace, kind: ref?.0, name: ref?.1, namespace: nil, until: t)
         if evs.isEmpty { return "" }
         var rows = [["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]]
-        for e in evs { rows.append([age(e.time, t), e.type, e.reason, "\(e.kind)/\(e.name)", e.message]) }
+        for e in evs { rows.append([e.interval(at: t), e.type, e.reason, "\(e.kind)/\(e.name)", e.message]) }
         return table(rows)
     }
 }
