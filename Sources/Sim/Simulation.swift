@@ -73,7 +73,7 @@ public final class Simulation {
     /// with back-off).
     func reconcileReturned(_ controller: String, _ key: String, _ error: Error?) {
         guard let error else {
-            if !failingReconciles.isEmpty { failingReconciles[ControllerKey(controller: controller, key: key)] = nil }
+            failingReconciles[ControllerKey(controller: controller, key: key)] = nil
             return
         }
         let message = (error as? APIError)?.message ?? "\(error)"
@@ -309,8 +309,7 @@ public final class Simulation {
     /// what the API server said of each node it refused.
     func createNodes(_ entry: NodeEntry, startKubelets start: Bool) -> [String] {
         var refused: [String] = []
-        var created = entry
-        created.names = []
+        var refusedNames: [String] = []
         for name in entry.names {
             // The labels every kubelet sets on its node, unless the scenario sets them.
             var labels = ["kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"]
@@ -326,12 +325,16 @@ public final class Simulation {
             node.metadata.annotations = entry.annotations.isEmpty ? nil : entry.annotations
             do {
                 try server.create(.node(node), actor: .scenario)
-                created.names.append(name)
             } catch {
                 refused.append("node \(name): \(error.message)")
+                refusedNames.append(name)
             }
         }
-        if start { startKubelets(created) }
+        if start {
+            var created = entry
+            if !refusedNames.isEmpty { created.names.removeAll { refusedNames.contains($0) } }
+            startKubelets(created)
+        }
         return refused
     }
 

@@ -80,8 +80,12 @@ final class ControllerHost {
     let kernel: Kernel
     private(set) var hosted: [Hosted] = []
     private var generation = 0
-    /// Gets each reconcile's controller, key and error (nil: it succeeded) as it returns.
+    /// Gets each reconcile that returned an error (its controller, key and error), and the next
+    /// one of that controller and key that returned without (error nil).
     var onResult: ((String, String, Error?) -> Void)?
+    /// `controller NUL key` of each reconcile whose last return was an error (kept across a
+    /// restart: the new controller's first success for the key is told too).
+    private var failing = StringSet()
     /// When set, gets each reconcile's dequeue and return instants and each queue's depth
     /// (`kruise-sim bench`); nil costs nothing.
     var stats: ReconcileStats? {
@@ -216,11 +220,12 @@ final class ControllerHost {
         h.queue.done(key)
         switch result {
         case .success(let r):
-            onResult?(h.reconciler.name, key, nil)
+            if !failing.isEmpty, failing.remove(h.reconciler.name + "\u{0}" + key) != nil { onResult?(h.reconciler.name, key, nil) }
             h.queue.forget(key)
             if let after = r.requeueAfter { h.queue.add(key, after: after) }
         case .failure(let e):
             h.errors += 1
+            failing.insert(h.reconciler.name + "\u{0}" + key)
             onResult?(h.reconciler.name, key, e)
             h.queue.addRateLimited(key)
         }
