@@ -197,6 +197,8 @@ import FoundationXML
         #expect(html.contains("<tr class=\"bad\"><td>broadcastjob-controller</td><td>default/b</td><td>\(g.count)</td><td>+5ms</td>"), "\(html)")
         #expect(html.contains("<b>still failing at the end:</b> invalid value for IntOrString"), "\(html)")
         #expect(html.contains("<a href=\"#reconcile-errors\">"))
+        // The two idle nodes' disk lines coincide: the legend says the second is under the first's.
+        #expect(html.contains("w2: 10.0% → 10.0% (the same line as w1)"), "\(html)")
         // A run without any has no such section.
         let ok = dir.appendingPathComponent("ok.sqlite").path
         _ = ScenarioRunner.run(file: try Self.write(Self.passing, "ok.yaml", in: dir), trace: ok)

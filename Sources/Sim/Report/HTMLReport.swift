@@ -179,6 +179,8 @@ public enum HTMLReport {
         let drawn = nodes.filter { series[$0] != nil }
         var summary: [String] = []
         if drawn.count <= 12 {
+            // Nodes whose disk went the same way draw one line; the legend says which share it.
+            var firstWithPath: [String: String] = [:]
             for (i, n) in drawn.enumerated() {
                 let pts = series[n]!
                 var path = ""
@@ -192,7 +194,9 @@ public enum HTMLReport {
                 let color = "hsl(\((i * 97) % 360),60%,40%)"
                 s += "<polyline class=\"disk\" data-node=\"\(esc(n))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"><title>\(esc(n))</title></polyline>"
                 let first = pts.first!.1, lastPct = pts.last!.1
-                summary.append("<li class=\"disksum\" data-node=\"\(esc(n))\" data-from=\"\(f(first))\" data-to=\"\(f(lastPct))\"><span style=\"color:\(color)\">■</span> \(esc(n)): \(f(first))% → \(f(lastPct))%\(lastPct < first - 0.05 ? " (freed \(f(first - lastPct)) points)" : "")</li>")
+                let same = firstWithPath[path].map { " (the same line as \(esc($0)))" } ?? ""
+                if firstWithPath[path] == nil { firstWithPath[path] = n }
+                summary.append("<li class=\"disksum\" data-node=\"\(esc(n))\" data-from=\"\(f(first))\" data-to=\"\(f(lastPct))\"><span style=\"color:\(color)\">■</span> \(esc(n)): \(f(first))% → \(f(lastPct))%\(lastPct < first - 0.05 ? " (freed \(f(first - lastPct)) points)" : "")\(same)</li>")
             }
         } else {
             // Min, mean and max across nodes, in time slices.
