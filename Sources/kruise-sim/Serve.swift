@@ -69,6 +69,10 @@ struct ServeCommand: ParsableCommand {
         log("kruise-sim: stopped at \(session.cluster.stamp(session.sim.now)): \(why)")
         let failed = outcome.checks.filter { !$0.passed }.count
         log("kruise-sim: \(plural(outcome.checks.count, "check")) came due, \(failed) failed; \(plural(outcome.violations.count, "invariant violation")); \(plural(Int(outcome.writes), "write")); digest \(outcome.digest)")
+        // A controller that never got past an error says so here too (reconciles are not in the checks).
+        for line in TextReport.reconcileErrorText(outcome, all: false).split(separator: "\n") {
+            log("kruise-sim: " + line.trimmingCharacters(in: .whitespaces))
+        }
         if let trace { log("kruise-sim: trace written to \(trace)") }
         if !outcome.passed { throw ExitCode(1) }
     }

@@ -112,7 +112,7 @@ public enum TextReport {
     /// The reconciles that returned an error. By default only the keys whose last reconcile
     /// failed (no retry succeeded); with `all`, a line per controller, key and message. Nothing
     /// when there is nothing to tell.
-    static func reconcileErrorText(_ o: RunOutcome, all: Bool) -> String {
+    public static func reconcileErrorText(_ o: RunOutcome, all: Bool) -> String {
         let s = o.scenario
         func line(_ g: ReconcileErrors) -> String {
             let when = g.count == 1 ? "once at \(offset(g.first, s))" : "\(g.count) times from \(offset(g.first, s)) to \(offset(g.last, s))"
