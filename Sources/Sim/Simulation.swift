@@ -424,6 +424,8 @@ public final class Simulation {
                 var o = obj
                 var m = o.metadata
                 m.resourceVersion = cur.metadata.resourceVersion
+                // As kubectl apply does: a manifest without a namespace is the default namespace's.
+                if m.namespace == nil { m.namespace = cur.metadata.namespace }
                 o.metadata = m
                 do { try server.update(o, subresource: .main, actor: .scenario); told("updated") } catch { fail(error.message) }
             } else {

@@ -129,6 +129,25 @@ import FoundationXML
         #expect(text.contains("  bad-action.yaml:\(at.line):\(at.column): at +5s: timeline action failed: delete: broadcastjobs.apps.kruise.io \"nothing\" not found\n"), "\(text)")
     }
 
+    /// A timeline apply of an object that exists updates it, as kubectl apply does, even when the
+    /// manifest leaves the namespace out (it is the default one).
+    @Test func aTimelineApplyUpdatesANamespacedObjectWithoutANamespace() throws {
+        let o = try runScenario("""
+        name: reapply
+        duration: 1m
+        nodes: [{name: n1}]
+        timeline:
+          - at: 10s
+            apply: {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {nodeName: n1, containers: [{name: c, image: busybox}]}}
+          - at: 20s
+            apply: {apiVersion: v1, kind: Pod, metadata: {name: p, labels: {tier: second}}, spec: {nodeName: n1, containers: [{name: c, image: busybox}]}}
+        expect:
+          - {at: 30s, object: pod/p, fields: {metadata.labels.tier: second}}
+        """)
+        #expect(o.actionErrors.isEmpty, "\(o.actionErrors.map(\.message))")
+        #expect(o.passed)
+    }
+
     /// A node the API server refuses (its name taken) fails the timeline action; the node that
     /// has the name keeps its kubelet.
     @Test func addingANodeWhoseNameIsTakenFailsTheAction() throws {
