@@ -261,6 +261,36 @@ import Engine
         """, at: "exists", contains: ["events is a number of objects: exists does not apply"])
     }
 
+    /// An integer too large for its field names the field and the range, where the decoder said
+    /// only "The given data was not valid JSON" at the manifest's start.
+    @Test func anIntegerTooLargeForItsFieldNamesTheFieldAndTheRange() {
+        func bcj(_ ttl: String) -> String {
+            """
+            duration: 1m
+            manifests:
+              - apiVersion: apps.kruise.io/v1alpha1
+                kind: BroadcastJob
+                metadata: {name: b}
+                spec:
+                  completionPolicy: {type: Always, ttlSecondsAfterFinished: \(ttl)}
+                  template:
+                    spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}
+            """
+        }
+        expectError(bcj("2147483648"), at: "ttlSecondsAfterFinished", contains: [
+            "spec.completionPolicy.ttlSecondsAfterFinished: 2147483648 is out of range: this field is a 32-bit integer (from -2147483648 to 2147483647)"])
+        expectError(bcj("9223372036854775808"), at: "9223372036854775808", contains: [
+            "spec.completionPolicy.ttlSecondsAfterFinished: 9223372036854775808 is out of range: this field is a 32-bit integer"])
+        expectError("""
+        duration: 1m
+        manifests:
+          - apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec: {priority: -2147483649, containers: [{name: c, image: busybox}]}
+        """, at: "priority", contains: ["spec.priority: -2147483649 is out of range: this field is a 32-bit integer"])
+    }
+
     @Test func operatorsThatDoNotCombineAreAnError() {
         let yaml = """
         duration: 1m

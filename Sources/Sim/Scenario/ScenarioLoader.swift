@@ -460,6 +460,7 @@ public enum ScenarioLoader {
             do {
                 return try APIObject.decode(manifest: raw)
             } catch let e as DecodingError {
+                if let overflow = int32Overflow(in: raw, n) { throw overflow }
                 throw decodingError(e, n)
             } catch let e as APIObject.DecodeError {
                 var msg = e.description
@@ -529,10 +530,50 @@ public enum ScenarioLoader {
         return steps
     }
 
+    /// A manifest that did not decode because an integer does not fit its 32-bit field (the
+    /// decoder says only that the data was not valid): the first such integer whose replacement
+    /// by 0 makes that error go, as an error at its field. Only looked for after a failure.
+    static func int32Overflow(in raw: JSONValue, _ n: YNode) -> ScenarioError? {
+        var leaves: [([UnknownField.Step], Int64)] = []
+        func walk(_ v: JSONValue, _ path: [UnknownField.Step]) {
+            switch v {
+            case .int(let i) where i > Int64(Int32.max) || i < Int64(Int32.min): leaves.append((path, i))
+            case .object(let o): for (k, x) in o { walk(x, path + [.key(k)]) }
+            case .array(let a): for (i, x) in a.enumerated() { walk(x, path + [.index(i)]) }
+            default: break
+            }
+        }
+        walk(raw, [])
+        func replacing(_ v: JSONValue, _ path: ArraySlice<UnknownField.Step>) -> JSONValue {
+            guard let step = path.first else { return .int(0) }
+            switch (v, step) {
+            case (.object(var o), .key(let k)):
+                if let x = o[k] { o[k] = replacing(x, path.dropFirst()) }
+                return .object(o)
+            case (.array(var a), .index(let i)) where i < a.count:
+                a[i] = replacing(a[i], path.dropFirst())
+                return .array(a)
+            default: return v
+            }
+        }
+        func corrupted(_ v: JSONValue) -> Bool {
+            do { _ = try APIObject.decode(manifest: v); return false } catch DecodingError.dataCorrupted { return true } catch { return false }
+        }
+        for (path, value) in leaves where !corrupted(replacing(raw, path[...])) {
+            let field = path.map { if case .key(let k) = $0 { return ".\(k)" } else if case .index(let i) = $0 { return "[\(i)]" } else { return "" } }.joined().dropFirst()
+            return n.keyNode(path).error("\(field): \(value) is out of range: this field is a 32-bit integer (from -2147483648 to 2147483647)")
+        }
+        return nil
+    }
+
     static func decodingError(_ e: DecodingError, _ root: YNode) -> ScenarioError {
         switch e {
         case .typeMismatch(let t, let c):
             let at = root.descend(c.codingPath)
+            if typeName(t) == "an integer", case .scalar(let sc) = at.node, Int64(sc.string) == nil, sc.string.allSatisfy({ $0.isNumber || $0 == "-" }) {
+                let range = String(describing: t) == "Int32" ? "a 32-bit integer (from -2147483648 to 2147483647)" : "a 64-bit integer (from -9223372036854775808 to 9223372036854775807)"
+                return at.error("\(pathString(c.codingPath)): \(sc.string) is out of range: this field is \(range)")
+            }
             return at.error("\(pathString(c.codingPath)): expected \(typeName(t)), found \(at.kindName)")
         case .valueNotFound(let t, let c):
             return root.descend(c.codingPath).error("\(pathString(c.codingPath)): expected \(typeName(t)), found null")
