@@ -240,6 +240,12 @@ import Engine
             == "size must be at most 1Pi (1125899906842624 bytes), found 99999999999999999999Gi")
         #expect(loadError("duration: 87601h\n")?.message == "duration must be more than 0s and at most 87600h, found 87601h")
         #expect(loadError("duration: 0s\n")?.message == "duration must be more than 0s and at most 87600h, found 0s")
+        // A fraction of a byte is not rounded up to pass; an instant past the end is quoted as written.
+        #expect(loadError("duration: 1m\nsettings: {imagePullBandwidth: 0.5}\n")?.message
+            == "settings.imagePullBandwidth must be at least 1 byte per second, found a number (0.5)")
+        #expect(loadError("duration: 1s\nexpect:\n  - {at: 1001ms, count: node, is: 0}\n")?.message == "at: 1001ms is outside the scenario (0 to 1s)")
+        #expect(loadError("duration: 1m\nsettings: {faults: {podKillEvery: 5s..100000h}}\n")?.message
+            == "settings.faults.podKillEvery must be from 1s to 87600h, found 5s..100000h")
         #expect(loadError("duration: 1m\nstart: 2262-04-11T23:47:00Z\n")?.message.contains("would end after 2262") == true)
         #expect(loadError("duration: 1m\nstart: 9999-01-01T00:00:00Z\n")?.message.contains("is out of range") == true)
         #expect(loadError("duration: 1m\nsettings:\n  workers: 2147483648\n")?.message == "settings.workers must be an integer from 1 to 1000, found 2147483648")

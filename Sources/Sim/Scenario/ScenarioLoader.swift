@@ -270,7 +270,10 @@ public enum ScenarioLoader {
         if let v = f["podEvictionTimeout"] { s.podEvictionTimeout = try duration(v, "settings.podEvictionTimeout", in: Limits.longDuration) }
         if let v = f["imagePullBandwidth"] {
             s.imagePullBandwidth = Double(try size(v, "settings.imagePullBandwidth"))
-            guard s.imagePullBandwidth >= 1 else { throw v.error("settings.imagePullBandwidth must be at least 1 byte per second") }
+            // The size is rounded up to whole bytes: 0.5 would pass as 1 without looking at the written value.
+            guard case .scalar(let sc) = v.node, let q = Quantity(parsing: sc.string, allowByteUnits: true), q.nanos >= 1_000_000_000 else {
+                throw v.error("settings.imagePullBandwidth must be at least 1 byte per second, found \(v.kindName)")
+            }
         }
         if let v = f["faults"] { s.faults = try faults(v, "settings.faults") }
         if let v = f["fieldValidation"] {
@@ -291,6 +294,11 @@ public enum ScenarioLoader {
         let f = try n.fields(what, allowed: FaultSettings.keys)
         func every(_ key: String) throws -> DurationSpec? {
             guard let v = f[key] else { return nil }
+            // The upper bound first, told with the lower one it really has (not 0s).
+            if case .scalar(let sc) = v.node, let top = sc.string.components(separatedBy: "..").last.flatMap({ parseGoDuration($0.trimmingCharacters(in: .whitespaces)) }),
+               top > Limits.longDuration.upperBound {
+                throw v.error(Limits.outOfRange("\(what).\(key)", sc.string, Limits.minFaultInterval...Limits.longDuration.upperBound))
+            }
             let d = try durationSpec(v, "\(what).\(key)", in: Limits.longDuration)
             guard d.low >= Limits.minFaultInterval else {
                 throw v.error("\(what).\(key) is a mean interval between faults and must be at least \(formatSeconds(Limits.minFaultInterval)), found \(d)")
@@ -642,7 +650,7 @@ public enum ScenarioLoader {
             throw n.error(actions.isEmpty ? "a timeline entry needs one action (\(actionNames.joined(separator: ", ")))" : "a timeline entry has exactly one action, found \(actions.joined(separator: ", "))")
         }
         let off = scenario.offset(at)
-        if off < 0 || off > scenario.duration { throw atn.error("at: \(formatSeconds(off)) is outside the scenario (0 to \(formatSeconds(scenario.duration)))") }
+        if off < 0 || off > scenario.duration { throw atn.error("at: \(atn.writtenOr(formatSeconds(off))) is outside the scenario (0 to \(formatSeconds(scenario.duration)))") }
         let action: Action
         switch name {
         case "apply": action = .apply(try manifest(v, admission: admission))
@@ -709,7 +717,7 @@ public enum ScenarioLoader {
         guard let atn = f["at"] else { throw n.error("an expect entry needs at:") }
         let at = try timeSpec(atn, "at")
         let off = scenario.offset(at)
-        if off < 0 || off > scenario.duration { throw atn.error("at: \(formatSeconds(off)) is outside the scenario (0 to \(formatSeconds(scenario.duration)))") }
+        if off < 0 || off > scenario.duration { throw atn.error("at: \(atn.writtenOr(formatSeconds(off))) is outside the scenario (0 to \(formatSeconds(scenario.duration)))") }
         let subjects = ["object", "absent", "count", "node", "events"].filter { f[$0] != nil }
         guard subjects.count == 1 else {
             throw n.error(subjects.isEmpty ? "an expect entry needs one subject: object, absent, count, node or events" : "an expect entry has exactly one subject, found \(subjects.joined(separator: ", "))")

@@ -25,6 +25,13 @@ struct YNode {
         ScenarioError(file: file, line: line, column: column, message: message)
     }
 
+    /// The scalar as written (`1001ms`), else `fallback`: an error quotes what the user wrote,
+    /// not a rounding of it.
+    func writtenOr(_ fallback: String) -> String {
+        if case .scalar(let s) = node { return s.string }
+        return fallback
+    }
+
     var kindName: String {
         switch node {
         case .scalar(let s):
