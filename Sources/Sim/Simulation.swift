@@ -29,9 +29,9 @@ public final class Simulation {
     /// Reconciles that returned an error, grouped by controller, key and message (a controller
     /// failing on every retry for the whole run makes one group, not a line per retry).
     private var reconcileErrors = OrderedDictionary<ReconcileErrorKey, ReconcileErrors>()
-    /// The controller and key of each reconcile whose last return was an error (its message as
-    /// the key), until one returns without.
-    private var failingReconciles: [ControllerKey: String] = [:]
+    /// The message of each controller and key's latest reconcile error (whether a reconcile
+    /// returned without one since, the controller host knows).
+    private var lastReconcileError: [ControllerKey: String] = [:]
     private struct ControllerKey: Hashable {
         var controller: String
         var key: String
@@ -69,26 +69,22 @@ public final class Simulation {
         }
     }
 
-    /// A reconcile returned, with `error` or without (the controller host re-queues a failed key
-    /// with back-off).
-    func reconcileReturned(_ controller: String, _ key: String, _ error: Error?) {
-        guard let error else {
-            failingReconciles[ControllerKey(controller: controller, key: key)] = nil
-            return
-        }
+    /// A reconcile returned `error` (the controller host re-queues the key with back-off).
+    func reconcileFailed(_ controller: String, _ key: String, _ error: Error) {
         let message = (error as? APIError)?.message ?? "\(error)"
         let k = ReconcileErrorKey(controller: controller, key: key, message: message)
         let now = kernel.now
         reconcileErrors[k, default: ReconcileErrors(controller: controller, key: key, message: message, count: 0, first: now, last: now)].count += 1
         reconcileErrors[k]!.last = now
-        failingReconciles[ControllerKey(controller: controller, key: key)] = message
+        lastReconcileError[ControllerKey(controller: controller, key: key)] = message
     }
 
     /// The groups of reconcile errors, each saying whether its key was still failing with it at the end.
     private var finishedReconcileErrors: [ReconcileErrors] {
         reconcileErrors.values.map { g in
             var g = g
-            g.stillFailing = failingReconciles[ControllerKey(controller: g.controller, key: g.key)] == g.message
+            g.stillFailing = controllerManager.host.isFailing(g.controller, g.key)
+                && lastReconcileError[ControllerKey(controller: g.controller, key: g.key)] == g.message
             return g
         }
     }

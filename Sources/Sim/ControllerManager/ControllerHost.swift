@@ -80,12 +80,14 @@ final class ControllerHost {
     let kernel: Kernel
     private(set) var hosted: [Hosted] = []
     private var generation = 0
-    /// Gets each reconcile that returned an error (its controller, key and error), and the next
-    /// one of that controller and key that returned without (error nil).
-    var onResult: ((String, String, Error?) -> Void)?
+    /// Gets each reconcile that returned an error: its controller, key and error.
+    var onError: ((String, String, Error) -> Void)?
     /// `controller NUL key` of each reconcile whose last return was an error (kept across a
-    /// restart: the new controller's first success for the key is told too).
+    /// restart, until a reconcile of that controller and key returns without).
     private var failing = StringSet()
+
+    /// Whether the last reconcile of `key` by `controller` returned an error.
+    func isFailing(_ controller: String, _ key: String) -> Bool { failing.contains(controller + "\u{0}" + key) }
     /// When set, gets each reconcile's dequeue and return instants and each queue's depth
     /// (`kruise-sim bench`); nil costs nothing.
     var stats: ReconcileStats? {
@@ -220,13 +222,13 @@ final class ControllerHost {
         h.queue.done(key)
         switch result {
         case .success(let r):
-            if !failing.isEmpty, failing.remove(h.reconciler.name + "\u{0}" + key) != nil { onResult?(h.reconciler.name, key, nil) }
+            if !failing.isEmpty { failing.remove(h.reconciler.name + "\u{0}" + key) }
             h.queue.forget(key)
             if let after = r.requeueAfter { h.queue.add(key, after: after) }
         case .failure(let e):
             h.errors += 1
             failing.insert(h.reconciler.name + "\u{0}" + key)
-            onResult?(h.reconciler.name, key, e)
+            onError?(h.reconciler.name, key, e)
             h.queue.addRateLimited(key)
         }
         pump()

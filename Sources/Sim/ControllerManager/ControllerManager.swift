@@ -26,8 +26,8 @@ final class ControllerManager {
         client = Self.makeClient(world, kube: false)
         kubeClient = Self.makeClient(world, kube: true)
         host = ControllerHost(kernel: world.kernel)
-        host.onResult = { [unowned world] controller, key, error in
-            world.reconcileReturned(controller, key, error)
+        host.onError = { [unowned world] controller, key, error in
+            world.reconcileFailed(controller, key, error)
         }
     }
 
