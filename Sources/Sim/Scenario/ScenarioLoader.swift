@@ -473,7 +473,7 @@ public enum ScenarioLoader {
             } catch let e as APIObject.DecodeError {
                 var msg = e.description
                 if let k = raw["kind"]?.stringValue, KnownKind(rawValue: k) == nil,
-                   let s = suggestion(k, ["Node", "Pod", "Job", "BroadcastJob", "AdvancedCronJob"]) {
+                   let s = suggestion(k, KnownKind.allCases.filter { $0 != .event }.map(\.rawValue)) {
                     msg += " (did you mean \"\(s)\"?)"
                 }
                 throw (n.descend([AnyCodingKey("kind")])).error(msg)
