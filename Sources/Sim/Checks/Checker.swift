@@ -259,24 +259,22 @@ final class Checker {
     private func checkSlot(acjKey: String, uid: String, slot: Timestamp) {
         guard case .advancedCronJob(let acj)? = sim.server.get(.advancedCronJob, key: acjKey), acj.uid == uid,
               watchedSlot[uid] == slot.unixSeconds else { return }
+        let created = createdSlots.contains("\(uid)@\(slot.unixSeconds)")
         // A crash since the slot left the controller that much less time: look again when the
         // bound, moved by its downtime, has passed (as deadlineHonored and ttlHonored do).
-        if !createdSlots.contains("\(uid)@\(slot.unixSeconds)") {
-            let due = slot.adding(seconds: reactionBound(writes: 1) + sim.injector.crashDowntime(since: slot))
-            if sim.kernel.now <= due {
-                sim.kernel.schedule(at: due.adding(seconds: 0.001)) { [weak self] in
-                    self?.checkSlot(acjKey: acjKey, uid: uid, slot: slot)
-                }
-                return
+        let r = reactionBound(writes: 1) + sim.injector.crashDowntime(since: slot)
+        if !created, sim.kernel.now <= slot.adding(seconds: r) {
+            sim.kernel.schedule(at: slot.adding(seconds: r).adding(seconds: 0.001)) { [weak self] in
+                self?.checkSlot(acjKey: acjKey, uid: uid, slot: slot)
             }
+            return
         }
         watchedSlot[uid] = nil
         defer { watchSlots(acj, after: slot) }
-        if createdSlots.contains("\(uid)@\(slot.unixSeconds)") { return }
+        if created { return }
         if acj.spec.paused == true || sim.controllerManager.wasDown(at: slot) { return }
         let ref = OwnerReference(apiVersion: AdvancedCronJob.defaultAPIVersion, kind: AdvancedCronJob.kind, name: acj.name, uid: uid)
         if blockedByForbid(owner: ref, namespace: acj.namespace, scheduled: slot, child: "") { return }
-        let r = reactionBound(writes: 1) + sim.injector.crashDowntime(since: slot)
         var message = "AdvancedCronJob \(acj.name) created no child for its scheduled time \(slot) within \(formatSeconds(r)) (expected \(acj.name)-\(slot.unixSeconds))"
         message += whyNoChild(acj, since: slot).map { ": \($0)" } ?? "; no Warning event on the AdvancedCronJob says why"
         violate("cronOnTime", once: "slot \(uid)@\(slot.unixSeconds)", message, objects: ["AdvancedCronJob/\(acjKey)"])
@@ -616,7 +614,6 @@ final class Checker {
     }
 }
 
-/// Everything a run produced that reports need.
 /// The reconciles of one controller for one key that returned one error message.
 public struct ReconcileErrors: Sendable, Equatable {
     public var controller: String
@@ -629,6 +626,7 @@ public struct ReconcileErrors: Sendable, Equatable {
     public var stillFailing = false
 }
 
+/// Everything a run produced that reports need.
 public struct RunOutcome: Sendable {
     public var scenario: Scenario
     public var checks: [CheckResult]
