@@ -518,21 +518,15 @@ public enum ScenarioLoader {
     }
 
     /// A field error's path (`spec.template.spec.containers[0].image`, `metadata.annotations[a.b/c]`)
-    /// as steps into a manifest.
+    /// as steps into a manifest (a list selector, which a field error does not use, ends them).
     static func fieldPathSteps(_ path: String) -> [UnknownField.Step] {
+        guard let p = try? FieldPath.parse(path) else { return [] }
         var steps: [UnknownField.Step] = []
-        var rest = Substring(path)
-        while !rest.isEmpty {
-            if rest.first == "[" {
-                guard let close = rest.firstIndex(of: "]") else { break }
-                let inner = rest[rest.index(after: rest.startIndex)..<close]
-                steps.append(Int(inner).map { .index($0) } ?? .key(String(inner)))
-                rest = rest[rest.index(after: close)...]
-            } else {
-                if rest.first == "." { rest = rest.dropFirst() }
-                let end = rest.firstIndex { $0 == "." || $0 == "[" } ?? rest.endIndex
-                if end > rest.startIndex { steps.append(.key(String(rest[..<end]))) }
-                rest = rest[end...]
+        for seg in p.segments {
+            switch seg {
+            case .key(let k): steps.append(.key(k))
+            case .index(let n): steps.append(.index(n))
+            case .select: return steps
             }
         }
         return steps
