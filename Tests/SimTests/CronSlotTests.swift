@@ -5,9 +5,10 @@ import Testing
 /// cronOnTime follows each AdvancedCronJob's schedule: a slot with no child within R is a
 /// violation, unless the job was paused, the controller manager was down, or Forbid held it.
 @Suite struct CronSlotTests {
-    static func yaml(timeline: String, invariant: String = "") -> String {
+    /// An every-minute AdvancedCronJob whose cleaner runs 5 s, on one node.
+    static func yaml(timeline: String, invariant: String = "", duration: String = "4m") -> String {
         """
-        duration: 4m
+        duration: \(duration)
         nodes: [{name: n1}]
         images: {tick: {run: 5s}}
         manifests:

@@ -271,25 +271,7 @@ import FoundationXML
     /// A long story without -v keeps its first and last 20 lines; the line between says how many
     /// were left out and has no time of its own (it had the run's end, out of order).
     @Test func aCutStoryMarksTheCutWithoutATime() throws {
-        let o = try runScenario("""
-        name: long-story
-        duration: 30m
-        nodes: [{name: n1}]
-        images:
-          tick: {run: 5s}
-        manifests:
-          - apiVersion: apps.kruise.io/v1alpha1
-            kind: AdvancedCronJob
-            metadata: {name: tick}
-            spec:
-              schedule: "* * * * *"
-              template:
-                broadcastJobTemplate:
-                  spec:
-                    template: {spec: {restartPolicy: Never, containers: [{name: t, image: tick}]}}
-        expect:
-          - {at: 10m, absent: acj/tick}
-        """)
+        let o = try runScenario(CronSlotTests.yaml(timeline: "  []", invariant: "expect: [{at: 10m, absent: acj/tick}]", duration: "30m"))
         #expect(!o.passed && o.story.count > 40)
         let text = TextReport.render([ScenarioReport(file: "long.yaml", outcome: o, error: nil, wallSeconds: 0)], verbose: false)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
